@@ -1,0 +1,150 @@
+import {
+  ResponseProcessProposal_ProposalStatus,
+  ResponseVerifyVoteExtension_VerifyStatus,
+  type ExecTxResult,
+  type RequestExtendVote,
+  type RequestFinalizeBlock,
+  type RequestInitChain,
+  type RequestPrepareProposal,
+  type RequestProcessProposal,
+  type RequestVerifyVoteExtension,
+  type ResponseCommit,
+  type ResponseExtendVote,
+  type ResponseFinalizeBlock,
+  type ResponseInitChain,
+  type ResponsePrepareProposal,
+  type ResponseProcessProposal,
+  type ResponseVerifyVoteExtension,
+} from 'cosmjs-types/tendermint/abci/types'
+import type { DeepPartial } from 'cosmjs-types/helpers'
+import { bytesToHex } from '@ethereumjs/util'
+import type { ConsensusConnection } from './application.ts'
+import type { PipeApp } from '../app.ts'
+import { computeAppHash, stageLastCommit } from '../appMeta.ts'
+import { parseAppGenesis } from '../genesis.ts'
+import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
+import type { TxOutcome } from '../modules/evm/blockExecutor.ts'
+import { execTxError } from './codes.ts'
+
+/**
+ * The consensus connection (calls arrive one at a time): genesis, block proposals, block
+ * execution and commit. FinalizeBlock stages every write in `app.pending`; Commit writes them
+ * in one LevelDB batch, so a crash leaves either the whole block or none of it.
+ */
+export class ConsensusHandler implements ConsensusConnection {
+  constructor(private readonly app: PipeApp) {}
+
+  async initChain(req: RequestInitChain): Promise<DeepPartial<ResponseInitChain>> {
+    if (req.chainId !== COSMOS_CHAIN_ID) {
+      throw new Error(`genesis chain_id is "${req.chainId}", PIPE runs "${COSMOS_CHAIN_ID}" (EVM chain id 1337)`)
+    }
+    const genesis = parseAppGenesis(req.appStateBytes)
+    const maxGas = req.consensusParams?.block?.maxGas ?? -1n
+    const gasLimit = maxGas > 0n ? maxGas : DEFAULT_BLOCK_GAS_LIMIT
+    this.app.pending.clear()
+    this.app.staged = undefined
+    const stateRoot = await this.app.evm.initGenesis(genesis.evm, req.time.seconds, gasLimit, this.app.pending)
+    const appHash = computeAppHash([['evm', stateRoot]])
+    this.app.log.info(`genesis: ${genesis.evm.accounts.length} accounts, block gas limit ${gasLimit}, app hash ${bytesToHex(appHash)}`)
+    return { appHash }
+  }
+
+  async prepareProposal(req: RequestPrepareProposal): Promise<DeepPartial<ResponsePrepareProposal>> {
+    return this.app.metrics.time(
+      'prepareProposal',
+      async () => ({ txs: this.app.mempool.selectForProposal(req.txs, req.maxTxBytes) }),
+      (r) => r.txs!.length,
+    )
+  }
+
+  async processProposal(req: RequestProcessProposal): Promise<DeepPartial<ResponseProcessProposal>> {
+    return this.app.metrics.time(
+      'processProposal',
+      async () => {
+        const problem = this.app.mempool.verifyProposal(req.txs)
+        if (problem) {
+          this.app.log.warn(`rejecting proposal for height ${req.height}: ${problem.message}`)
+          return { status: ResponseProcessProposal_ProposalStatus.REJECT }
+        }
+        return { status: ResponseProcessProposal_ProposalStatus.ACCEPT }
+      },
+      () => req.txs.length,
+    )
+  }
+
+  async extendVote(_req: RequestExtendVote): Promise<DeepPartial<ResponseExtendVote>> {
+    return { voteExtension: new Uint8Array(0) }
+  }
+
+  async verifyVoteExtension(_req: RequestVerifyVoteExtension): Promise<DeepPartial<ResponseVerifyVoteExtension>> {
+    return { status: ResponseVerifyVoteExtension_VerifyStatus.ACCEPT }
+  }
+
+  async finalizeBlock(req: RequestFinalizeBlock): Promise<DeepPartial<ResponseFinalizeBlock>> {
+    return this.app.metrics.time(
+      'finalizeBlock',
+      async () => {
+        // A block executed earlier but never committed (CometBFT restarted in between) is
+        // replayed now: start again from the committed state.
+        if (this.app.staged) {
+          this.app.staged = undefined
+          this.app.pending.clear()
+          await this.app.evm.discardUncommitted()
+        }
+        const items = req.txs.map((raw) => this.app.mempool.decodeForBlock(raw))
+        const executed = await this.app.evm.executeBlock(
+          {
+            height: req.height,
+            timestamp: req.time.seconds,
+            proposer: req.proposerAddress,
+            cometHash: req.hash,
+            gasLimit: this.app.evm.blockGasLimit(),
+          },
+          items,
+          this.app.pending,
+        )
+        const appHash = computeAppHash([['evm', executed.stateRoot]])
+        this.app.staged = { height: req.height, appHash }
+        stageLastCommit(this.app.pending, this.app.staged)
+        return { txResults: executed.outcomes.map(txResult), appHash }
+      },
+      () => req.txs.length,
+    )
+  }
+
+  async commit(): Promise<DeepPartial<ResponseCommit>> {
+    return this.app.metrics.time('commit', async () => {
+      const { app } = this
+      const writes = [...app.pending.entries(), ...app.evm.drainStateWrites()]
+      await app.kv.write(writes)
+      app.pending.clear()
+      const committed = app.evm.committed()
+      if (app.staged) app.lastCommit = app.staged
+      app.staged = undefined
+      app.mempool.reset()
+      if (committed) app.events.emit('committed', committed)
+      return { retainHeight: 0n }
+    })
+  }
+}
+
+/** FinalizeBlock's per-tx result: included txs carry their Ethereum hash and gas; others why not. */
+function txResult(o: TxOutcome): DeepPartial<ExecTxResult> {
+  if (o.kind === 'excluded') return execTxError(o.error)
+  const { tx, result } = o
+  const attributes = [
+    { key: 'ethereumTxHash', value: bytesToHex(tx.hash), index: true },
+    { key: 'txIndex', value: String(tx.index), index: true },
+    { key: 'txGasUsed', value: String(tx.receipt.gasUsed), index: false },
+  ]
+  if (result.execResult.exceptionError) {
+    attributes.push({ key: 'ethereumTxFailed', value: result.execResult.exceptionError.error, index: false })
+  }
+  return {
+    code: 0,
+    data: tx.hash,
+    gasWanted: o.gasWanted,
+    gasUsed: tx.receipt.gasUsed,
+    events: [{ type: 'ethereum_tx', attributes }],
+  }
+}

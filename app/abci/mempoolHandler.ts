@@ -1,0 +1,27 @@
+import { CheckTxType, type RequestCheckTx, type ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
+import type { DeepPartial } from 'cosmjs-types/helpers'
+import type { MempoolConnection } from './application.ts'
+import type { PipeApp } from '../app.ts'
+import { checkTxError } from './codes.ts'
+
+/**
+ * The mempool connection. CheckTx(NEW) validates a submitted tx; CheckTx(RECHECK) runs after
+ * every Commit for each tx still waiting, against the new state. Either way nothing is written
+ * to the chain's state: only this node's mempool bookkeeping changes.
+ */
+export class MempoolHandler implements MempoolConnection {
+  constructor(private readonly app: PipeApp) {}
+
+  async checkTx(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>> {
+    const phase = req.type === CheckTxType.RECHECK ? 'recheckTx' : 'checkTx'
+    const start = performance.now()
+    try {
+      const eth = await this.app.mempool.check(req.tx)
+      return { code: 0, data: eth.hash, gasWanted: eth.tx.gasLimit }
+    } catch (err) {
+      return checkTxError(err)
+    } finally {
+      this.app.metrics.record(phase, performance.now() - start)
+    }
+  }
+}

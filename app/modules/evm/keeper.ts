@@ -1,0 +1,198 @@
+import { createBlockHeader } from '@ethereumjs/block'
+import type { Common } from '@ethereumjs/common'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import { Account, Address, bigIntToUnpaddedBytes, bytesToBigInt, hexToBytes, setLengthLeft, type PrefixedHexString } from '@ethereumjs/util'
+import { createVM } from '@ethereumjs/vm'
+import type { Logger } from '../../log.ts'
+import type { KvStore, KvWrite, WriteSet } from '../../store/kvStore.ts'
+import type { AppError } from '../../errors.ts'
+import { BlockExecutor, type BlockContext, type ExecutedBlock } from './blockExecutor.ts'
+import { BlockHashSource } from './blockHashes.ts'
+import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
+import { EthTxCache, type EthTx } from './ethTx.ts'
+import { nextBaseFee } from './feeMarket.ts'
+import type { EvmGenesis } from './genesis.ts'
+import { PARAMS_KEY } from './keys.ts'
+import { DEFAULT_BLOCK_GAS_LIMIT, INITIAL_BASE_FEE } from './params.ts'
+import { StateStore } from './stateStore.ts'
+
+/** The consensus-side EVM: one state manager with caches that lives from block to block. */
+interface WorkingState {
+  state: MerkleStateManager
+  executor: BlockExecutor
+}
+
+/**
+ * The EVM module's keeper: the only code that reads or writes the module's storage (world state
+ * trie, blocks, txs, receipts). Consensus runs blocks through it (`initGenesis`,
+ * `executeBlock`, `committed`); JSON-RPC and CheckTx read committed data through it.
+ */
+export class EvmKeeper {
+  readonly blocks: BlockStore
+  readonly state: StateStore
+  /** Decoded txs, so a tx seen by CheckTx is never decoded or ecrecovered again. */
+  readonly txCache = new EthTxCache()
+  private working: WorkingState | undefined
+  private committedHead: StoredBlock | undefined
+  /** Executed by FinalizeBlock, waiting for Commit. */
+  private uncommitted: ExecutedBlock | StoredBlock | undefined
+  /** The committed state CheckTx reads, with caches; replaced after each Commit. */
+  private checkView: MerkleStateManager | undefined
+  private gasLimit: bigint = DEFAULT_BLOCK_GAS_LIMIT
+
+  private constructor(
+    readonly common: Common,
+    private readonly log: Logger,
+    kv: KvStore,
+  ) {
+    this.blocks = new BlockStore(kv, common)
+    this.state = new StateStore(kv, common)
+  }
+
+  /** Opens the module on the node's database, resuming from the last committed block if any. */
+  static async open(kv: KvStore, common: Common, log: Logger): Promise<EvmKeeper> {
+    const keeper = new EvmKeeper(common, log, kv)
+    const head = await keeper.blocks.head()
+    const params = await kv.get(PARAMS_KEY)
+    if (params) keeper.gasLimit = bytesToBigInt(params)
+    if (head) {
+      const block = await keeper.blocks.blockByHeight(head.height)
+      if (!block) throw new Error(`database is corrupt: head block ${head.height} is missing`)
+      keeper.committedHead = block
+      await keeper.resetWorkingState()
+      keeper.log.info(`resuming at block ${head.height} (state root ${Buffer.from(block.header.stateRoot).toString('hex')})`)
+    }
+    return keeper
+  }
+
+  /** The latest committed Ethereum block, or undefined before genesis was committed. */
+  head(): StoredBlock | undefined {
+    return this.committedHead
+  }
+
+  /** Block gas limit, from CometBFT's `consensus_params.block.max_gas` at genesis. */
+  blockGasLimit(): bigint {
+    return this.gasLimit
+  }
+
+  /** Base fee the next block will charge (CheckTx admits txs against it). */
+  nextBaseFee(): bigint {
+    const head = this.committedHead
+    if (!head) return INITIAL_BASE_FEE
+    return nextBaseFee({ baseFee: head.header.baseFeePerGas ?? 0n, gasUsed: head.header.gasUsed, gasLimit: head.header.gasLimit })
+  }
+
+  /**
+   * Writes the genesis accounts into the state and stages Ethereum block 0.
+   * @returns the genesis state root.
+   */
+  async initGenesis(genesis: EvmGenesis, timestamp: bigint, gasLimit: bigint, ws: WriteSet): Promise<Uint8Array> {
+    this.state.nodes.discard()
+    this.gasLimit = gasLimit
+    ws.put(PARAMS_KEY, bigIntToUnpaddedBytes(gasLimit))
+    const state = await this.state.at(undefined, { caches: true })
+    await state.checkpoint()
+    for (const a of genesis.accounts) {
+      const address = new Address(hexToBytes(a.address as PrefixedHexString))
+      await state.putAccount(address, new Account(BigInt(a.nonce ?? 0), BigInt(a.balance)))
+      if (a.code) await state.putCode(address, hexToBytes(a.code))
+      for (const [slot, value] of Object.entries(a.storage ?? {})) {
+        await state.putStorage(address, setLengthLeft(hexToBytes(slot as PrefixedHexString), 32), hexToBytes(value as PrefixedHexString))
+      }
+    }
+    await state.commit()
+    const stateRoot = await state.getStateRoot()
+    const header = createBlockHeader(
+      { number: 0n, timestamp, gasLimit, baseFeePerGas: INITIAL_BASE_FEE, stateRoot },
+      { common: this.common, skipConsensusFormatValidation: true },
+    )
+    const block: StoredBlock = { header, hash: header.hash(), txHashes: [], cometHash: new Uint8Array(32), size: header.serialize().length }
+    this.blocks.stage(ws, block, [])
+    this.uncommitted = block
+    this.working = await this.makeWorkingState(state)
+    return stateRoot
+  }
+
+  /**
+   * Executes a block on the working state and stages its Ethereum block, txs and receipts into
+   * `ws`. Nothing is visible to readers until Commit writes `ws` and calls {@link committed}.
+   */
+  async executeBlock(ctx: BlockContext, items: (EthTx | AppError)[], ws: WriteSet): Promise<ExecutedBlock> {
+    const parent = this.parentBlock()
+    if (!this.working) throw new Error('executeBlock before genesis')
+    if (ctx.height !== parent.header.number + 1n) {
+      throw new Error(`block ${ctx.height} does not follow ${parent.header.number}`)
+    }
+    const executed = await this.working.executor.execute(ctx, parent, items)
+    this.blocks.stage(ws, executed.block, executed.txs)
+    this.uncommitted = executed
+    return executed
+  }
+
+  /** Trie nodes written since the last Commit, for the Commit batch. */
+  drainStateWrites(): KvWrite[] {
+    return this.state.nodes.drain()
+  }
+
+  /**
+   * Commit wrote the batch: the executed block becomes the head readers and CheckTx see.
+   * @returns the block just committed with its txs, or undefined if there was none.
+   */
+  committed(): { block: StoredBlock; txs: StoredTx[] } | undefined {
+    this.state.nodes.flushed()
+    const done = this.uncommitted
+    if (!done) return undefined
+    const block = 'block' in done ? done.block : done
+    const txs = 'txs' in done ? done.txs : []
+    this.blocks.remember(block)
+    for (const t of txs) this.txCache.forget(t.hash)
+    this.committedHead = block
+    this.uncommitted = undefined
+    this.checkView = undefined
+    return { block, txs }
+  }
+
+  /**
+   * Forgets a block that was executed but never committed (CometBFT restarted between
+   * FinalizeBlock and Commit and will replay it): the working state goes back to the head.
+   */
+  async discardUncommitted(): Promise<void> {
+    if (!this.uncommitted) return
+    this.log.warn(`discarding uncommitted block ${'block' in this.uncommitted ? this.uncommitted.block.header.number : 0n}`)
+    this.uncommitted = undefined
+    this.state.nodes.discard()
+    await this.resetWorkingState()
+  }
+
+  /** Committed state for CheckTx, with caches that live until the next Commit. */
+  async checkState(): Promise<MerkleStateManager> {
+    if (!this.checkView) {
+      const head = this.committedHead
+      if (!head) throw new Error('chain not initialized: no committed block yet')
+      this.checkView = await this.state.at(head.header.stateRoot, { caches: true })
+    }
+    return this.checkView
+  }
+
+  /** Read-only state at a committed block (for queries). */
+  async stateAt(block: StoredBlock): Promise<MerkleStateManager> {
+    return this.state.at(block.header.stateRoot)
+  }
+
+  private parentBlock(): StoredBlock {
+    const u = this.uncommitted
+    if (u) return 'block' in u ? u.block : u
+    if (!this.committedHead) throw new Error('no genesis: InitChain has not run')
+    return this.committedHead
+  }
+
+  private async resetWorkingState(): Promise<void> {
+    const head = this.committedHead
+    this.working = head ? await this.makeWorkingState(await this.state.at(head.header.stateRoot, { caches: true })) : undefined
+  }
+
+  private async makeWorkingState(state: MerkleStateManager): Promise<WorkingState> {
+    const vm = await createVM({ common: this.common, stateManager: state, blockchain: new BlockHashSource(this.blocks) })
+    return { state, executor: new BlockExecutor(vm, state, this.common) }
+  }
+}

@@ -1,0 +1,88 @@
+import type { AppError } from '../../errors.ts'
+import { toAppError } from '../../errors.ts'
+import { validateTxAgainstAccount, validateTxStateless } from './ante.ts'
+import { ErrGasLimitExceedsBlock } from './errors.ts'
+import type { EthTx } from './ethTx.ts'
+import type { EvmKeeper } from './keeper.ts'
+import { MempoolState } from './mempoolState.ts'
+
+/**
+ * The EVM side of CheckTx, PrepareProposal and ProcessProposal. All three share the stateless
+ * checks (decode, chain id, signature, gas); CheckTx adds the account checks against committed
+ * state plus what is already queued.
+ */
+export class EvmMempool {
+  readonly state = new MempoolState()
+
+  constructor(private readonly keeper: EvmKeeper) {}
+
+  /**
+   * CheckTx (NEW and RECHECK): accepts the tx into this node's mempool or throws an AppError
+   * saying why not. Nothing is written to the chain's state.
+   */
+  async check(raw: Uint8Array): Promise<EthTx> {
+    const eth = this.keeper.txCache.decode(raw, this.keeper.common)
+    validateTxStateless(eth, this.keeper.blockGasLimit())
+    const view = await this.keeper.checkState()
+    const account = await view.getAccount(eth.sender)
+    const committedNonce = account?.nonce ?? 0n
+    const pending = this.state.pendingFor(eth.sender.toString(), committedNonce)
+    validateTxAgainstAccount(eth, account, pending, this.keeper.nextBaseFee())
+    this.state.admit(eth, committedNonce)
+    return eth
+  }
+
+  /** Decodes and statelessly validates a block tx, or says why it is invalid. */
+  decodeForBlock(raw: Uint8Array): EthTx | AppError {
+    try {
+      const eth = this.keeper.txCache.decode(raw, this.keeper.common)
+      validateTxStateless(eth, this.keeper.blockGasLimit())
+      return eth
+    } catch (err) {
+      return toAppError(err)
+    }
+  }
+
+  /**
+   * PrepareProposal: CometBFT offers mempool txs in FIFO order (which is nonce order per sender,
+   * since CheckTx admits only the next nonce); keep the valid ones within the byte and gas limits.
+   */
+  selectForProposal(txs: Uint8Array[], maxTxBytes: bigint): Uint8Array[] {
+    const gasLimit = this.keeper.blockGasLimit()
+    const selected: Uint8Array[] = []
+    let bytes = 0n
+    let gas = 0n
+    for (const raw of txs) {
+      const eth = this.decodeForBlock(raw)
+      if (!('tx' in eth)) continue
+      if (gas + eth.tx.gasLimit > gasLimit) continue
+      if (bytes + BigInt(raw.length) > maxTxBytes) break
+      gas += eth.tx.gasLimit
+      bytes += BigInt(raw.length)
+      selected.push(raw)
+    }
+    return selected
+  }
+
+  /**
+   * ProcessProposal: every tx must decode and pass the stateless checks, and the gas limits
+   * must fit the block. Returns the first problem, or undefined to accept.
+   */
+  verifyProposal(txs: Uint8Array[]): AppError | undefined {
+    const gasLimit = this.keeper.blockGasLimit()
+    let gas = 0n
+    for (let i = 0; i < txs.length; i++) {
+      const eth = this.decodeForBlock(txs[i])
+      if (!('tx' in eth)) return eth
+      gas += eth.tx.gasLimit
+      if (gas > gasLimit) return ErrGasLimitExceedsBlock.with(`txs up to index ${i} ask ${gas} gas, the block allows ${gasLimit}`)
+    }
+    return undefined
+  }
+
+  /** Commit changed nonces and balances: forget the queues (RECHECK rebuilds them). */
+  reset(): void {
+    this.state.reset()
+  }
+}
+

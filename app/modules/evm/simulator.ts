@@ -1,0 +1,181 @@
+import { createBlock, type Block } from '@ethereumjs/block'
+import { createFeeMarket1559Tx, createLegacyTx, type AccessList, type TypedTransaction } from '@ethereumjs/tx'
+import { Address, bytesToHex, createZeroAddress } from "@ethereumjs/util"
+import { createVM, runTx, type RunTxResult } from '@ethereumjs/vm'
+import { AppError, register } from '../../errors.ts'
+import { BlockHashSource } from './blockHashes.ts'
+import type { StoredBlock } from './blockStore.ts'
+import type { EvmKeeper } from './keeper.ts'
+
+/** eth_call / eth_estimateGas input (the JSON-RPC "transaction call object"). */
+export interface CallParams {
+  from?: Address
+  /** Absent for contract creation. */
+  to?: Address
+  gas?: bigint
+  gasPrice?: bigint
+  maxFeePerGas?: bigint
+  maxPriorityFeePerGas?: bigint
+  value?: bigint
+  data?: Uint8Array
+  accessList?: AccessList
+}
+
+export interface CallOutcome {
+  /** Bytes returned (or revert data when `reverted`). */
+  returnValue: Uint8Array
+  gasUsed: bigint
+  reverted: boolean
+  /** The EVM's error when the call failed ("revert", "out of gas", "invalid opcode"…). */
+  evmError: string | undefined
+}
+
+export const ErrCallFailed = register('evm', 20, 'call failed')
+const ErrExecutionReverted = register('evm', 21, 'execution reverted')
+export const ErrGasRequiredExceedsAllowance = register('evm', 22, 'gas required exceeds allowance')
+
+/**
+ * A reverted eth_call / eth_estimateGas. JSON-RPC answers it with code 3 and the revert data,
+ * as geth does; the message decodes `Error(string)` and `Panic(uint256)`.
+ */
+export class RevertError extends AppError {
+  constructor(readonly data: Uint8Array) {
+    super(ErrExecutionReverted.codespace, ErrExecutionReverted.code, revertMessage(data))
+  }
+}
+
+/** Highest gas eth_call and eth_estimateGas will spend, like geth's `--rpc.gascap`. */
+export const RPC_GAS_CAP = 50_000_000n
+
+/**
+ * Runs calls on committed state without touching it: eth_call, and eth_estimateGas by binary
+ * search over the gas limit (as geth does, since refunds and the 63/64 rule make "gas used"
+ * lower than the limit a tx needs).
+ */
+export class Simulator {
+  constructor(private readonly keeper: EvmKeeper) {}
+
+  async call(p: CallParams, block: StoredBlock): Promise<CallOutcome> {
+    const result = await this.run(p, block, this.gasLimit(p, block))
+    const err = result.execResult.exceptionError
+    return {
+      returnValue: result.execResult.returnValue,
+      gasUsed: result.totalGasSpent,
+      reverted: err?.error === 'revert',
+      evmError: err?.error,
+    }
+  }
+
+  async estimateGas(p: CallParams, block: StoredBlock): Promise<bigint> {
+    let hi = this.gasLimit(p, block)
+    const first = await this.run(p, block, hi)
+    const failure = first.execResult.exceptionError
+    if (failure) {
+      if (failure.error === 'revert') throw new RevertError(first.execResult.returnValue)
+      if (failure.error === 'out of gas') throw ErrGasRequiredExceedsAllowance.with(`${hi}`)
+      throw ErrCallFailed.with(failure.error)
+    }
+    let lo = first.totalGasSpent - 1n
+    const refund = first.gasRefund ?? 0n
+    const optimistic = ((first.totalGasSpent + refund + 2300n) * 64n) / 63n
+    if (optimistic < hi) {
+      if (await this.succeeds(p, block, optimistic)) hi = optimistic
+      else lo = optimistic
+    }
+    while (lo + 1n < hi) {
+      // Stop within 1.5% of the answer: each probe re-runs the whole call.
+      if (((hi - lo) * 1000n) / hi < 15n) break
+      const mid = (lo + hi) / 2n
+      if (await this.succeeds(p, block, mid)) hi = mid
+      else lo = mid
+    }
+    return hi
+  }
+
+  private gasLimit(p: CallParams, block: StoredBlock): bigint {
+    const cap = block.header.gasLimit < RPC_GAS_CAP ? block.header.gasLimit : RPC_GAS_CAP
+    return p.gas !== undefined && p.gas < cap ? p.gas : cap
+  }
+
+  private async succeeds(p: CallParams, block: StoredBlock, gas: bigint): Promise<boolean> {
+    try {
+      const r = await this.run(p, block, gas)
+      return r.execResult.exceptionError === undefined
+    } catch {
+      return false
+    }
+  }
+
+  /** One run on a throw-away VM over the block's state. */
+  private async run(p: CallParams, block: StoredBlock, gasLimit: bigint): Promise<RunTxResult> {
+    const common = this.keeper.common
+    const feesGiven = p.gasPrice !== undefined || p.maxFeePerGas !== undefined
+    // Without fee fields the call is free (base fee 0), as geth's eth_call does.
+    const baseFee = feesGiven ? (block.header.baseFeePerGas ?? 0n) : 0n
+    const context: Block = createBlock(
+      {
+        header: {
+          parentHash: block.header.parentHash,
+          number: block.header.number,
+          timestamp: block.header.timestamp,
+          coinbase: block.header.coinbase,
+          gasLimit: block.header.gasLimit,
+          baseFeePerGas: baseFee,
+          mixHash: block.header.mixHash,
+        },
+      },
+      { common, skipConsensusFormatValidation: true },
+    )
+    const base = { to: p.to, value: p.value ?? 0n, data: p.data ?? new Uint8Array(0), gasLimit, nonce: 0n }
+    const opts = { common, freeze: false }
+    const tx: TypedTransaction =
+      p.maxFeePerGas !== undefined || p.maxPriorityFeePerGas !== undefined || p.accessList !== undefined
+        ? createFeeMarket1559Tx(
+            {
+              ...base,
+              maxFeePerGas: p.maxFeePerGas ?? baseFee + (p.maxPriorityFeePerGas ?? 0n),
+              maxPriorityFeePerGas: p.maxPriorityFeePerGas ?? 0n,
+              accessList: p.accessList,
+            },
+            opts,
+          )
+        : createLegacyTx({ ...base, gasPrice: p.gasPrice ?? 0n }, opts)
+    const from = p.from ?? createZeroAddress()
+    ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
+    const state = await this.keeper.stateAt(block)
+    const vm = await createVM({ common, stateManager: state, blockchain: new BlockHashSource(this.keeper.blocks) })
+    try {
+      return await runTx(vm, { tx, block: context, skipNonce: true, skipBalance: !feesGiven, skipHardForkValidation: true })
+    } catch (err) {
+      throw ErrCallFailed.with((err as Error).message.replace(/\s*\((vm|block|tx) hf=.*$/s, ''))
+    }
+  }
+}
+
+const ERROR_SELECTOR = '0x08c379a0'
+const PANIC_SELECTOR = '0x4e487b71'
+const PANIC_REASONS: Record<number, string> = {
+  0x01: 'assert(false)',
+  0x11: 'arithmetic underflow or overflow',
+  0x12: 'division or modulo by zero',
+  0x21: 'enum overflow',
+  0x22: 'invalid encoded storage byte array accessed',
+  0x31: 'out-of-bounds array access; popping on an empty array',
+  0x32: 'out-of-bounds access of an array or bytesN',
+  0x41: 'out of memory',
+  0x51: 'uninitialized function',
+}
+
+/** "execution reverted" plus the decoded reason, in geth's words. */
+export function revertMessage(data: Uint8Array): string {
+  const hex = bytesToHex(data)
+  if (hex.startsWith(ERROR_SELECTOR) && data.length >= 68) {
+    const len = Number(BigInt(bytesToHex(data.subarray(36, 68))))
+    if (68 + len <= data.length) return `execution reverted: ${new TextDecoder().decode(data.subarray(68, 68 + len))}`
+  }
+  if (hex.startsWith(PANIC_SELECTOR) && data.length === 36) {
+    const code = Number(BigInt(bytesToHex(data.subarray(4))))
+    return `execution reverted: panic: ${PANIC_REASONS[code] ?? `code 0x${code.toString(16)}`}`
+  }
+  return 'execution reverted'
+}

@@ -1,0 +1,35 @@
+import fs from 'node:fs'
+import path from 'node:path'
+import { AbciServer } from './abci/server.ts'
+import { abciApplication } from './abci/abciApp.ts'
+import { PipeApp } from './app.ts'
+import type { NodeConfig } from './config.ts'
+import { initCrypto } from './crypto.ts'
+import { createLogger, type Logger } from './log.ts'
+import { JsonRpcServer } from './rpc/server.ts'
+
+/** A running pipe node: the ABCI app CometBFT drives, and the user-facing servers. */
+export interface RunningNode {
+  app: PipeApp
+  stop(): Promise<void>
+}
+
+/** Opens the database, then starts the ABCI server and JSON-RPC. */
+export async function startNode(config: NodeConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningNode> {
+  await initCrypto()
+  fs.mkdirSync(config.home, { recursive: true })
+  const app = await PipeApp.open(path.join(config.home, 'data'), log)
+  const rpc = new JsonRpcServer(app, config, log.child('rpc'))
+  await rpc.listen()
+  const abci = new AbciServer(abciApplication(app), log.child('abci'))
+  await abci.listen(config.abci)
+  log.info(`pipe node ready: home ${config.home}, last committed height ${app.lastCommit.height}`)
+  return {
+    app,
+    async stop() {
+      await abci.close()
+      await rpc.close()
+      await app.close()
+    },
+  }
+}

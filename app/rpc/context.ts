@@ -1,0 +1,17 @@
+import type { PipeApp } from '../app.ts'
+import type { EvmKeeper } from '../modules/evm/keeper.ts'
+import type { Simulator } from '../modules/evm/simulator.ts'
+import type { CometClient } from './cometClient.ts'
+import type { FilterRegistry } from './filters.ts'
+
+/** What JSON-RPC methods may use. */
+export interface RpcContext {
+  app: PipeApp
+  evm: EvmKeeper
+  simulator: Simulator
+  comet: CometClient
+  filters: FilterRegistry
+}
+
+/** A method's wire procedure: raw positional params in, JSON-ready result out. */
+export type RpcMethod = (params: unknown[], ctx: RpcContext) => Promise<unknown>

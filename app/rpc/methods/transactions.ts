@@ -1,0 +1,55 @@
+import { bytesToHex } from '@ethereumjs/util'
+import { keccak256 } from '../../crypto.ts'
+import type { RpcMethod } from '../context.ts'
+import { CometRpcError, CometUnavailableError } from '../cometClient.ts'
+import { INTERNAL_ERROR, RpcError, SERVER_ERROR } from '../errors.ts'
+import { formatPendingTx, formatReceipt, formatStoredTx } from '../format.ts'
+import { arity, data, hash32 } from '../params.ts'
+
+/** CometBFT mempool refusals, in the words Ethereum clients recognise (geth's txpool errors). */
+function cometRefusal(message: string): string {
+  if (message.includes('tx already exists in cache')) return 'already known'
+  if (message.includes('mempool is full')) return `txpool is full (${message})`
+  if (message.includes('Tx too large')) return `oversized data: ${message}`
+  return message
+}
+
+/** Submitting txs and reading them back. */
+export const transactionMethods: Record<string, RpcMethod> = {
+  /**
+   * Broadcasts through CometBFT (`broadcast_tx_sync`, so CheckTx has run when this returns) and
+   * returns the Ethereum tx hash. A CheckTx refusal is -32000 with its reason.
+   */
+  eth_sendRawTransaction: async (p, ctx) => {
+    arity(p, 1)
+    const raw = data(p[0], 'data')
+    let result
+    try {
+      result = await ctx.comet.broadcastTxSync(raw)
+    } catch (err) {
+      if (err instanceof CometRpcError) throw new RpcError(SERVER_ERROR, cometRefusal(err.message))
+      if (err instanceof CometUnavailableError) throw new RpcError(INTERNAL_ERROR, err.message)
+      throw err
+    }
+    if (result.code !== 0) throw new RpcError(SERVER_ERROR, result.log || `rejected by CheckTx with code ${result.codespace}/${result.code}`)
+    return bytesToHex(keccak256(raw))
+  },
+  eth_getTransactionByHash: async (p, ctx) => {
+    arity(p, 1)
+    const hash = hash32(p[0], 'hash')
+    const tx = await ctx.evm.blocks.tx(hash)
+    if (tx) {
+      const block = await ctx.evm.blocks.blockByHeight(tx.height)
+      if (block) return formatStoredTx(tx, block, ctx.evm.common)
+    }
+    const pending = ctx.app.mempool.state.pendingTx(bytesToHex(hash))
+    return pending ? formatPendingTx(pending) : null
+  },
+  eth_getTransactionReceipt: async (p, ctx) => {
+    arity(p, 1)
+    const tx = await ctx.evm.blocks.tx(hash32(p[0], 'hash'))
+    if (!tx) return null
+    const block = await ctx.evm.blocks.blockByHeight(tx.height)
+    return block ? formatReceipt(tx, block, ctx.evm.common) : null
+  },
+}
