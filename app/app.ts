@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events'
+import type { Common } from '@ethereumjs/common'
 import type { Logger } from './log.ts'
 import { Metrics } from './metrics.ts'
 import { KvStore, WriteSet } from './store/kvStore.ts'
@@ -39,10 +40,13 @@ export class PipeApp {
     public lastCommit: LastCommit,
   ) {}
 
-  /** Opens (or creates) the node's database under `dataDir` and resumes from it. */
-  static async open(dataDir: string, log: Logger): Promise<PipeApp> {
+  /**
+   * Opens (or creates) the node's database under `dataDir` and resumes from it. `common` is for
+   * tests that instrument the crypto; nodes use the chain's.
+   */
+  static async open(dataDir: string, log: Logger, opts: { common?: Common } = {}): Promise<PipeApp> {
     const kv = await KvStore.open(dataDir)
-    const evm = await EvmKeeper.open(kv, createChainCommon(), log.child('evm'))
+    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'))
     const last = await readLastCommit(kv)
     return new PipeApp(kv, evm, new EvmMempool(evm), log, last)
   }

@@ -5,7 +5,7 @@ import { RLP } from '@ethereumjs/rlp'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address } from '@ethereumjs/util'
 import { Bloom, encodeReceipt, runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
-import { AppError, toAppError } from '../../errors.ts'
+import { AppError } from '../../errors.ts'
 import type { StoredBlock, StoredTx } from './blockStore.ts'
 import { ErrGasLimitExceedsBlock, ErrTxNotExecutable } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
@@ -84,7 +84,7 @@ export class BlockExecutor {
         try {
           result = await runTx(this.vm, { tx: item.tx, block: context, blockGasUsed: gasUsed, skipHardForkValidation: true })
         } catch (err) {
-          outcomes.push({ kind: 'excluded', error: ErrTxNotExecutable.with(cleanMessage(toAppError(err).message)) })
+          outcomes.push({ kind: 'excluded', error: ErrTxNotExecutable.with(cleanMessage(err instanceof Error ? err.message : String(err))) })
           continue
         }
         gasUsed += result.totalGasSpent

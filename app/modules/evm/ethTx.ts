@@ -70,7 +70,9 @@ export function decodeEthTx(raw: Uint8Array, common: Common, hash: Uint8Array = 
           ? create1559FeeMarketTxFromBytesArray(values as never, opts)
           : createLegacyTxFromBytesArray(values as never, opts)
   } catch (err) {
-    throw ErrTxDecode.with(stripContext((err as Error).message))
+    // ethereumjs checks r/s ranges (EIP-2 high-s) while constructing: that is a signature fault.
+    const message = stripContext((err as Error).message)
+    throw /signature/i.test(message) ? ErrInvalidSignature.with(message) : ErrTxDecode.with(message)
   }
   let sender: Address
   try {

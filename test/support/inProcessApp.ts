@@ -1,0 +1,108 @@
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import type { Common } from '@ethereumjs/common'
+import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
+import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { CheckTxType, type RequestFinalizeBlock } from 'cosmjs-types/tendermint/abci/types'
+import { abciApplication } from '../../app/abci/abciApp.ts'
+import type { AbciApplication } from '../../app/abci/application.ts'
+import { PipeApp } from '../../app/app.ts'
+import { initCrypto } from '../../app/crypto.ts'
+import { defaultAppGenesis } from '../../app/genesis.ts'
+import { silentLogger } from '../../app/log.ts'
+import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
+
+/**
+ * The app driven directly through its ABCI handlers, on a real LevelDB in a temp dir, without
+ * CometBFT: for unit tests of block execution, determinism and restarts.
+ */
+export interface InProcessApp {
+  app: PipeApp
+  abci: AbciApplication
+  dir: string
+  /** Runs CheckTx(NEW) on each tx, then Prepare/Process/Finalize/Commit for the next height. */
+  block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[] }>
+  close(): Promise<void>
+}
+
+export const GENESIS_TIME = { seconds: 1_700_000_000n, nanos: 0 }
+export const PROPOSER = new Uint8Array(20).fill(0xab)
+
+export async function openInProcessApp(opts: { dir?: string; common?: Common; genesis?: boolean } = {}): Promise<InProcessApp> {
+  await initCrypto()
+  const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-unit-'))
+  const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, { common: opts.common })
+  const abci = abciApplication(app)
+  if (opts.genesis ?? true) {
+    await abci.initChain({
+      time: GENESIS_TIME,
+      chainId: 'pipe_1337-1',
+      validators: [],
+      appStateBytes: new TextEncoder().encode(JSON.stringify(defaultAppGenesis())),
+      initialHeight: 1n,
+      consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
+    })
+  }
+  return {
+    app,
+    abci,
+    dir,
+    async block(txs, o = {}) {
+      if (!o.skipCheckTx) for (const tx of txs) await abci.checkTx({ tx, type: CheckTxType.NEW })
+      const height = app.lastCommit.height + 1n
+      const prepared = await abci.prepareProposal({
+        maxTxBytes: 1_000_000n, txs, localLastCommit: { round: 0, votes: [] }, misbehavior: [], height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+      })
+      const blockTxs = o.skipCheckTx ? txs : (prepared.txs as Uint8Array[])
+      const req: RequestFinalizeBlock = {
+        txs: blockTxs, decidedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 256n)), height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+      }
+      const res = await abci.finalizeBlock(req)
+      await abci.commit()
+      return {
+        appHash: res.appHash as Uint8Array,
+        codes: (res.txResults ?? []).map((r) => r?.code ?? 0),
+        logs: (res.txResults ?? []).map((r) => r?.log ?? ''),
+      }
+    },
+    async close() {
+      await app.close()
+    },
+  }
+}
+
+const dev = devAccounts(10)
+let signingCommon: Common | undefined
+
+/** A signed EIP-1559 transfer from dev account `from` (index). */
+export function transfer(from: number, nonce: bigint, opts: { to?: string; value?: bigint; gasLimit?: bigint; maxFeePerGas?: bigint; data?: Uint8Array } = {}): Uint8Array {
+  signingCommon ??= createChainCommon()
+  return createFeeMarket1559Tx(
+    {
+      nonce,
+      to: opts.to ?? dev[(from + 1) % 10].address,
+      value: opts.value ?? 1000n,
+      gasLimit: opts.gasLimit ?? 21_000n,
+      maxFeePerGas: opts.maxFeePerGas ?? 10n ** 10n,
+      maxPriorityFeePerGas: 1n,
+      data: opts.data,
+    },
+    { common: signingCommon },
+  )
+    .sign(hexToBytes(dev[from].privateKey as PrefixedHexString))
+    .serialize()
+}
+
+/** A signed legacy EIP-155 tx. */
+export function legacyTransfer(from: number, nonce: bigint): Uint8Array {
+  signingCommon ??= createChainCommon()
+  return createLegacyTx({ nonce, to: dev[(from + 1) % 10].address, value: 1n, gasLimit: 21_000n, gasPrice: 10n ** 10n }, { common: signingCommon })
+    .sign(hexToBytes(dev[from].privateKey as PrefixedHexString))
+    .serialize()
+}
+
+export { dev as devKeys }
