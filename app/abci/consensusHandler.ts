@@ -52,7 +52,7 @@ export class ConsensusHandler implements ConsensusConnection {
   async prepareProposal(req: RequestPrepareProposal): Promise<DeepPartial<ResponsePrepareProposal>> {
     return this.app.metrics.time(
       'prepareProposal',
-      async () => ({ txs: this.app.mempool.selectForProposal(req.txs, req.maxTxBytes) }),
+      async () => ({ txs: await this.app.mempool.selectForProposal(req.txs, req.maxTxBytes) }),
       (r) => r.txs!.length,
     )
   }

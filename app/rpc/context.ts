@@ -3,6 +3,7 @@ import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import type { Simulator } from '../modules/evm/simulator.ts'
 import type { CometClient } from './cometClient.ts'
 import type { FilterRegistry } from './filters.ts'
+import type { SenderLanes } from './senderLanes.ts'
 
 /** What JSON-RPC methods may use. */
 export interface RpcContext {
@@ -11,6 +12,8 @@ export interface RpcContext {
   simulator: Simulator
   comet: CometClient
   filters: FilterRegistry
+  /** Serializes broadcasts per tx sender (see eth_sendRawTransaction). */
+  lanes: SenderLanes
 }
 
 /** A method's wire procedure: raw positional params in, JSON-ready result out. */

@@ -14,6 +14,7 @@ import { logMethods } from './methods/logs.ts'
 import { nodeMethods } from './methods/node.ts'
 import { stateMethods } from './methods/state.ts'
 import { transactionMethods } from './methods/transactions.ts'
+import { SenderLanes } from './senderLanes.ts'
 import { SubscriptionHub } from './subscriptions.ts'
 
 /** Every JSON-RPC method, by name. */
@@ -55,6 +56,7 @@ export class JsonRpcServer {
       simulator: new Simulator(app.evm),
       comet: new CometClient(config.cometRpc),
       filters: new FilterRegistry(app.evm),
+      lanes: new SenderLanes(),
     }
     app.events.on('committed', (e) => this.hub.publish(e))
   }

@@ -54,7 +54,7 @@ test('CheckTx commits nothing: state and height are unchanged until a block incl
     // the mempool now expects nonce 1 from this sender, nonce 0 is taken
     const again = await a.abci.checkTx({ tx: transfer(0, 0n, { value: 7n }), type: CheckTxType.NEW })
     assert.equal(again.code, 6)
-    assert.match(again.log!, /nonce too low: nonce 0 is already used by a pending tx/)
+    assert.match(again.log!, /nonce too low: nonce 0 is already used by a pending tx of 0x[0-9a-f]{40}; next free nonce is 1/)
     assert.equal((await a.abci.checkTx({ tx: transfer(0, 1n), type: CheckTxType.NEW })).code, 0)
   } finally {
     await a.close()
@@ -160,6 +160,46 @@ test('InitChain refuses a chain id other than pipe_1337-1', async () => {
       a.abci.initChain({ time: { seconds: 1n, nanos: 0 }, chainId: 'other-1', validators: [], appStateBytes: new Uint8Array(0), initialHeight: 1n }),
       /genesis chain_id is "other-1", PIPE runs "pipe_1337-1"/,
     )
+  } finally {
+    await a.close()
+  }
+})
+
+test('out-of-order nonces wait in the mempool; PrepareProposal orders each sender by nonce and stops at gaps', async () => {
+  const a = await openInProcessApp()
+  try {
+    const [n0, n1, n2, n4] = [0n, 1n, 2n, 4n].map((n) => transfer(2, n))
+    const other = transfer(3, 0n)
+    for (const tx of [n2, n4, other, n0, n1]) {
+      assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
+    }
+    assert.equal(a.app.mempool.state.nextNonce(addr(2).toString()), 3n, 'pending nonce is the next contiguous one')
+    const prepared = await a.abci.prepareProposal({
+      maxTxBytes: 1_000_000n, txs: [n2, n4, other, n0, n1], localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: 1n,
+      time: { seconds: 1_700_000_001n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20),
+    })
+    assert.deepEqual(prepared.txs, [other, n0, n1, n2], 'n4 waits for n3')
+    const tooFar = await a.abci.checkTx({ tx: transfer(2, 3n + 64n), type: CheckTxType.NEW })
+    assert.equal(tooFar.code, 7)
+    assert.match(tooFar.log!, /nonce too high: tx nonce 67, next expected nonce of 0x[0-9a-f]{40} is 3; at most 64 ahead can wait/)
+  } finally {
+    await a.close()
+  }
+})
+
+test('PrepareProposal keeps within the block gas limit and max tx bytes', async () => {
+  const a = await openInProcessApp()
+  try {
+    const big = [0n, 1n, 2n].map((n) => transfer(6, n, { gasLimit: 40_000_000n }))
+    for (const tx of big) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
+    const base = {
+      localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: 1n,
+      time: { seconds: 1_700_000_001n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20),
+    }
+    const byGas = await a.abci.prepareProposal({ ...base, maxTxBytes: 1_000_000n, txs: big })
+    assert.equal(byGas.txs!.length, 2, '3 × 40M gas does not fit 100M')
+    const byBytes = await a.abci.prepareProposal({ ...base, maxTxBytes: BigInt(big[0].length + 10), txs: big })
+    assert.equal(byBytes.txs!.length, 1)
   } finally {
     await a.close()
   }

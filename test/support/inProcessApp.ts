@@ -50,7 +50,12 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
     abci,
     dir,
     async block(txs, o = {}) {
-      if (!o.skipCheckTx) for (const tx of txs) await abci.checkTx({ tx, type: CheckTxType.NEW })
+      if (!o.skipCheckTx) {
+        for (const tx of txs) {
+          const r = await abci.checkTx({ tx, type: CheckTxType.NEW })
+          if (r.code !== 0) throw new Error(`CheckTx refused a test tx: ${r.log}`)
+        }
+      }
       const height = app.lastCommit.height + 1n
       const prepared = await abci.prepareProposal({
         maxTxBytes: 1_000_000n, txs, localLastCommit: { round: 0, votes: [] }, misbehavior: [], height,

@@ -11,6 +11,7 @@ import {
   ErrSenderHasCode,
 } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
+import { MAX_NONCE_AHEAD } from './params.ts'
 
 /**
  * Checks that need no state: shared by CheckTx, PrepareProposal and ProcessProposal (decoding,
@@ -38,15 +39,17 @@ export function maxCost(eth: EthTx): bigint {
 
 /** What the sender already has queued in this node's mempool. */
 export interface PendingSpend {
-  /** Nonce the next tx of this sender must carry. */
+  /** The first nonce neither committed nor queued: the next tx that could be executed. */
   nextNonce: bigint
   /** Sum of {@link maxCost} of the sender's queued txs. */
   reserved: bigint
+  /** Whether a queued tx already carries `nonce`. */
+  has(nonce: bigint): boolean
 }
 
 /**
  * Checks against the committed account plus what the mempool already holds for the sender.
- * CometBFT's mempool is FIFO and never reorders, so a tx must carry exactly the next nonce.
+ * A nonce may run up to {@link MAX_NONCE_AHEAD} past the next contiguous one.
  */
 export function validateTxAgainstAccount(eth: EthTx, account: Account | undefined, pending: PendingSpend, baseFee: bigint): void {
   const { tx } = eth
@@ -54,11 +57,13 @@ export function validateTxAgainstAccount(eth: EthTx, account: Account | undefine
   if (tx.nonce < onChainNonce) {
     throw ErrNonceTooLow.with(`tx nonce ${tx.nonce}, account ${eth.sender} is at nonce ${onChainNonce}`)
   }
-  if (tx.nonce < pending.nextNonce) {
-    throw ErrNonceTooLow.with(`nonce ${tx.nonce} is already used by a pending tx of ${eth.sender}; next is ${pending.nextNonce} (replacing pending txs is not supported)`)
+  if (pending.has(tx.nonce)) {
+    throw ErrNonceTooLow.with(`nonce ${tx.nonce} is already used by a pending tx of ${eth.sender}; next free nonce is ${pending.nextNonce} (replacing pending txs is not supported)`)
   }
-  if (tx.nonce > pending.nextNonce) {
-    throw ErrNonceTooHigh.with(`tx nonce ${tx.nonce}, next expected nonce of ${eth.sender} is ${pending.nextNonce}; send the missing nonces first`)
+  if (tx.nonce >= pending.nextNonce + MAX_NONCE_AHEAD) {
+    throw ErrNonceTooHigh.with(
+      `tx nonce ${tx.nonce}, next expected nonce of ${eth.sender} is ${pending.nextNonce}; at most ${MAX_NONCE_AHEAD} ahead can wait, send the missing nonces first`,
+    )
   }
   if (account !== undefined && !equalsBytes(account.codeHash, KECCAK256_NULL)) {
     throw ErrSenderHasCode.with(eth.sender.toString())

@@ -164,11 +164,15 @@ export class EvmKeeper {
     await this.resetWorkingState()
   }
 
-  /** Committed state for CheckTx, with caches that live until the next Commit. */
+  /**
+   * Committed state for CheckTx and PrepareProposal, with caches that live until the next
+   * Commit. Before block 1 is committed that is the genesis state InitChain staged.
+   */
   async checkState(): Promise<MerkleStateManager> {
     if (!this.checkView) {
-      const head = this.committedHead
-      if (!head) throw new Error('chain not initialized: no committed block yet')
+      const stagedGenesis = this.uncommitted && !('block' in this.uncommitted) ? this.uncommitted : undefined
+      const head = this.committedHead ?? stagedGenesis
+      if (!head) throw new Error('chain not initialized: InitChain has not run')
       this.checkView = await this.state.at(head.header.stateRoot, { caches: true })
     }
     return this.checkView

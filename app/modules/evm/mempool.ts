@@ -44,22 +44,58 @@ export class EvmMempool {
   }
 
   /**
-   * PrepareProposal: CometBFT offers mempool txs in FIFO order (which is nonce order per sender,
-   * since CheckTx admits only the next nonce); keep the valid ones within the byte and gas limits.
+   * PrepareProposal: CometBFT offers mempool txs in arrival order. Keep the valid ones, each
+   * sender's in nonce order starting at its committed nonce and stopping at a gap (a tx whose
+   * predecessor arrives later in the list is held until it does), within the byte and gas limits.
    */
-  selectForProposal(txs: Uint8Array[], maxTxBytes: bigint): Uint8Array[] {
+  async selectForProposal(txs: Uint8Array[], maxTxBytes: bigint): Promise<Uint8Array[]> {
     const gasLimit = this.keeper.blockGasLimit()
+    const view = await this.keeper.checkState()
+    const expected = new Map<string, bigint>()
+    const held = new Map<string, Map<bigint, EthTx>>()
+    const blocked = new Set<string>()
     const selected: Uint8Array[] = []
     let bytes = 0n
     let gas = 0n
+    let full = false
+    const include = (eth: EthTx): boolean => {
+      if (gas + eth.tx.gasLimit > gasLimit) return false
+      if (bytes + BigInt(eth.raw.length) > maxTxBytes) {
+        full = true
+        return false
+      }
+      gas += eth.tx.gasLimit
+      bytes += BigInt(eth.raw.length)
+      selected.push(eth.raw)
+      return true
+    }
     for (const raw of txs) {
+      if (full) break
       const eth = this.decodeForBlock(raw)
       if (!('tx' in eth)) continue
-      if (gas + eth.tx.gasLimit > gasLimit) continue
-      if (bytes + BigInt(raw.length) > maxTxBytes) break
-      gas += eth.tx.gasLimit
-      bytes += BigInt(raw.length)
-      selected.push(raw)
+      const sender = eth.sender.toString()
+      if (blocked.has(sender)) continue
+      let next = expected.get(sender)
+      if (next === undefined) next = (await view.getAccount(eth.sender))?.nonce ?? 0n
+      if (eth.tx.nonce < next) continue
+      if (eth.tx.nonce > next) {
+        const waiting = held.get(sender) ?? new Map<bigint, EthTx>()
+        waiting.set(eth.tx.nonce, eth)
+        held.set(sender, waiting)
+        expected.set(sender, next)
+        continue
+      }
+      let current: EthTx | undefined = eth
+      while (current && !full) {
+        if (!include(current)) {
+          blocked.add(sender)
+          break
+        }
+        next++
+        current = held.get(sender)?.get(next)
+        held.get(sender)?.delete(next)
+      }
+      expected.set(sender, next)
     }
     return selected
   }

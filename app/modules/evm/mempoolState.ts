@@ -3,15 +3,32 @@ import { maxCost, type PendingSpend } from './ante.ts'
 import { ErrSenderQueueFull } from './errors.ts'
 import { MAX_PENDING_PER_SENDER } from './params.ts'
 
-interface SenderQueue extends PendingSpend {
-  count: number
+/** One sender's queued txs: their nonces, the next contiguous nonce, the funds they reserve. */
+class SenderQueue implements PendingSpend {
+  readonly nonces = new Set<bigint>()
+  reserved = 0n
+  nextNonce: bigint
+
+  constructor(committedNonce: bigint) {
+    this.nextNonce = committedNonce
+  }
+
+  has(nonce: bigint): boolean {
+    return this.nonces.has(nonce)
+  }
+
+  add(nonce: bigint, cost: bigint): void {
+    this.nonces.add(nonce)
+    this.reserved += cost
+    while (this.nonces.has(this.nextNonce)) this.nextNonce++
+  }
 }
 
 /**
  * What this node's mempool holds beyond committed state (the Cosmos SDK's "check state"): per
- * sender the next nonce and the funds reserved by queued txs, and the queued txs by hash for
- * eth_getTransactionByHash and `pending` queries. Reset at every Commit; CometBFT then rechecks
- * the remaining txs in order (RECHECK), which rebuilds it against the new state.
+ * sender the queued nonces, the next contiguous one and the funds reserved by queued txs, and
+ * the queued txs by hash for eth_getTransactionByHash. Reset at every Commit; CometBFT then
+ * rechecks the remaining txs in order (RECHECK), which rebuilds it against the new state.
  */
 export class MempoolState {
   private senders = new Map<string, SenderQueue>()
@@ -19,25 +36,22 @@ export class MempoolState {
 
   /** The sender's queue, starting from its committed nonce when nothing is queued. */
   pendingFor(sender: string, committedNonce: bigint): PendingSpend {
-    const q = this.senders.get(sender)
-    return q ?? { nextNonce: committedNonce, reserved: 0n }
+    return this.senders.get(sender) ?? new SenderQueue(committedNonce)
   }
 
   /** Records an accepted tx. Call only after validation passed. */
   admit(eth: EthTx, committedNonce: bigint): void {
     const key = eth.sender.toString()
-    const q = this.senders.get(key) ?? { nextNonce: committedNonce, reserved: 0n, count: 0 }
-    if (q.count >= MAX_PENDING_PER_SENDER) {
-      throw ErrSenderQueueFull.with(`${q.count} txs of ${key} are already waiting (limit ${MAX_PENDING_PER_SENDER})`)
+    const q = this.senders.get(key) ?? new SenderQueue(committedNonce)
+    if (q.nonces.size >= MAX_PENDING_PER_SENDER) {
+      throw ErrSenderQueueFull.with(`${q.nonces.size} txs of ${key} are already waiting (limit ${MAX_PENDING_PER_SENDER})`)
     }
-    q.nextNonce = eth.tx.nonce + 1n
-    q.reserved += maxCost(eth)
-    q.count++
+    q.add(eth.tx.nonce, maxCost(eth))
     this.senders.set(key, q)
     this.txs.set(eth.hashHex, eth)
   }
 
-  /** Next nonce for `eth_getTransactionCount(addr, 'pending')`, if the sender has queued txs. */
+  /** Next contiguous nonce for `eth_getTransactionCount(addr, 'pending')`, if the sender has queued txs. */
   nextNonce(sender: string): bigint | undefined {
     return this.senders.get(sender)?.nextNonce
   }

@@ -25,11 +25,15 @@ export const ELASTICITY_MULTIPLIER = 2n
 /** Largest tx CheckTx accepts, in bytes (geth's txMaxSize is 128 KiB). */
 export const MAX_TX_BYTES = 128 * 1024
 
-/**
- * How many txs of one sender may wait in the mempool. CometBFT's mempool is FIFO and does not
- * reorder, so a tx must carry exactly the next nonce: anything beyond is "nonce too high".
- */
+/** How many txs of one sender may wait in the mempool. */
 export const MAX_PENDING_PER_SENDER = 1024
+
+/**
+ * How far past its next contiguous nonce a sender's tx may be: clients that send several txs
+ * at once (HTTP batches, parallel sends) deliver them out of order. Gapped txs wait in the
+ * mempool; PrepareProposal includes a sender's txs only in nonce order and without gaps.
+ */
+export const MAX_NONCE_AHEAD = 64n
 
 /** Balance of each genesis dev account: 10,000 ETH, as Hardhat and Anvil give. */
 export const DEV_ACCOUNT_BALANCE = 10_000n * 10n ** 18n

@@ -1,5 +1,4 @@
 import { bytesToHex } from '@ethereumjs/util'
-import { keccak256 } from '../../crypto.ts'
 import type { RpcMethod } from '../context.ts'
 import { CometRpcError, CometUnavailableError } from '../cometClient.ts'
 import { INTERNAL_ERROR, RpcError, SERVER_ERROR } from '../errors.ts'
@@ -23,16 +22,19 @@ export const transactionMethods: Record<string, RpcMethod> = {
   eth_sendRawTransaction: async (p, ctx) => {
     arity(p, 1)
     const raw = data(p[0], 'data')
+    // Decoding here fills the tx cache CheckTx reads (same process), and tells the sender, so
+    // one sender's txs are broadcast in the order they arrived.
+    const eth = ctx.evm.txCache.decode(raw, ctx.evm.common)
     let result
     try {
-      result = await ctx.comet.broadcastTxSync(raw)
+      result = await ctx.lanes.run(eth.sender.toString(), () => ctx.comet.broadcastTxSync(raw))
     } catch (err) {
       if (err instanceof CometRpcError) throw new RpcError(SERVER_ERROR, cometRefusal(err.message))
       if (err instanceof CometUnavailableError) throw new RpcError(INTERNAL_ERROR, err.message)
       throw err
     }
     if (result.code !== 0) throw new RpcError(SERVER_ERROR, result.log || `rejected by CheckTx with code ${result.codespace}/${result.code}`)
-    return bytesToHex(keccak256(raw))
+    return eth.hashHex
   },
   eth_getTransactionByHash: async (p, ctx) => {
     arity(p, 1)
