@@ -97,7 +97,12 @@ test('ABCI server serializes consensus requests across connections and reports h
   const port = ((server as unknown as { server: net.Server }).server.address() as net.AddressInfo).port
   const c1 = await connect(port)
   const c2 = await connect(port)
-  const fb = (height: bigint) => ({ finalizeBlock: { height, txs: [], misbehavior: [], hash: new Uint8Array(32), proposerAddress: new Uint8Array(20), nextValidatorsHash: new Uint8Array(32) } })
+  const fb = (height: bigint) => ({
+    finalizeBlock: {
+      height, txs: [], misbehavior: [], hash: new Uint8Array(32), proposerAddress: new Uint8Array(20), nextValidatorsHash: new Uint8Array(32),
+      decidedLastCommit: { round: 0, votes: [] }, time: { seconds: 1n, nanos: 0 },
+    },
+  })
   c1.send(fb(1n))
   c2.send(fb(2n))
   const [[r1], [r2]] = await Promise.all([c1.take(1), c2.take(1)])

@@ -89,7 +89,7 @@ export function transfer(from: number, nonce: bigint, opts: { to?: string; value
   return createFeeMarket1559Tx(
     {
       nonce,
-      to: opts.to ?? dev[(from + 1) % 10].address,
+      to: (opts.to ?? dev[(from + 1) % 10].address) as `0x${string}`,
       value: opts.value ?? 1000n,
       gasLimit: opts.gasLimit ?? 21_000n,
       maxFeePerGas: opts.maxFeePerGas ?? 10n ** 10n,
