@@ -62,7 +62,8 @@ export function decodeEthTx(raw: Uint8Array, common: Common, hash: Uint8Array = 
   checkChainId(typed, values, common.chainId())
   let tx: TypedTransaction
   try {
-    const opts = { common }
+    // Built unfrozen so the recovered sender can be pinned on it below, then frozen.
+    const opts = { common, freeze: false }
     tx =
       first === 1
         ? createAccessList2930TxFromBytesArray(values as never, opts)
@@ -80,6 +81,9 @@ export function decodeEthTx(raw: Uint8Array, common: Common, hash: Uint8Array = 
   } catch (err) {
     throw ErrInvalidSignature.with(stripContext((err as Error).message))
   }
+  // ethereumjs re-derives the address (a keccak) on every call, several times per executed tx.
+  Object.defineProperty(tx, 'getSenderAddress', { value: () => sender })
+  Object.freeze(tx)
   return { raw, hash, hashHex: bytesToHex(hash) as `0x${string}`, tx, sender }
 }
 
@@ -108,10 +112,15 @@ function stripContext(message: string): string {
 export class EthTxCache {
   private readonly map = new Map<string, EthTx>()
 
-  constructor(private readonly capacity = 100_000) {}
+  constructor(
+    /** The shared tx Common (see `createTxCommon`). */
+    private readonly common: Common,
+    private readonly capacity = 100_000,
+  ) {}
 
   /** Decodes `raw`, or returns the cached decoding of the same bytes. */
-  decode(raw: Uint8Array, common: Common): EthTx {
+  decode(raw: Uint8Array): EthTx {
+    const common = this.common
     const hash = keccak256(raw)
     const key = Buffer.from(hash).toString('hex')
     const hit = this.map.get(key)

@@ -9,6 +9,7 @@ import type { AppError } from '../../errors.ts'
 import { BlockExecutor, type BlockContext, type ExecutedBlock } from './blockExecutor.ts'
 import { BlockHashSource } from './blockHashes.ts'
 import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
+import { createTxCommon } from './chainConfig.ts'
 import { EthTxCache, type EthTx } from './ethTx.ts'
 import { nextBaseFee } from './feeMarket.ts'
 import type { EvmGenesis } from './genesis.ts'
@@ -30,8 +31,10 @@ interface WorkingState {
 export class EvmKeeper {
   readonly blocks: BlockStore
   readonly state: StateStore
+  /** The Common decoded txs share (ethereumjs would copy one per tx). */
+  readonly txCommon: Common
   /** Decoded txs, so a tx seen by CheckTx is never decoded or ecrecovered again. */
-  readonly txCache = new EthTxCache()
+  readonly txCache: EthTxCache
   private working: WorkingState | undefined
   private committedHead: StoredBlock | undefined
   /** Executed by FinalizeBlock, waiting for Commit. */
@@ -45,6 +48,8 @@ export class EvmKeeper {
     private readonly log: Logger,
     kv: KvStore,
   ) {
+    this.txCommon = createTxCommon(common)
+    this.txCache = new EthTxCache(this.txCommon)
     this.blocks = new BlockStore(kv, common)
     this.state = new StateStore(kv, common)
   }
@@ -196,7 +201,8 @@ export class EvmKeeper {
   }
 
   private async makeWorkingState(state: MerkleStateManager): Promise<WorkingState> {
-    const vm = await createVM({ common: this.common, stateManager: state, blockchain: new BlockHashSource(this.blocks) })
+    // The EVM subscribes to its Common's events: give each VM its own copy.
+    const vm = await createVM({ common: this.common.copy(), stateManager: state, blockchain: new BlockHashSource(this.blocks) })
     return { state, executor: new BlockExecutor(vm, state, this.common) }
   }
 }

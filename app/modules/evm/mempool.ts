@@ -21,7 +21,7 @@ export class EvmMempool {
    * saying why not. Nothing is written to the chain's state.
    */
   async check(raw: Uint8Array): Promise<EthTx> {
-    const eth = this.keeper.txCache.decode(raw, this.keeper.common)
+    const eth = this.keeper.txCache.decode(raw)
     validateTxStateless(eth, this.keeper.blockGasLimit())
     const view = await this.keeper.checkState()
     const account = await view.getAccount(eth.sender)
@@ -35,7 +35,7 @@ export class EvmMempool {
   /** Decodes and statelessly validates a block tx, or says why it is invalid. */
   decodeForBlock(raw: Uint8Array): EthTx | AppError {
     try {
-      const eth = this.keeper.txCache.decode(raw, this.keeper.common)
+      const eth = this.keeper.txCache.decode(raw)
       validateTxStateless(eth, this.keeper.blockGasLimit())
       return eth
     } catch (err) {

@@ -10,7 +10,7 @@ async function blockJson(ctx: RpcContext, ref: BlockRef, full: boolean): Promise
   if (!block) return null
   if (!full) return formatBlock(block, block.txHashes.map(bytesToHex))
   const txs = await ctx.evm.blocks.blockTxs(block)
-  return formatBlock(block, txs.map((t) => formatStoredTx(t, block, ctx.evm.common)))
+  return formatBlock(block, txs.map((t) => formatStoredTx(t, block, ctx.evm.txCommon)))
 }
 
 const txCount = (block: StoredBlock | undefined): string | null => (block ? bigIntToHex(BigInt(block.txHashes.length)) : null)
@@ -19,7 +19,7 @@ async function txAt(ctx: RpcContext, ref: BlockRef, index: bigint): Promise<unkn
   const block = await findBlock(ctx.evm, ref)
   if (!block || index >= BigInt(block.txHashes.length)) return null
   const tx = await ctx.evm.blocks.tx(block.txHashes[Number(index)])
-  return tx ? formatStoredTx(tx, block, ctx.evm.common) : null
+  return tx ? formatStoredTx(tx, block, ctx.evm.txCommon) : null
 }
 
 /** Blocks and what they hold. Missing blocks answer null, as geth does. */
@@ -52,7 +52,7 @@ export const blockMethods: Record<string, RpcMethod> = {
     arity(p, 1)
     const block = await findBlock(ctx.evm, blockRef(p[0], 'block'))
     if (!block) return null
-    return (await ctx.evm.blocks.blockTxs(block)).map((t) => formatReceipt(t, block, ctx.evm.common))
+    return (await ctx.evm.blocks.blockTxs(block)).map((t) => formatReceipt(t, block, ctx.evm.txCommon))
   },
   eth_getUncleCountByBlockNumber: async (p, ctx) => {
     arity(p, 1)

@@ -24,7 +24,9 @@ export const transactionMethods: Record<string, RpcMethod> = {
     const raw = data(p[0], 'data')
     // Decoding here fills the tx cache CheckTx reads (same process), and tells the sender, so
     // one sender's txs are broadcast in the order they arrived.
-    const eth = ctx.evm.txCache.decode(raw, ctx.evm.common)
+    const eth = ctx.evm.txCache.decode(raw)
+    const mined = await ctx.evm.blocks.tx(eth.hash)
+    if (mined) throw new RpcError(SERVER_ERROR, `nonce too low: tx ${eth.hashHex} is already in block ${mined.height}`)
     let result
     try {
       result = await ctx.lanes.run(eth.sender.toString(), () => ctx.comet.broadcastTxSync(raw))
@@ -42,7 +44,7 @@ export const transactionMethods: Record<string, RpcMethod> = {
     const tx = await ctx.evm.blocks.tx(hash)
     if (tx) {
       const block = await ctx.evm.blocks.blockByHeight(tx.height)
-      if (block) return formatStoredTx(tx, block, ctx.evm.common)
+      if (block) return formatStoredTx(tx, block, ctx.evm.txCommon)
     }
     const pending = ctx.app.mempool.state.pendingTx(bytesToHex(hash))
     return pending ? formatPendingTx(pending) : null
@@ -52,6 +54,6 @@ export const transactionMethods: Record<string, RpcMethod> = {
     const tx = await ctx.evm.blocks.tx(hash32(p[0], 'hash'))
     if (!tx) return null
     const block = await ctx.evm.blocks.blockByHeight(tx.height)
-    return block ? formatReceipt(tx, block, ctx.evm.common) : null
+    return block ? formatReceipt(tx, block, ctx.evm.txCommon) : null
   },
 }

@@ -4,7 +4,7 @@ import { createLegacyTx } from '@ethereumjs/tx'
 import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { initCrypto, keccak256 } from '../../../app/crypto.ts'
-import { createChainCommon } from '../../../app/modules/evm/chainConfig.ts'
+import { createChainCommon, createTxCommon } from '../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, EthTxCache } from '../../../app/modules/evm/ethTx.ts'
 import { devAccounts } from '../../../app/modules/evm/devAccounts.ts'
 import { AppError } from '../../../app/errors.ts'
@@ -62,13 +62,23 @@ test('a legacy tx signed without EIP-155 is refused as unprotected', () => {
 })
 
 test('the tx cache returns the same decoded object for the same bytes, and forgets on request', () => {
-  const cache = new EthTxCache(2)
+  const cache = new EthTxCache(createTxCommon(common), 2)
   const raw = transfer(1, 0n)
-  const a = cache.decode(raw, common)
-  assert.equal(cache.decode(raw, common), a)
+  const a = cache.decode(raw)
+  assert.equal(cache.decode(raw), a)
   cache.forget(a.hash)
-  assert.notEqual(cache.decode(raw, common), a)
-  cache.decode(transfer(1, 1n), common)
-  cache.decode(transfer(1, 2n), common)
+  assert.notEqual(cache.decode(raw), a)
+  cache.decode(transfer(1, 1n))
+  cache.decode(transfer(1, 2n))
   assert.equal(cache.size, 2, 'bounded')
+})
+
+test('txs share one Common: decoding does not copy it per tx, and VMs never subscribe to it', () => {
+  const txCommon = createTxCommon(common)
+  const cache = new EthTxCache(txCommon)
+  const a = cache.decode(transfer(1, 10n))
+  const b = cache.decode(transfer(1, 11n))
+  assert.equal(a.tx.common, txCommon)
+  assert.equal(b.tx.common, txCommon)
+  assert.equal(a.tx.common.param('txGas'), 21000n, 'tx params were merged once')
 })
