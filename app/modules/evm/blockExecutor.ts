@@ -1,7 +1,5 @@
-import { createBlock, createBlockHeader, genTransactionsTrieRoot, type Block } from '@ethereumjs/block'
+import { createBlock, createBlockHeader, type Block } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import { MerklePatriciaTrie } from '@ethereumjs/mpt'
-import { RLP } from '@ethereumjs/rlp'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Address } from '@ethereumjs/util'
 import { Bloom, encodeReceipt, runTx, type RunTxResult, type VM } from '@ethereumjs/vm'
@@ -10,6 +8,7 @@ import type { StoredBlock, StoredTx } from './blockStore.ts'
 import { ErrGasLimitExceedsBlock, ErrTxNotExecutable } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
 import { nextBaseFee } from './feeMarket.ts'
+import { orderedTrieRoot } from './orderedTrie.ts'
 
 /** What the EVM takes from the CometBFT block it executes. */
 export interface BlockContext {
@@ -99,18 +98,18 @@ export class BlockExecutor {
     const stateRoot = await this.state.getStateRoot()
 
     const bloom = new Bloom(undefined, this.common)
-    const receiptTrie = new MerklePatriciaTrie({ common: this.common })
-    for (let i = 0; i < included.length; i++) {
-      const { eth, result } = included[i]
+    const receipts: Uint8Array[] = []
+    for (const { eth, result } of included) {
       bloom.or(result.bloom)
-      await receiptTrie.put(RLP.encode(i), encodeReceipt(result.receipt, eth.tx.type))
+      receipts.push(encodeReceipt(result.receipt, eth.tx.type))
     }
     const header = createBlockHeader(
       {
         ...headerFields,
         stateRoot,
-        transactionsTrie: await genTransactionsTrieRoot(included.map((i) => i.eth.tx), new MerklePatriciaTrie({ common: this.common })),
-        receiptTrie: receiptTrie.root(),
+        // A typed tx's trie value is its EIP-2718 envelope, a legacy tx's its RLP: the raw bytes.
+        transactionsTrie: orderedTrieRoot(included.map((i) => i.eth.raw)),
+        receiptTrie: orderedTrieRoot(receipts),
         logsBloom: bloom.bitvector,
         gasUsed,
       },
