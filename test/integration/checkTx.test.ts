@@ -105,6 +105,9 @@ test('one tx commits first, so "nonce too low" has something to be low against',
   assert.equal(res.result, keccak256(raw))
   await waitFor('the first tx receipt', async () => (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(raw)])).result)
   assert.equal(await ethNonce(alice.address), 1n)
+  const again = await rawRpc(chain.rpc(), 'eth_sendRawTransaction', [raw])
+  assert.equal(again.error?.code, -32000)
+  assert.match(again.error!.message, /^nonce too low: tx 0x[0-9a-f]{64} is already in block \d+$/)
 })
 
 for (const c of cases) {

@@ -54,6 +54,7 @@ export async function startTestChain(opts: {
     await net.start()
   } catch (err) {
     await net.stop().catch(() => {})
+    if (!process.env.PIPE_TEST_KEEP) fs.rmSync(home, { recursive: true, force: true })
     throw err
   }
   return {

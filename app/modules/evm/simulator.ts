@@ -6,6 +6,7 @@ import { AppError, register } from '../../errors.ts'
 import { BlockHashSource } from './blockHashes.ts'
 import type { StoredBlock } from './blockStore.ts'
 import type { EvmKeeper } from './keeper.ts'
+import { ErrInsufficientFunds } from './errors.ts'
 
 /** eth_call / eth_estimateGas input (the JSON-RPC "transaction call object"). */
 export interface CallParams {
@@ -44,6 +45,9 @@ export class RevertError extends AppError {
   }
 }
 
+/** Gas of a plain value transfer. */
+const TRANSFER_GAS = 21_000n
+
 /** Highest gas eth_call and eth_estimateGas will spend, like geth's `--rpc.gascap`. */
 export const RPC_GAS_CAP = 50_000_000n
 
@@ -56,7 +60,7 @@ export class Simulator {
   constructor(private readonly keeper: EvmKeeper) {}
 
   async call(p: CallParams, block: StoredBlock): Promise<CallOutcome> {
-    const result = await this.run(p, block, this.gasLimit(p, block))
+    const result = await this.run(p, block, await this.gasLimit(p, block))
     const err = result.execResult.exceptionError
     return {
       returnValue: result.execResult.returnValue,
@@ -67,7 +71,12 @@ export class Simulator {
   }
 
   async estimateGas(p: CallParams, block: StoredBlock): Promise<bigint> {
-    let hi = this.gasLimit(p, block)
+    let hi = await this.gasLimit(p, block)
+    // A plain transfer to an account without code costs exactly 21000 (geth's shortcut).
+    if ((p.data === undefined || p.data.length === 0) && p.to !== undefined && hi >= TRANSFER_GAS) {
+      const code = await (await this.keeper.stateAt(block)).getCode(p.to)
+      if (code.length === 0 && (await this.run(p, block, TRANSFER_GAS)).execResult.exceptionError === undefined) return TRANSFER_GAS
+    }
     const first = await this.run(p, block, hi)
     const failure = first.execResult.exceptionError
     if (failure) {
@@ -92,9 +101,22 @@ export class Simulator {
     return hi
   }
 
-  private gasLimit(p: CallParams, block: StoredBlock): bigint {
-    const cap = block.header.gasLimit < RPC_GAS_CAP ? block.header.gasLimit : RPC_GAS_CAP
-    return p.gas !== undefined && p.gas < cap ? p.gas : cap
+  /**
+   * The gas a run may use: the caller's `gas`, at most the block gas limit and the RPC cap; when
+   * a fee is given, also at most what the sender's balance can pay after `value` (geth's
+   * "gas allowance"), so a missing `gas` does not make a funded sender look broke.
+   */
+  private async gasLimit(p: CallParams, block: StoredBlock): Promise<bigint> {
+    let cap = block.header.gasLimit < RPC_GAS_CAP ? block.header.gasLimit : RPC_GAS_CAP
+    if (p.gas !== undefined) return p.gas < cap ? p.gas : cap
+    const feeCap = p.maxFeePerGas ?? p.gasPrice ?? 0n
+    if (feeCap > 0n) {
+      const balance = (await (await this.keeper.stateAt(block)).getAccount(p.from ?? createZeroAddress()))?.balance ?? 0n
+      const available = balance - (p.value ?? 0n)
+      const allowance = available > 0n ? available / feeCap : 0n
+      if (allowance < cap) cap = allowance
+    }
+    return cap
   }
 
   private async succeeds(p: CallParams, block: StoredBlock, gas: bigint): Promise<boolean> {
@@ -127,7 +149,7 @@ export class Simulator {
       { common, skipConsensusFormatValidation: true },
     )
     const base = { to: p.to, value: p.value ?? 0n, data: p.data ?? new Uint8Array(0), gasLimit, nonce: 0n }
-    const opts = { common, freeze: false }
+    const opts = { common: this.keeper.txCommon, freeze: false }
     const tx: TypedTransaction =
       p.maxFeePerGas !== undefined || p.maxPriorityFeePerGas !== undefined || p.accessList !== undefined
         ? createFeeMarket1559Tx(
@@ -143,11 +165,18 @@ export class Simulator {
     const from = p.from ?? createZeroAddress()
     ;(tx as { getSenderAddress: () => Address }).getSenderAddress = () => from
     const state = await this.keeper.stateAt(block)
-    const vm = await createVM({ common, stateManager: state, blockchain: new BlockHashSource(this.keeper.blocks) })
+    // The EVM subscribes to its Common's events: each throw-away VM gets its own copy.
+    const vm = await createVM({ common: common.copy(), stateManager: state, blockchain: new BlockHashSource(this.keeper.blocks) })
     try {
-      return await runTx(vm, { tx, block: context, skipNonce: true, skipBalance: !feesGiven, skipHardForkValidation: true })
+      // The balance is checked as geth does: value + gas × price must be affordable (price 0
+      // without fee fields, so only the value counts).
+      return await runTx(vm, { tx, block: context, skipNonce: true, skipHardForkValidation: true })
     } catch (err) {
-      throw ErrCallFailed.with((err as Error).message.replace(/\s*\((vm|block|tx) hf=.*$/s, ''))
+      const message = (err as Error).message.replace(/\s*\((vm|block|tx) hf=.*$/s, '')
+      if (/doesn't have enough funds/.test(message)) {
+        throw ErrInsufficientFunds.with(`address ${from} cannot pay ${tx.getUpfrontCost(baseFee)} wei (value + gas × price)`)
+      }
+      throw ErrCallFailed.with(message)
     }
   }
 }

@@ -26,7 +26,11 @@ export const logMethods: Record<string, RpcMethod> = {
   },
   eth_newFilter: async (p, ctx) => {
     arity(p, 1)
-    return ctx.filters.newLogFilter(parseLogFilter(p[0], 'filter'))
+    const filter = parseLogFilter(p[0], 'filter')
+    if ('from' in filter && 'number' in filter.from && 'number' in filter.to && filter.from.number > filter.to.number) {
+      throw invalidParams(`filter: fromBlock ${filter.from.number} is after toBlock ${filter.to.number}`)
+    }
+    return ctx.filters.newLogFilter(filter)
   },
   eth_newBlockFilter: async (p, ctx) => {
     arity(p, 0)
