@@ -7,6 +7,7 @@ import { readLastCommit, type LastCommit } from './appMeta.ts'
 import { createChainCommon } from './modules/evm/chainConfig.ts'
 import { EvmKeeper } from './modules/evm/keeper.ts'
 import { EvmMempool } from './modules/evm/mempool.ts'
+import { SenderRecoveryPool } from './modules/evm/senderRecoveryPool.ts'
 import type { StoredBlock, StoredTx } from './modules/evm/blockStore.ts'
 
 /** Emitted after Commit has written a block: JSON-RPC filters and subscriptions listen. */
@@ -44,14 +45,16 @@ export class PipeApp {
    * Opens (or creates) the node's database under `dataDir` and resumes from it. `common` is for
    * tests that instrument the crypto; nodes use the chain's.
    */
-  static async open(dataDir: string, log: Logger, opts: { common?: Common } = {}): Promise<PipeApp> {
+  static async open(dataDir: string, log: Logger, opts: { common?: Common; recoveryWorkers?: number } = {}): Promise<PipeApp> {
     const kv = await KvStore.open(dataDir)
-    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'))
+    const pool = opts.recoveryWorkers === 0 ? undefined : new SenderRecoveryPool(opts.recoveryWorkers)
+    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'), pool)
     const last = await readLastCommit(kv)
     return new PipeApp(kv, evm, new EvmMempool(evm), log, last)
   }
 
   async close(): Promise<void> {
+    await this.evm.close()
     await this.kv.close()
   }
 }

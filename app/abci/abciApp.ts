@@ -15,6 +15,7 @@ export function abciApplication(app: PipeApp): AbciApplication {
     info: (r) => info.info(r),
     query: (r) => info.query(r),
     checkTx: (r) => mempool.checkTx(r),
+    prefetchCheckTx: (r) => mempool.prefetchCheckTx(r),
     initChain: (r) => consensus.initChain(r),
     prepareProposal: (r) => consensus.prepareProposal(r),
     processProposal: (r) => consensus.processProposal(r),

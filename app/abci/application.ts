@@ -40,6 +40,12 @@ export interface InfoConnection {
 
 export interface MempoolConnection {
   checkTx(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>>
+  /**
+   * Optional: called as soon as a CheckTx request is read, before earlier requests of the
+   * connection are answered, to start work that may overlap (sender recovery). Must not change
+   * anything CheckTx decides on.
+   */
+  prefetchCheckTx?(req: RequestCheckTx): void
 }
 
 /** Consensus calls: the server runs them strictly one at a time, in arrival order. */

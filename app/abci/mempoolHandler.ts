@@ -12,6 +12,10 @@ import { checkTxError } from './codes.ts'
 export class MempoolHandler implements MempoolConnection {
   constructor(private readonly app: PipeApp) {}
 
+  prefetchCheckTx(req: RequestCheckTx): void {
+    this.app.mempool.prefetch(req.tx)
+  }
+
   async checkTx(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>> {
     const phase = req.type === CheckTxType.RECHECK ? 'recheckTx' : 'checkTx'
     const start = performance.now()

@@ -124,17 +124,21 @@ test('a block finalized but never committed is discarded when CometBFT replays i
 })
 
 test('the sender is recovered once per tx: CheckTx pays for ecrecover, block execution does not', async () => {
-  let recoveries = 0
+  let inThread = 0
   const counting = createCustomCommon({ chainId: 1337, name: 'pipe' }, Mainnet, {
     hardfork: Hardfork.Prague,
-    customCrypto: { keccak256, sha256, ecrecover: (...args: Parameters<typeof ecrecover>) => (recoveries++, ecrecover(...args)) },
+    customCrypto: { keccak256, sha256, ecrecover: (...args: Parameters<typeof ecrecover>) => (inThread++, ecrecover(...args)) },
   })
   const a = await openInProcessApp({ common: counting })
+  const total = () => inThread + (a.app.evm.senderRecovery?.recovered ?? 0)
   try {
     const txs = [transfer(8, 0n), transfer(8, 1n), transfer(9, 0n)]
-    const r = await a.block(txs)
+    for (const tx of txs) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
+    assert.equal(total(), 3, 'CheckTx recovered each sender once')
+    assert.ok((a.app.evm.senderRecovery?.recovered ?? 0) === 3, 'on the worker pool')
+    const r = await a.block(txs, { skipCheckTx: true })
     assert.deepEqual(r.codes, [0, 0, 0])
-    assert.equal(recoveries, 3)
+    assert.equal(total(), 3, 'Prepare/Process/FinalizeBlock recovered nothing')
   } finally {
     await a.close()
   }

@@ -6,7 +6,7 @@ import {
   createLegacyTxFromBytesArray,
   type TypedTransaction,
 } from '@ethereumjs/tx'
-import { bytesToBigInt, bytesToHex, type Address } from '@ethereumjs/util'
+import { Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import { keccak256 } from '../../crypto.ts'
 import {
   ErrInvalidSignature,
@@ -17,6 +17,7 @@ import {
   ErrWrongChainId,
 } from './errors.ts'
 import { MAX_TX_BYTES } from './params.ts'
+import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
 
 /** A decoded, signature-checked Ethereum tx: what CheckTx caches and blocks execute. */
 export interface EthTx {
@@ -40,6 +41,35 @@ const TYPE_NAMES: Record<number, string> = { 3: 'EIP-4844 blob', 4: 'EIP-7702 se
  * @example decodeEthTx(hexToBytes('0x02f8…'), common).sender.toString()
  */
 export function decodeEthTx(raw: Uint8Array, common: Common, hash: Uint8Array = keccak256(raw)): EthTx {
+  const tx = parseEthTx(raw, common)
+  let sender: Address
+  try {
+    sender = tx.getSenderAddress()
+  } catch (err) {
+    throw ErrInvalidSignature.with(stripContext((err as Error).message))
+  }
+  return sealEthTx(tx, raw, hash, sender)
+}
+
+/**
+ * Like {@link decodeEthTx}, with the sender recovered on a worker thread (the main thread only
+ * hashes the signed message).
+ */
+export async function decodeEthTxWith(pool: SenderRecoveryPool, raw: Uint8Array, common: Common, hash: Uint8Array): Promise<EthTx> {
+  const tx = parseEthTx(raw, common)
+  const v = tx.v ?? 0n
+  const recovery = tx.type === 0 ? v - (common.chainId() * 2n + 35n) : v
+  if (recovery !== 0n && recovery !== 1n) throw ErrInvalidSignature.with(`v = ${v} gives no recovery id`)
+  const sig = new Uint8Array(64)
+  sig.set(setLengthLeft(bigIntToUnpaddedBytes(tx.r ?? 0n), 32), 0)
+  sig.set(setLengthLeft(bigIntToUnpaddedBytes(tx.s ?? 0n), 32), 32)
+  const address = await pool.recover(tx.getHashedMessageToSign(), sig, Number(recovery))
+  if (!address) throw ErrInvalidSignature.with('Invalid Signature')
+  return sealEthTx(tx, raw, hash, new Address(address))
+}
+
+/** Decodes and checks everything but the signature; the tx comes back unfrozen. */
+function parseEthTx(raw: Uint8Array, common: Common): TypedTransaction {
   if (raw.length > MAX_TX_BYTES) throw ErrTxTooLarge.with(`${raw.length} bytes, the limit is ${MAX_TX_BYTES}`)
   if (raw.length === 0) throw ErrTxDecode.with('empty transaction')
   const first = raw[0]
@@ -60,27 +90,22 @@ export function decodeEthTx(raw: Uint8Array, common: Common, hash: Uint8Array = 
   const expected = first === 1 ? 11 : first === 2 ? 12 : 9
   if (values.length !== expected) throw ErrTxDecode.with(`expected ${expected} fields, got ${values.length}`)
   checkChainId(typed, values, common.chainId())
-  let tx: TypedTransaction
   try {
-    // Built unfrozen so the recovered sender can be pinned on it below, then frozen.
+    // Built unfrozen so the recovered sender can be pinned on it, then frozen (sealEthTx).
     const opts = { common, freeze: false }
-    tx =
-      first === 1
-        ? createAccessList2930TxFromBytesArray(values as never, opts)
-        : first === 2
-          ? create1559FeeMarketTxFromBytesArray(values as never, opts)
-          : createLegacyTxFromBytesArray(values as never, opts)
+    return first === 1
+      ? createAccessList2930TxFromBytesArray(values as never, opts)
+      : first === 2
+        ? create1559FeeMarketTxFromBytesArray(values as never, opts)
+        : createLegacyTxFromBytesArray(values as never, opts)
   } catch (err) {
     // ethereumjs checks r/s ranges (EIP-2 high-s) while constructing: that is a signature fault.
     const message = stripContext((err as Error).message)
     throw /signature/i.test(message) ? ErrInvalidSignature.with(message) : ErrTxDecode.with(message)
   }
-  let sender: Address
-  try {
-    sender = tx.getSenderAddress()
-  } catch (err) {
-    throw ErrInvalidSignature.with(stripContext((err as Error).message))
-  }
+}
+
+function sealEthTx(tx: TypedTransaction, raw: Uint8Array, hash: Uint8Array, sender: Address): EthTx {
   // ethereumjs re-derives the address (a keccak) on every call, several times per executed tx.
   Object.defineProperty(tx, 'getSenderAddress', { value: () => sender })
   Object.freeze(tx)
@@ -111,12 +136,39 @@ function stripContext(message: string): string {
  */
 export class EthTxCache {
   private readonly map = new Map<string, EthTx>()
+  private readonly inflight = new Map<string, Promise<EthTx>>()
 
   constructor(
     /** The shared tx Common (see `createTxCommon`). */
     private readonly common: Common,
     private readonly capacity = 100_000,
+    /** Where `decodeAsync` recovers senders; without it, it recovers on the calling thread. */
+    private readonly pool?: SenderRecoveryPool,
   ) {}
+
+  /**
+   * Like `decode`, with the sender recovered on a worker thread. Concurrent calls for the same
+   * bytes share one decoding, so a prefetch started when CheckTx arrives is reused by CheckTx.
+   */
+  decodeAsync(raw: Uint8Array): Promise<EthTx> {
+    const hash = keccak256(raw)
+    const key = Buffer.from(hash).toString('hex')
+    const hit = this.map.get(key)
+    if (hit) return Promise.resolve(hit)
+    const running = this.inflight.get(key)
+    if (running) return running
+    const pool = this.pool
+    const p = pool ? decodeEthTxWith(pool, raw, this.common, hash) : Promise.resolve().then(() => decodeEthTx(raw, this.common, hash))
+    this.inflight.set(key, p)
+    p.then(
+      (eth) => {
+        this.inflight.delete(key)
+        this.store(key, eth)
+      },
+      () => this.inflight.delete(key),
+    )
+    return p
+  }
 
   /** Decodes `raw`, or returns the cached decoding of the same bytes. */
   decode(raw: Uint8Array): EthTx {
@@ -126,12 +178,16 @@ export class EthTxCache {
     const hit = this.map.get(key)
     if (hit) return hit
     const decoded = decodeEthTx(raw, common, hash)
-    this.map.set(key, decoded)
+    this.store(key, decoded)
+    return decoded
+  }
+
+  private store(key: string, eth: EthTx): void {
+    this.map.set(key, eth)
     if (this.map.size > this.capacity) {
       const oldest = this.map.keys().next().value
       if (oldest !== undefined) this.map.delete(oldest)
     }
-    return decoded
   }
 
   /** Drops txs that are in a committed block: they will not be seen again. */

@@ -11,6 +11,7 @@ import { BlockHashSource } from './blockHashes.ts'
 import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
 import { createTxCommon } from './chainConfig.ts'
 import { EthTxCache, type EthTx } from './ethTx.ts'
+import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
 import { nextBaseFee } from './feeMarket.ts'
 import type { EvmGenesis } from './genesis.ts'
 import { PARAMS_KEY } from './keys.ts'
@@ -47,16 +48,21 @@ export class EvmKeeper {
     readonly common: Common,
     private readonly log: Logger,
     kv: KvStore,
+    /** Where incoming txs get their sender recovered (worker threads), if anywhere. */
+    readonly senderRecovery: SenderRecoveryPool | undefined,
   ) {
     this.txCommon = createTxCommon(common)
-    this.txCache = new EthTxCache(this.txCommon)
+    this.txCache = new EthTxCache(this.txCommon, 100_000, senderRecovery)
     this.blocks = new BlockStore(kv, common)
     this.state = new StateStore(kv, common)
   }
 
-  /** Opens the module on the node's database, resuming from the last committed block if any. */
-  static async open(kv: KvStore, common: Common, log: Logger): Promise<EvmKeeper> {
-    const keeper = new EvmKeeper(common, log, kv)
+  /**
+   * Opens the module on the node's database, resuming from the last committed block if any.
+   * `recovery` moves sender recovery of incoming txs to worker threads.
+   */
+  static async open(kv: KvStore, common: Common, log: Logger, recovery?: SenderRecoveryPool): Promise<EvmKeeper> {
+    const keeper = new EvmKeeper(common, log, kv, recovery)
     const head = await keeper.blocks.head()
     const params = await kv.get(PARAMS_KEY)
     if (params) keeper.gasLimit = bytesToBigInt(params)
@@ -68,6 +74,10 @@ export class EvmKeeper {
       keeper.log.info(`resuming at block ${head.height} (state root ${Buffer.from(block.header.stateRoot).toString('hex')})`)
     }
     return keeper
+  }
+
+  async close(): Promise<void> {
+    await this.senderRecovery?.close()
   }
 
   /** The latest committed Ethereum block, or undefined before genesis was committed. */
