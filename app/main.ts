@@ -1,6 +1,7 @@
 import { parseNodeArgs } from './config.ts'
 import { createLogger } from './log.ts'
 import { startNode } from './node.ts'
+import { startCpuProfile } from './profiler.ts'
 
 /** Entry point: `node --import tsx app/main.ts --home … --abci tcp://…` (see app/config.ts). */
 const config = (() => {
@@ -12,6 +13,7 @@ const config = (() => {
   }
 })()
 const log = createLogger(config.logLevel)
+const stopProfile = await startCpuProfile()
 const node = await startNode(config, log)
 let stopping = false
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
@@ -20,7 +22,10 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     stopping = true
     log.info(`${signal}: stopping`)
     node.stop().then(
-      () => process.exit(0),
+      async () => {
+        if (stopProfile) log.info(`CPU profile written to ${await stopProfile()}`)
+        process.exit(0)
+      },
       (err) => {
         log.error(`stop failed: ${err}`)
         process.exit(1)

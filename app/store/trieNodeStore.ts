@@ -10,6 +10,12 @@ import type { KvStore, KvWrite } from './kvStore.ts'
  */
 export class TrieNodeStore implements DB<string, Uint8Array> {
   private pending = new Map<string, Uint8Array | undefined>()
+  /**
+   * Recently read or committed nodes. Nodes are immutable (keyed by their hash), so the cache is
+   * never stale; it spares the LevelDB reads of state views rebuilt after every block.
+   */
+  private readonly recent = new Map<string, Uint8Array>()
+  private static readonly RECENT_NODES = 200_000
   /** Drained but not yet confirmed written: still served to readers until `flushed()`. */
   private flushing = new Map<string, Uint8Array | undefined>()
 
@@ -30,7 +36,23 @@ export class TrieNodeStore implements DB<string, Uint8Array> {
   async get(key: string, _opts?: EncodingOpts): Promise<Uint8Array | undefined> {
     if (this.pending.has(key)) return this.pending.get(key)
     if (this.flushing.has(key)) return this.flushing.get(key)
-    return this.kv.get(this.dbKey(key))
+    const cached = this.recent.get(key)
+    if (cached) return cached
+    const value = await this.kv.get(this.dbKey(key))
+    if (value) this.remember(key, value)
+    return value
+  }
+
+  private remember(key: string, value: Uint8Array): void {
+    this.recent.set(key, value)
+    if (this.recent.size > TrieNodeStore.RECENT_NODES) {
+      // Drop the oldest tenth at once: cheaper than evicting one entry per insert.
+      let n = TrieNodeStore.RECENT_NODES / 10
+      for (const k of this.recent.keys()) {
+        this.recent.delete(k)
+        if (--n === 0) break
+      }
+    }
   }
 
   async put(key: string, value: Uint8Array, _opts?: EncodingOpts): Promise<void> {
@@ -57,8 +79,12 @@ export class TrieNodeStore implements DB<string, Uint8Array> {
     return writes
   }
 
-  /** The batch from the last `drain()` is on disk. */
+  /** The batch from the last `drain()` is on disk; its nodes stay cached. */
   flushed(): void {
+    for (const [key, value] of this.flushing) {
+      if (value) this.remember(key, value)
+      else this.recent.delete(key)
+    }
     this.flushing = new Map()
   }
 

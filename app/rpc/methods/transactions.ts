@@ -24,14 +24,17 @@ export const transactionMethods: Record<string, RpcMethod> = {
     const raw = data(p[0], 'data')
     // Decoding here fills the tx cache CheckTx reads (same process), and tells the sender, so
     // one sender's txs are broadcast in the order they arrived.
-    const eth = ctx.evm.txCache.decode(raw)
-    const mined = await ctx.evm.blocks.tx(eth.hash)
-    if (mined) throw new RpcError(SERVER_ERROR, `nonce too low: tx ${eth.hashHex} is already in block ${mined.height}`)
+    const eth = await ctx.evm.txCache.decodeAsync(raw)
     let result
     try {
       result = await ctx.lanes.run(eth.sender.toString(), () => ctx.comet.broadcastTxSync(raw))
     } catch (err) {
-      if (err instanceof CometRpcError) throw new RpcError(SERVER_ERROR, cometRefusal(err.message))
+      if (err instanceof CometRpcError) {
+        // CometBFT's cache also remembers committed txs; tell those apart as geth does.
+        const mined = err.message.includes('tx already exists in cache') ? await ctx.evm.blocks.tx(eth.hash) : undefined
+        if (mined) throw new RpcError(SERVER_ERROR, `nonce too low: tx ${eth.hashHex} is already in block ${mined.height}`)
+        throw new RpcError(SERVER_ERROR, cometRefusal(err.message))
+      }
       if (err instanceof CometUnavailableError) throw new RpcError(INTERNAL_ERROR, err.message)
       throw err
     }
