@@ -122,7 +122,13 @@ export class ConsensusHandler implements ConsensusConnection {
       if (app.staged) app.lastCommit = app.staged
       app.staged = undefined
       app.mempool.reset()
-      if (committed) app.events.emit('committed', committed)
+      if (committed) {
+        const { block, txs } = committed
+        const line = `committed block ${block.header.number}: ${txs.length} txs, ${block.header.gasUsed} gas, app hash ${bytesToHex(app.lastCommit.appHash)}`
+        if (txs.length > 0) app.log.info(line)
+        else app.log.debug(line)
+        app.events.emit('committed', committed)
+      }
       return { retainHeight: 0n }
     })
   }

@@ -26,14 +26,13 @@ import {
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, WebSocketProvider, isCallException, type EventLog, type Log as EthersLog } from 'ethers'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { MIN_BASE_FEE } from '../../app/modules/evm/params.ts'
 import { compileFixture, type CompiledContract } from '../support/contracts.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
 const GWEI = 10n ** 9n
 const ETH = 10n ** 18n
-/** The chain's base fee floor (app/modules/evm/params.ts MIN_BASE_FEE). */
-const MIN_BASE_FEE = 100_000_000n
 
 /** Awaits `promise` and returns what it rejected with; fails when it resolves. */
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -23,14 +23,13 @@ import {
 } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { MIN_BASE_FEE } from '../../app/modules/evm/params.ts'
 import { compileFixture, type CompiledContract } from '../support/contracts.ts'
 import { rawRpc, waitFor, type RawRpcResponse } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
 const GWEI = 10n ** 9n
 const ETH = 10n ** 18n
-/** The chain's base fee floor (app/modules/evm/params.ts MIN_BASE_FEE). */
-const MIN_BASE_FEE = 100_000_000n
 const DEV_BALANCE = 10_000n * ETH
 /** Every tx of this file pays exactly this tip (maxFeePerGas is far above base fee + tip). */
 const TIP = 1n * GWEI
