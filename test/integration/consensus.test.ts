@@ -68,6 +68,21 @@ test('4 validators under a mixed workload report the same app hash at every heig
   const { distinctAppHashes, txBlocks } = await assertAgreement(top, nodes)
   assert.ok(txBlocks >= 2, `workload spread over ${txBlocks} blocks`)
   assert.ok(distinctAppHashes > txBlocks / 2, 'state actually changed')
+  // the EVM block context comes from the CometBFT header: height, time, proposer, block hash
+  const proposers = new Set<string>()
+  for (let h = 1n; h <= top; h++) {
+    const comet = (await (await fetch(`${chain.comet(0)}/block?height=${h}`)).json()) as {
+      result: { block_id: { hash: string }; block: { header: { height: string; time: string; proposer_address: string } } }
+    }
+    const header = comet.result.block.header
+    const eth = (await rawRpc(chain.rpc(0), 'eth_getBlockByNumber', [`0x${h.toString(16)}`, false])).result as Record<string, string>
+    assert.equal(BigInt(eth.number), BigInt(header.height))
+    assert.equal(BigInt(eth.timestamp), BigInt(Math.floor(Date.parse(header.time) / 1000)), `timestamp of block ${h}`)
+    assert.equal(eth.miner, `0x${header.proposer_address.toLowerCase()}`, `coinbase of block ${h} is its proposer`)
+    assert.equal(eth.mixHash, `0x${comet.result.block_id.hash.toLowerCase()}`, `PREVRANDAO of block ${h} is the CometBFT block hash`)
+    proposers.add(eth.miner)
+  }
+  assert.ok(proposers.size > 1, 'proposers rotate, and so does the coinbase')
   // every node serves the same receipts
   for (const n of [1, 2, 3]) {
     const other = await receiptsOf(chain.rpc(n), sent.slice(0, 20))
