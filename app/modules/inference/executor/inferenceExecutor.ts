@@ -1,0 +1,525 @@
+import os from 'node:os'
+import type { AppError } from '../../../errors.ts'
+import { silentLogger, type Logger } from '../../../log.ts'
+import { BatchQueue, type Batch, type QueueItem } from './batchQueue.ts'
+import {
+  ErrExecutorClosed,
+  ErrInferenceFailed,
+  ErrInferenceInput,
+  ErrInferenceTimeout,
+  ErrModelSource,
+  ErrQueueFull,
+  ErrSessionCreate,
+  ErrUnknownModel,
+  ErrWorkerCrashed,
+  executorError,
+} from './executorErrors.ts'
+import type { RunMessage, WireError, WorkerMessage } from './executorWire.ts'
+import type { InferenceRequest, InferenceResult } from './inferenceRequest.ts'
+import { LruCache } from './lruCache.ts'
+import type { ModelSource } from './modelSource.ts'
+import { requestIdentity, type RequestIdentity } from './requestIdentity.ts'
+import { materialize, storeAlone, storeBatch, type StoredResult } from './storedResult.ts'
+import { concatRows, splittable } from './tensorBatch.ts'
+import { tensorProblem, type TensorData } from './tensorData.ts'
+import { WorkerSlot } from './workerSlot.ts'
+
+export interface ExecutorOptions {
+  /** Worker threads, each running one inference at a time on one core; default os.availableParallelism(). */
+  workers?: number
+  /** Most rows stacked into one session run; default 64. */
+  maxBatch?: number
+  /** How long a request may wait for others to batch with, in ms; default 2. A full batch goes at once. */
+  maxWaitMs?: number
+  /** Requests of one model waiting for a worker before `run` refuses more; default 1024. */
+  maxQueuePerModel?: number
+  /** Requests of all models waiting for a worker before `run` refuses more; default 8192. */
+  maxQueued?: number
+  /** onnxruntime sessions each worker keeps open (least recently used closed first); default 32. */
+  sessionsPerWorker?: number
+  /** Recent results kept so a re-simulated tx does not run its model again; default 1024 (at most 64 MiB). 0 turns the cache off. */
+  resultCacheSize?: number
+  log?: Logger
+  /** The worker module (default inferenceWorker.ts); tests substitute one that crashes on cue. */
+  workerEntry?: URL
+}
+
+export interface ExecutorStats {
+  /** Requests waiting for a worker (including those whose model is being looked up). */
+  queued: number
+  /** Requests sent to a worker and not answered yet. */
+  running: number
+  /** `run` calls that resolved, including those served by deduplication. */
+  completed: number
+  /** `run` calls that rejected (model errors, full queue, timeouts, crashes). */
+  failed: number
+  /** `run` calls answered by an identical request already running or recently computed. */
+  deduplicated: number
+  /** onnxruntime session runs (a batch is one run; each retry of a failed batch's requests is one more). */
+  batches: number
+  /** Requests waiting per model, for models that have any. */
+  perModel: Record<string, { queued: number }>
+}
+
+/** One caller of `run` waiting for a job. */
+interface Waiter {
+  resolve: (r: InferenceResult) => void
+  reject: (e: AppError) => void
+  /** Set once the caller has its answer (or its timeout): later outcomes are dropped. */
+  done: boolean
+  timer: NodeJS.Timeout | undefined
+}
+
+/** One distinct computation: every identical `run` call waits on the same job. */
+interface Job extends QueueItem {
+  key: string
+  inputs: Record<string, TensorData>
+  state: 'queued' | 'running' | 'settled'
+  /** The caller that caused the job; `others` are identical calls that joined it (rare: no array for the usual case). */
+  waiter: Waiter | undefined
+  others: Waiter[] | undefined
+}
+
+interface ModelInfo {
+  path: string
+  batchable: boolean
+}
+
+const RESULT_CACHE_BYTES = 64 * 1024 * 1024
+const MODEL_INFO_ENTRIES = 4096
+/**
+ * A worker that is running work expected to end within this many µs is sent its next batch
+ * already, so it does not sit idle for a round trip through the main thread. Work of a model
+ * not yet timed, or slower, is never queued behind: a slow model must not hold up others.
+ */
+const PIPELINE_MICROS = 1000
+/** Most batches sent to one worker and not yet answered. */
+const MAX_IN_FLIGHT = 4
+
+/**
+ * Runs ONNX inferences for the inference mempool on a pool of worker threads, one per core, each
+ * running onnxruntime-node single-threaded — so a slow model holds one core and fast models keep
+ * flowing on the others.
+ *
+ * - Identical requests (same model, byte-identical inputs) are computed once: concurrent ones
+ *   share the pending result, and recent results are kept in an LRU.
+ * - Requests to a batchable model with the same input signature are stacked along dim 0 (up to
+ *   `maxBatch` rows, waiting up to `maxWaitMs` for company) and run in one session run; a batch
+ *   that fails is retried request by request, so one bad request fails alone.
+ * - A batch goes to the least-loaded worker, preferring one that has the model's session open.
+ *   Requests wait here until a worker is free — where they keep batching — except that a worker
+ *   finishing fast work (< 1 ms, as measured) gets its next batch in advance.
+ * - Over `maxQueuePerModel` / `maxQueued` waiting requests, `run` refuses at once (ErrQueueFull).
+ *
+ * Callers must not change a request's input arrays until its `run` settles.
+ * @example
+ * const executor = new InferenceExecutor(modelHub)
+ * const { outputs } = await executor.run({ modelCid, inputs: { x: { type: 'float32', dims: [1, 4], data } } }, { timeoutMs: 5000 })
+ */
+export class InferenceExecutor {
+  private readonly slots: WorkerSlot<Batch<Job>>[]
+  private readonly queue: BatchQueue<Job>
+  private readonly pending = new Map<string, Job>()
+  private readonly results: LruCache<string, StoredResult>
+  /** Models looked up (a failed lookup is forgotten, so it is retried). */
+  private readonly modelLookups = new Map<string, Promise<ModelInfo>>()
+  /** The same, once resolved: requests to a known model join the queue without waiting a tick. */
+  private readonly models = new Map<string, ModelInfo>()
+  /** Mean µs of a session run per model (moving average), to know which work is fast. */
+  private readonly runMicros = new Map<string, number>()
+  /** Queued (not yet running) jobs per model, including those waiting for their model lookup. */
+  private readonly queuedPerModel = new Map<string, number>()
+  private readonly maxQueuePerModel: number
+  private readonly maxQueued: number
+  private readonly log: Logger
+  private queued = 0
+  private running = 0
+  private completed = 0
+  private failed = 0
+  private deduplicated = 0
+  private batches = 0
+  private nextId = 0
+  private closed = false
+  private pumping = false
+  /** Whether the workers are ref'd (the executor has requests waiting or running). */
+  private keepingAlive = false
+
+  constructor(
+    private readonly source: ModelSource,
+    opts: ExecutorOptions = {},
+  ) {
+    const integer = (name: string, v: number, min: number): number => {
+      if (!Number.isInteger(v) || v < min) throw new RangeError(`ExecutorOptions.${name} must be an integer ≥ ${min}, got ${v}`)
+      return v
+    }
+    const workers = integer('workers', opts.workers ?? os.availableParallelism(), 1)
+    const maxBatch = integer('maxBatch', opts.maxBatch ?? 64, 1)
+    const maxWaitMs = opts.maxWaitMs ?? 2
+    if (!(maxWaitMs >= 0)) throw new RangeError(`ExecutorOptions.maxWaitMs must be ≥ 0, got ${maxWaitMs}`)
+    this.maxQueuePerModel = integer('maxQueuePerModel', opts.maxQueuePerModel ?? 1024, 1)
+    this.maxQueued = integer('maxQueued', opts.maxQueued ?? 8192, 1)
+    const sessionsPerWorker = integer('sessionsPerWorker', opts.sessionsPerWorker ?? 32, 1)
+    this.log = (opts.log ?? silentLogger).child('inference-executor')
+    this.results = new LruCache({
+      maxEntries: integer('resultCacheSize', opts.resultCacheSize ?? 1024, 0),
+      maxWeight: RESULT_CACHE_BYTES,
+      weight: (r) => r.bytes,
+    })
+    this.queue = new BatchQueue<Job>({ maxBatch, maxWaitMs, onReady: () => this.pump() })
+    const events = {
+      ready: () => this.pump(),
+      answer: (_slot: WorkerSlot<Batch<Job>>, batch: Batch<Job>, msg: Exclude<WorkerMessage, { kind: 'ready' }>) => this.answered(batch, msg),
+      crashed: (slot: WorkerSlot<Batch<Job>>, lost: Batch<Job>[], reason: string) => this.crashed(slot, lost, reason),
+      startFailed: (slot: WorkerSlot<Batch<Job>>, reason: string) => this.startFailed(slot, reason),
+    }
+    this.slots = Array.from({ length: workers }, (_, i) => new WorkerSlot<Batch<Job>>(i, { sessionsPerWorker }, events, opts.workerEntry))
+  }
+
+  /**
+   * Runs one inference. Rejects with an AppError of the `inference` codespace: ErrUnknownModel,
+   * ErrQueueFull (at once, when too many requests wait), ErrInferenceTimeout (after `timeoutMs`;
+   * the work itself goes on and its result is still cached), ErrSessionCreate, ErrInferenceFailed,
+   * ErrInferenceInput, ErrWorkerCrashed, ErrExecutorClosed.
+   */
+  run(req: InferenceRequest, opts?: { timeoutMs?: number }): Promise<InferenceResult> {
+    if (this.closed) return this.refuse(executorError(ErrExecutorClosed, 'inference executor is closed'))
+    const timeoutMs = opts?.timeoutMs
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) return this.refuse(executorError(ErrInferenceInput, `timeoutMs must be > 0, got ${timeoutMs}`))
+    const problem = requestProblem(req)
+    if (problem) return this.refuse(executorError(ErrInferenceInput, problem))
+    const id = requestIdentity(req)
+    const key = id.key
+    const cached = this.results.get(key)
+    if (cached) {
+      this.deduplicated++
+      this.completed++
+      return Promise.resolve(materialize(cached))
+    }
+    let job = this.pending.get(key)
+    if (job) {
+      this.deduplicated++
+    } else {
+      const cid = req.modelCid
+      const waiting = this.queuedPerModel.get(cid) ?? 0
+      if (waiting >= this.maxQueuePerModel) {
+        return this.refuse(executorError(ErrQueueFull, `inference queue for model ${cid} is full (${waiting} waiting); try again later`))
+      }
+      if (this.queued >= this.maxQueued) {
+        return this.refuse(executorError(ErrQueueFull, `inference queue is full (${this.queued} waiting for all models); try again later`))
+      }
+      job = this.enqueue(id, req)
+    }
+    return this.wait(job, timeoutMs)
+  }
+
+  stats(): ExecutorStats {
+    const perModel: Record<string, { queued: number }> = {}
+    for (const [cid, queued] of this.queuedPerModel) perModel[cid] = { queued }
+    return {
+      queued: this.queued,
+      running: this.running,
+      completed: this.completed,
+      failed: this.failed,
+      deduplicated: this.deduplicated,
+      batches: this.batches,
+      perModel,
+    }
+  }
+
+  /**
+   * Fails everything waiting or running with ErrExecutorClosed and stops the workers. Resolves
+   * when every worker thread has exited; a worker in the middle of a session run exits when the
+   * run ends (a thread cannot be stopped safely inside onnxruntime).
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    for (const job of this.pending.values()) this.settle(job, executorError(ErrExecutorClosed, 'inference executor is closed'))
+    this.queue.drain()
+    this.queuedPerModel.clear()
+    this.queued = 0
+    this.running = 0
+    await Promise.all(this.slots.map((s) => s.close()))
+  }
+
+  private enqueue(id: RequestIdentity, req: InferenceRequest): Job {
+    const cid = req.modelCid
+    const job: Job = {
+      key: id.key,
+      cid,
+      inputs: req.inputs,
+      rows: id.rows,
+      signature: id.signature,
+      enqueuedAt: 0,
+      state: 'queued',
+      waiter: undefined,
+      others: undefined,
+    }
+    this.pending.set(id.key, job)
+    this.queuedPerModel.set(cid, (this.queuedPerModel.get(cid) ?? 0) + 1)
+    this.queued++
+    this.busyChanged()
+    const known = this.models.get(cid)
+    if (known) {
+      this.addToQueue(job, known)
+    } else {
+      this.lookUp(cid).then(
+        (info) => this.addToQueue(job, info),
+        (err: AppError) => {
+          if (job.state !== 'queued') return // closed meanwhile
+          this.dequeued(job)
+          this.settle(job, err)
+        },
+      )
+    }
+    return job
+  }
+
+  private addToQueue(job: Job, info: ModelInfo): void {
+    if (job.state !== 'queued') return // closed meanwhile
+    job.enqueuedAt = performance.now()
+    this.queue.add(job, info)
+  }
+
+  /** The caller's view of a job: its own copy of the result, its own timeout. */
+  private wait(job: Job, timeoutMs: number | undefined): Promise<InferenceResult> {
+    return new Promise((resolve, reject) => {
+      const waiter: Waiter = { resolve, reject, done: false, timer: undefined }
+      if (timeoutMs !== undefined) {
+        waiter.timer = setTimeout(() => {
+          waiter.done = true
+          this.failed++
+          reject(executorError(ErrInferenceTimeout, `inference on model ${job.cid} timed out after ${timeoutMs} ms`))
+        }, timeoutMs)
+        // The timer alone must not keep the process alive; a running worker does.
+        waiter.timer.unref()
+      }
+      if (!job.waiter) job.waiter = waiter
+      else (job.others ??= []).push(waiter)
+    })
+  }
+
+  private refuse(err: AppError): Promise<never> {
+    this.failed++
+    return Promise.reject(err)
+  }
+
+  /** Path and batchability of a model, looked up once and remembered (a failed lookup is not). */
+  private lookUp(cid: string): Promise<ModelInfo> {
+    const known = this.modelLookups.get(cid)
+    if (known) return known
+    const lookup = (async (): Promise<ModelInfo> => {
+      let path: string | undefined
+      let batchable = false
+      try {
+        path = await this.source.path(cid)
+        if (path !== undefined) batchable = await this.source.batchable(cid)
+      } catch (err) {
+        throw executorError(ErrModelSource, `cannot look up model ${cid}: ${err instanceof Error ? err.message : String(err)}`, err)
+      }
+      if (path === undefined) throw executorError(ErrUnknownModel, `unknown model ${cid}`)
+      return { path, batchable }
+    })()
+    if (this.modelLookups.size >= MODEL_INFO_ENTRIES) this.forgetModel(this.modelLookups.keys().next().value!)
+    this.modelLookups.set(cid, lookup)
+    lookup.then(
+      (info) => {
+        if (this.modelLookups.get(cid) === lookup) this.models.set(cid, info)
+      },
+      () => {
+        if (this.modelLookups.get(cid) === lookup) this.forgetModel(cid)
+      },
+    )
+    return lookup
+  }
+
+  private forgetModel(cid: string): void {
+    this.modelLookups.delete(cid)
+    this.models.delete(cid)
+  }
+
+  /** Sends ready batches to workers until one or the other runs out. */
+  private pump(): void {
+    if (this.pumping || this.closed) return
+    this.pumping = true
+    try {
+      for (;;) {
+        const candidates = this.slots.filter((s) => this.canTake(s))
+        if (candidates.length === 0) return
+        const batch = this.queue.take()
+        if (!batch) return
+        this.dispatch(batch, candidates)
+      }
+    } finally {
+      this.pumping = false
+    }
+  }
+
+  /** µs of work a worker has been sent and not answered: Infinity if any of it is of a model not timed yet. */
+  private load(slot: WorkerSlot<Batch<Job>>): number {
+    let micros = 0
+    for (const b of slot.inFlight.values()) micros += this.runMicros.get(b.cid) ?? Infinity
+    return micros
+  }
+
+  /** An idle worker, or one finishing fast work (see PIPELINE_MICROS). */
+  private canTake(slot: WorkerSlot<Batch<Job>>): boolean {
+    if (!slot.isReady) return false
+    const n = slot.inFlight.size
+    return n === 0 || (n < MAX_IN_FLIGHT && this.load(slot) <= PIPELINE_MICROS)
+  }
+
+  private dispatch(batch: Batch<Job>, candidates: WorkerSlot<Batch<Job>>[]): void {
+    // The least-loaded worker; among equals, one with the model's session open (so each worker
+    // does not load every model), else one with no sessions yet.
+    let slot = candidates[0]
+    let best = Infinity
+    for (const s of candidates) {
+      const score = this.load(s) * 4 + (s.warm.has(batch.cid) ? 0 : s.warm.size === 0 ? 1 : 2)
+      if (score < best) {
+        best = score
+        slot = s
+      }
+    }
+    // Counted as running before leaving the queue, so the pool never looks idle in between.
+    this.running += batch.jobs.length
+    for (const job of batch.jobs) {
+      this.dequeued(job)
+      job.state = 'running'
+    }
+    const rows = batch.jobs.map((j) => j.rows ?? 1)
+    let inputs: Record<string, TensorData>
+    const transfer: ArrayBuffer[] = []
+    if (batch.jobs.length === 1) {
+      inputs = batch.jobs[0].inputs // copied by postMessage: the caller keeps its arrays
+    } else {
+      inputs = concatRows(batch.jobs.map((j) => j.inputs))
+      for (const name in inputs) {
+        const data = inputs[name].data
+        if (!Array.isArray(data)) transfer.push(data.buffer as ArrayBuffer)
+      }
+    }
+    const msg: RunMessage = { kind: 'run', id: this.nextId++, cid: batch.cid, path: batch.path, rows, inputs }
+    slot.send(batch, msg, transfer)
+  }
+
+  private answered(batch: Batch<Job>, msg: Exclude<WorkerMessage, { kind: 'ready' }>): void {
+    this.running -= batch.jobs.length
+    this.batches += msg.runs
+    const n = batch.jobs.length
+    if (msg.kind === 'batch') {
+      this.timed(batch.cid, msg.micros)
+      const rows = batch.jobs.map((j) => j.rows ?? 1)
+      if (splittable(msg.outputs, rows.reduce((a, b) => a + b, 0))) {
+        const stored = storeBatch(msg.outputs, rows, msg.micros)
+        for (let i = 0; i < n; i++) this.settle(batch.jobs[i], stored[i])
+      } else {
+        // The worker checks this before answering `batch`; a mismatch here is a bug.
+        for (const job of batch.jobs) this.settle(job, this.wireError(batch, { kind: 'run', message: 'batch outputs do not split along dim 0' }))
+      }
+    } else if (msg.kind === 'each') {
+      for (let i = 0; i < n; i++) {
+        const r = msg.results[i]
+        if (r.ok) this.timed(batch.cid, r.micros)
+        this.settle(batch.jobs[i], r.ok ? storeAlone(r.outputs, r.micros) : this.wireError(batch, r.error))
+      }
+    } else {
+      if (msg.error.kind === 'load') {
+        // The file may be fixed or replaced: look the model up again next time.
+        this.forgetModel(batch.cid)
+        for (const s of this.slots) s.warm.delete(batch.cid)
+      }
+      for (const job of batch.jobs) this.settle(job, this.wireError(batch, msg.error))
+    }
+    this.busyChanged()
+    this.pump()
+  }
+
+  private timed(cid: string, micros: number): void {
+    const prev = this.runMicros.get(cid)
+    this.runMicros.set(cid, prev === undefined ? micros : prev * 0.8 + micros * 0.2)
+    if (this.runMicros.size > MODEL_INFO_ENTRIES) this.runMicros.delete(this.runMicros.keys().next().value!)
+  }
+
+  private crashed(slot: WorkerSlot<Batch<Job>>, lost: Batch<Job>[], reason: string): void {
+    this.log.error(`inference worker ${slot.index} died (${reason})${lost.length ? ` while running model ${lost[0].cid}` : ''}; starting a new one`)
+    for (const batch of lost) {
+      this.running -= batch.jobs.length
+      const message = `inference worker ${slot.index} crashed (${reason}) while running model ${batch.cid}; the request was not completed, send it again`
+      for (const job of batch.jobs) this.settle(job, executorError(ErrWorkerCrashed, message))
+    }
+    this.busyChanged()
+    this.pump()
+  }
+
+  private startFailed(slot: WorkerSlot<Batch<Job>>, reason: string): void {
+    this.log.error(`inference worker ${slot.index} failed to start (${reason}); retrying`)
+    if (this.slots.some((s) => s.isReady)) return
+    // No worker can take the queue: fail it rather than let callers wait for ever.
+    const message = `no inference worker could start (${reason}); the request was not run`
+    for (const job of this.queue.drain()) {
+      this.dequeued(job)
+      this.settle(job, executorError(ErrWorkerCrashed, message))
+    }
+  }
+
+  private wireError(batch: Batch<Job>, e: WireError): AppError {
+    if (e.kind === 'load') {
+      return executorError(ErrSessionCreate, `cannot create an onnxruntime session for model ${batch.cid} from ${batch.path}: ${e.message}`)
+    }
+    if (e.kind === 'input') return executorError(ErrInferenceInput, `model ${batch.cid}: ${e.message}`)
+    return executorError(ErrInferenceFailed, `model ${batch.cid} failed: ${e.message}`)
+  }
+
+  private dequeued(job: Job): void {
+    this.queued--
+    const left = (this.queuedPerModel.get(job.cid) ?? 1) - 1
+    if (left === 0) this.queuedPerModel.delete(job.cid)
+    else this.queuedPerModel.set(job.cid, left)
+    this.busyChanged()
+  }
+
+  /** Workers keep the process alive exactly while requests wait or run. */
+  private busyChanged(): void {
+    const busy = this.queued + this.running > 0 && !this.closed
+    if (busy === this.keepingAlive) return
+    this.keepingAlive = busy
+    for (const s of this.slots) s.keepAlive(busy)
+  }
+
+  /** Hands a job's outcome to every caller still waiting for it; a result also goes into the cache. */
+  private settle(job: Job, outcome: StoredResult | AppError): void {
+    if (job.state === 'settled') return
+    job.state = 'settled'
+    this.pending.delete(job.key)
+    if (!(outcome instanceof Error)) this.results.set(job.key, outcome)
+    if (job.waiter) this.deliver(job.waiter, outcome)
+    if (job.others) for (const w of job.others) this.deliver(w, outcome)
+  }
+
+  private deliver(w: Waiter, outcome: StoredResult | AppError): void {
+    if (w.done) return
+    w.done = true
+    if (w.timer) clearTimeout(w.timer)
+    if (outcome instanceof Error) {
+      this.failed++
+      w.reject(outcome)
+    } else {
+      this.completed++
+      // Every caller gets its own copy: the original stays in the cache, maybe shared with its batch.
+      w.resolve(materialize(outcome))
+    }
+  }
+}
+
+/** What is wrong with a request before any model sees it, or undefined. */
+function requestProblem(req: InferenceRequest): string | undefined {
+  if (req === null || typeof req !== 'object') return 'an inference request must be { modelCid, inputs }'
+  if (typeof req.modelCid !== 'string' || req.modelCid.length === 0) return 'an inference request needs a modelCid'
+  if (req.inputs === null || typeof req.inputs !== 'object') return `model ${req.modelCid}: inputs must be an object of named tensors`
+  for (const name in req.inputs) {
+    const p = tensorProblem(req.inputs[name])
+    if (p) return `model ${req.modelCid}: input "${name}" ${p}`
+  }
+  return undefined
+}
