@@ -9,6 +9,22 @@ import { EvmKeeper } from './modules/evm/keeper.ts'
 import { EvmMempool } from './modules/evm/mempool.ts'
 import { SenderRecoveryPool } from './modules/evm/senderRecoveryPool.ts'
 import type { StoredBlock, StoredTx } from './modules/evm/blockStore.ts'
+import type { EthTx } from './modules/evm/ethTx.ts'
+import { InferenceModule, type InferenceStrategy } from './modules/inference/module.ts'
+import { ModelStore } from './modules/inference/modelStore.ts'
+import type { ExecutorOptions } from './modules/inference/executor/index.ts'
+import path from 'node:path'
+
+export interface AppOptions {
+  /** Tests instrument the crypto; nodes use the chain's. */
+  common?: Common
+  /** Sender-recovery worker threads (0: recover on the main thread). */
+  recoveryWorkers?: number
+  /** The model hub's store (default `<data>/models`). */
+  models?: ModelStore
+  inference?: InferenceStrategy
+  executor?: ExecutorOptions
+}
 
 /** Emitted after Commit has written a block: JSON-RPC filters and subscriptions listen. */
 export interface CommittedBlockEvent {
@@ -37,6 +53,7 @@ export class PipeApp {
     readonly kv: KvStore,
     readonly evm: EvmKeeper,
     readonly mempool: EvmMempool,
+    readonly inference: InferenceModule,
     readonly log: Logger,
     public lastCommit: LastCommit,
   ) {}
@@ -45,15 +62,24 @@ export class PipeApp {
    * Opens (or creates) the node's database under `dataDir` and resumes from it. `common` is for
    * tests that instrument the crypto; nodes use the chain's.
    */
-  static async open(dataDir: string, log: Logger, opts: { common?: Common; recoveryWorkers?: number } = {}): Promise<PipeApp> {
+  static async open(dataDir: string, log: Logger, opts: AppOptions = {}): Promise<PipeApp> {
     const kv = await KvStore.open(dataDir)
+    const store = opts.models ?? new ModelStore({ dir: path.join(dataDir, 'models'), log: log.child('models') })
+    const inference = await InferenceModule.open(kv, { store, strategy: opts.inference, executor: opts.executor, log: log.child('inference') })
     const pool = opts.recoveryWorkers === 0 ? undefined : new SenderRecoveryPool(opts.recoveryWorkers)
-    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'), pool)
+    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'), pool, inference.evmExtensions())
+    inference.attach(evm)
     const last = await readLastCommit(kv)
-    return new PipeApp(kv, evm, new EvmMempool(evm), log, last)
+    return new PipeApp(kv, evm, new EvmMempool(evm), inference, log, last)
+  }
+
+  /** CheckTx's inference admission (nothing to do when blocks compute inference inline). */
+  async admitInference(eth: EthTx): Promise<void> {
+    if (this.inference.strategy === 'pipe') await this.inference.mempool.admit(eth)
   }
 
   async close(): Promise<void> {
+    await this.inference.close()
     await this.evm.close()
     await this.kv.close()
   }

@@ -11,12 +11,20 @@ export interface NodeConfig {
   jsonRpc: string
   /** Ethereum JSON-RPC over WebSocket, `host:port`. */
   ws: string
-  /** gRPC (inference queries), `host:port`. Reserved for the inference module. */
+  /** gRPC (inference queries), `host:port`. Reserved for the gRPC query service. */
   grpc: string
-  /** REST (model hub), `host:port`. Reserved for the inference module. */
+  /** REST: the model hub (`/v1/models`), `host:port`. */
   rest: string
   /** CometBFT's RPC, where eth_sendRawTransaction broadcasts. */
   cometRpc: string
+  /** Model store folder; several nodes of one machine may share it. Default `<home>/models`. */
+  models: string
+  /** REST base URLs of other nodes to fetch unknown models from (comma-separated on the CLI). */
+  modelPeers: string[]
+  /** `pipe` pre-executes inference in the mempool; `inline` runs it in FinalizeBlock (baseline). */
+  inference: 'pipe' | 'inline'
+  /** Inference worker threads; default one per core. */
+  inferenceWorkers: number | undefined
   logLevel: LogLevel
 }
 
@@ -28,38 +36,68 @@ export const DEFAULT_CONFIG: NodeConfig = {
   grpc: '127.0.0.1:9090',
   rest: '127.0.0.1:1317',
   cometRpc: 'http://127.0.0.1:26657',
+  models: '',
+  modelPeers: [],
+  inference: 'pipe',
+  inferenceWorkers: undefined,
   logLevel: 'info',
 }
 
-const FLAGS: Record<string, keyof NodeConfig> = {
-  '--home': 'home',
-  '--abci': 'abci',
-  '--json-rpc': 'jsonRpc',
-  '--ws': 'ws',
-  '--grpc': 'grpc',
-  '--rest': 'rest',
-  '--cometbft-rpc': 'cometRpc',
-  '--log-level': 'logLevel',
+type Flag = { key: keyof NodeConfig; parse?: (v: string) => unknown; help: string }
+
+const FLAGS: Record<string, Flag> = {
+  '--home': { key: 'home', help: 'node home (database in <home>/data)' },
+  '--abci': { key: 'abci', help: 'ABCI listen address (tcp://host:port or unix:///path)' },
+  '--json-rpc': { key: 'jsonRpc', help: 'Ethereum JSON-RPC over HTTP, host:port' },
+  '--ws': { key: 'ws', help: 'Ethereum JSON-RPC over WebSocket, host:port' },
+  '--grpc': { key: 'grpc', help: 'gRPC, host:port' },
+  '--rest': { key: 'rest', help: 'REST (model hub), host:port' },
+  '--cometbft-rpc': { key: 'cometRpc', help: "CometBFT's RPC URL" },
+  '--models': { key: 'models', help: 'model store folder (default <home>/models)' },
+  '--model-peers': { key: 'modelPeers', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean), help: 'REST URLs of nodes to fetch unknown models from, comma-separated' },
+  '--inference': {
+    key: 'inference',
+    parse: (v) => {
+      if (v !== 'pipe' && v !== 'inline') throw new Error('--inference must be pipe or inline')
+      return v
+    },
+    help: 'pipe (pre-execute in the mempool) or inline (run in FinalizeBlock: a baseline)',
+  },
+  '--inference-workers': {
+    key: 'inferenceWorkers',
+    parse: (v) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < 1) throw new Error('--inference-workers must be a positive integer')
+      return n
+    },
+    help: 'inference worker threads (default: one per core)',
+  },
+  '--log-level': {
+    key: 'logLevel',
+    parse: (v) => {
+      if (!['debug', 'info', 'warn', 'error'].includes(v)) throw new Error('--log-level must be debug, info, warn or error')
+      return v
+    },
+    help: 'debug, info, warn or error',
+  },
 }
 
 export const USAGE = `usage: pipe-node [flags]
 ${Object.entries(FLAGS)
-  .map(([flag, key]) => `  ${flag.padEnd(16)} default ${DEFAULT_CONFIG[key]}`)
+  .map(([flag, f]) => `  ${flag.padEnd(20)} ${f.help}${DEFAULT_CONFIG[f.key] ? ` (default ${DEFAULT_CONFIG[f.key]})` : ''}`)
   .join('\n')}`
 
 /** Parses `--flag value` pairs over the defaults; unknown flags are an error. */
 export function parseNodeArgs(argv: string[]): NodeConfig {
   const config: NodeConfig = { ...DEFAULT_CONFIG }
   for (let i = 0; i < argv.length; i++) {
-    const key = FLAGS[argv[i]]
-    if (!key) throw new Error(`unknown flag ${argv[i]}\n${USAGE}`)
+    const flag = FLAGS[argv[i]]
+    if (!flag) throw new Error(`unknown flag ${argv[i]}\n${USAGE}`)
     const value = argv[++i]
     if (value === undefined) throw new Error(`flag ${argv[i - 1]} needs a value`)
-    if (key === 'logLevel' && !['debug', 'info', 'warn', 'error'].includes(value)) {
-      throw new Error(`--log-level must be debug, info, warn or error`)
-    }
-    ;(config as unknown as Record<string, string>)[key] = value
+    ;(config as unknown as Record<string, unknown>)[flag.key] = flag.parse ? flag.parse(value) : value
   }
   config.home = path.resolve(config.home)
+  config.models = path.resolve(config.models || path.join(config.home, 'models'))
   return config
 }

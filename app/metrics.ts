@@ -11,18 +11,37 @@ export interface PhaseStats {
   maxMs: number
   /** Items handled (txs for block phases). */
   items: number
+  /** Percentiles of the last {@link RECENT_SAMPLES} calls, in ms. */
+  p50Ms: number
+  p99Ms: number
+}
+
+/** How many recent durations each phase keeps for its percentiles. */
+export const RECENT_SAMPLES = 4096
+
+interface PhaseRecord {
+  count: number
+  totalMs: number
+  maxMs: number
+  items: number
+  recent: Float64Array
+  next: number
 }
 
 export class Metrics {
-  private readonly phases = new Map<Phase, PhaseStats>()
+  private readonly phases = new Map<Phase, PhaseRecord>()
 
   record(phase: Phase, ms: number, items = 1): void {
-    const s = this.phases.get(phase) ?? { count: 0, totalMs: 0, maxMs: 0, items: 0 }
+    let s = this.phases.get(phase)
+    if (!s) {
+      s = { count: 0, totalMs: 0, maxMs: 0, items: 0, recent: new Float64Array(RECENT_SAMPLES), next: 0 }
+      this.phases.set(phase, s)
+    }
     s.count++
     s.totalMs += ms
     s.items += items
     if (ms > s.maxMs) s.maxMs = ms
-    this.phases.set(phase, s)
+    s.recent[s.next++ % RECENT_SAMPLES] = ms
   }
 
   /** Times `fn` under `phase`. */
@@ -34,6 +53,13 @@ export class Metrics {
   }
 
   snapshot(): Record<string, PhaseStats> {
-    return Object.fromEntries([...this.phases].map(([k, v]) => [k, { ...v }]))
+    return Object.fromEntries(
+      [...this.phases].map(([k, v]) => {
+        const n = Math.min(v.next, RECENT_SAMPLES)
+        const sorted = Array.from(v.recent.subarray(0, n)).sort((a, b) => a - b)
+        const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor((n - 1) * p))])
+        return [k, { count: v.count, totalMs: v.totalMs, maxMs: v.maxMs, items: v.items, p50Ms: pct(0.5), p99Ms: pct(0.99) }]
+      }),
+    )
   }
 }

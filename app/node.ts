@@ -7,6 +7,8 @@ import type { NodeConfig } from './config.ts'
 import { initCrypto } from './crypto.ts'
 import { createLogger, type Logger } from './log.ts'
 import { JsonRpcServer } from './rpc/server.ts'
+import { ModelStore } from './modules/inference/modelStore.ts'
+import { ModelHubServer } from './modules/inference/modelHubServer.ts'
 
 /** A running pipe node: the ABCI app CometBFT drives, and the user-facing servers. */
 export interface RunningNode {
@@ -18,17 +20,25 @@ export interface RunningNode {
 export async function startNode(config: NodeConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningNode> {
   await initCrypto()
   fs.mkdirSync(config.home, { recursive: true })
-  const app = await PipeApp.open(path.join(config.home, 'data'), log)
+  const models = new ModelStore({ dir: config.models, peers: config.modelPeers, log: log.child('models') })
+  const app = await PipeApp.open(path.join(config.home, 'data'), log, {
+    models,
+    inference: config.inference,
+    executor: { workers: config.inferenceWorkers },
+  })
   const rpc = new JsonRpcServer(app, config, log.child('rpc'))
   await rpc.listen()
+  const hub = new ModelHubServer(models, { log: log.child('hub') })
+  await hub.listen(config.rest)
   const abci = new AbciServer(abciApplication(app), log.child('abci'))
   await abci.listen(config.abci)
-  log.info(`pipe node ready: home ${config.home}, last committed height ${app.lastCommit.height}`)
+  log.info(`pipe node ready: home ${config.home}, last committed height ${app.lastCommit.height}, inference ${config.inference}, models in ${config.models}`)
   return {
     app,
     async stop() {
       await abci.close()
       await rpc.close()
+      await hub.close()
       await app.close()
     },
   }

@@ -25,6 +25,7 @@ import { parseAppGenesis } from '../genesis.ts'
 import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
 import type { TxOutcome } from '../modules/evm/blockExecutor.ts'
 import { execTxError } from './codes.ts'
+import { buildProposal, checkProposal, splitBlock, type SplitBlock } from './blockProposal.ts'
 
 /**
  * The consensus connection (calls arrive one at a time): genesis, block proposals, block
@@ -33,6 +34,14 @@ import { execTxError } from './codes.ts'
  */
 export class ConsensusHandler implements ConsensusConnection {
   constructor(private readonly app: PipeApp) {}
+
+  /** The app hash commits to the EVM state and the inference module's records. */
+  private appHash(evmStateRoot: Uint8Array): Uint8Array {
+    return computeAppHash([
+      ['evm', evmStateRoot],
+      ['inference', this.app.inference.keeper.root()],
+    ])
+  }
 
   async initChain(req: RequestInitChain): Promise<DeepPartial<ResponseInitChain>> {
     if (req.chainId !== COSMOS_CHAIN_ID) {
@@ -44,7 +53,7 @@ export class ConsensusHandler implements ConsensusConnection {
     this.app.pending.clear()
     this.app.staged = undefined
     const stateRoot = await this.app.evm.initGenesis(genesis.evm, req.time.seconds, gasLimit, this.app.pending)
-    const appHash = computeAppHash([['evm', stateRoot]])
+    const appHash = this.appHash(stateRoot)
     this.app.log.info(`genesis: ${genesis.evm.accounts.length} accounts, block gas limit ${gasLimit}, app hash ${bytesToHex(appHash)}`)
     return { appHash }
   }
@@ -52,7 +61,7 @@ export class ConsensusHandler implements ConsensusConnection {
   async prepareProposal(req: RequestPrepareProposal): Promise<DeepPartial<ResponsePrepareProposal>> {
     return this.app.metrics.time(
       'prepareProposal',
-      async () => ({ txs: await this.app.mempool.selectForProposal(req.txs, req.maxTxBytes) }),
+      async () => ({ txs: await buildProposal(this.app, req.txs, req.maxTxBytes) }),
       (r) => r.txs!.length,
     )
   }
@@ -61,7 +70,7 @@ export class ConsensusHandler implements ConsensusConnection {
     return this.app.metrics.time(
       'processProposal',
       async () => {
-        const problem = this.app.mempool.verifyProposal(req.txs)
+        const problem = await checkProposal(this.app, req.txs)
         if (problem) {
           this.app.log.warn(`rejecting proposal for height ${req.height}: ${problem.message}`)
           return { status: ResponseProcessProposal_ProposalStatus.REJECT }
@@ -90,8 +99,12 @@ export class ConsensusHandler implements ConsensusConnection {
           this.app.staged = undefined
           this.app.pending.clear()
           await this.app.evm.discardUncommitted()
+          this.app.inference.keeper.discardUncommitted()
         }
-        const items = req.txs.map((raw) => this.app.mempool.decodeForBlock(raw))
+        // Results first (the results tx at index 0), then the txs that use them.
+        const split = splitBlock(req.txs)
+        this.app.inference.recorder.beginBlock(req.height, split.results)
+        const items = split.userTxs.map((raw) => this.app.mempool.decodeForBlock(raw))
         const executed = await this.app.evm.executeBlock(
           {
             height: req.height,
@@ -103,10 +116,14 @@ export class ConsensusHandler implements ConsensusConnection {
           items,
           this.app.pending,
         )
-        const appHash = computeAppHash([['evm', executed.stateRoot]])
+        const { records, computed } = this.app.inference.recorder.endBlock()
+        this.app.inference.keeper.stageBlock(this.app.pending, [...split.results, ...computed], records)
+        const appHash = this.appHash(executed.stateRoot)
         this.app.staged = { height: req.height, appHash }
         stageLastCommit(this.app.pending, this.app.staged)
-        return { txResults: executed.outcomes.map(txResult), appHash }
+        const txResults = executed.outcomes.map(txResult)
+        if (split.hasResultsTx) txResults.unshift(resultsTxResult(split))
+        return { txResults, appHash }
       },
       () => req.txs.length,
     )
@@ -119,6 +136,8 @@ export class ConsensusHandler implements ConsensusConnection {
       await app.kv.write(writes)
       app.pending.clear()
       const committed = app.evm.committed()
+      app.inference.keeper.committed()
+      if (app.inference.strategy === 'pipe') app.inference.mempool.committed(committed?.txs.map((t) => t.hash) ?? [])
       if (app.staged) app.lastCommit = app.staged
       app.staged = undefined
       app.mempool.reset()
@@ -131,6 +150,15 @@ export class ConsensusHandler implements ConsensusConnection {
       }
       return { retainHeight: 0n }
     })
+  }
+}
+
+/** The results tx's entry in FinalizeBlock's tx results. */
+function resultsTxResult(split: SplitBlock): DeepPartial<ExecTxResult> {
+  if (split.resultsError) return execTxError(split.resultsError)
+  return {
+    code: 0,
+    events: [{ type: 'inference_results', attributes: [{ key: 'count', value: String(split.results.length), index: false }] }],
   }
 }
 

@@ -3,6 +3,8 @@ import type { DeepPartial } from 'cosmjs-types/helpers'
 import type { MempoolConnection } from './application.ts'
 import type { PipeApp } from '../app.ts'
 import { checkTxError } from './codes.ts'
+import { isResultsTx } from '../modules/inference/resultsTx.ts'
+import { ErrInjectedTx } from '../modules/inference/errors.ts'
 
 /**
  * The mempool connection. CheckTx(NEW) validates a submitted tx; CheckTx(RECHECK) runs after
@@ -20,7 +22,8 @@ export class MempoolHandler implements MempoolConnection {
     const phase = req.type === CheckTxType.RECHECK ? 'recheckTx' : 'checkTx'
     const start = performance.now()
     try {
-      const eth = await this.app.mempool.check(req.tx)
+      if (isResultsTx(req.tx)) throw ErrInjectedTx.with('the PIPR results tx is not accepted from users or peers')
+      const eth = await this.app.mempool.check(req.tx, (e) => this.app.admitInference(e))
       return { code: 0, data: eth.hash, gasWanted: eth.tx.gasLimit }
     } catch (err) {
       return checkTxError(err)

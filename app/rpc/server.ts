@@ -11,6 +11,7 @@ import { FilterRegistry } from './filters.ts'
 import { blockMethods } from './methods/blocks.ts'
 import { feeMethods } from './methods/fees.ts'
 import { logMethods } from './methods/logs.ts'
+import { inferenceMethods } from './methods/inference.ts'
 import { nodeMethods } from './methods/node.ts'
 import { stateMethods } from './methods/state.ts'
 import { transactionMethods } from './methods/transactions.ts'
@@ -25,6 +26,7 @@ const METHODS: Record<string, RpcMethod> = {
   ...transactionMethods,
   ...feeMethods,
   ...logMethods,
+  ...inferenceMethods,
 }
 
 /** Largest HTTP body accepted (a batch of large deployments fits). */

@@ -4,6 +4,7 @@
  *   <home>/node<i>/cometbft         CometBFT home of validator i
  *   <home>/node<i>/pipe             pipe node home of validator i
  *   <home>/logs/<proc>-<i>.log      one appended log per process
+ *   <home>/models/                  the model store every validator shares
  */
 import { existsSync, readdirSync, rmSync } from 'node:fs'
 import { join, resolve } from 'node:path'
@@ -35,7 +36,7 @@ export function logFilePath(home: string, i: number, proc: LocalnetProcessKind):
 }
 
 /** Entries a localnet home may contain; anything else means the folder is not ours to delete. */
-const OWN_ENTRY = /^(localnet\.json|node\d+|logs)$/
+const OWN_ENTRY = /^(localnet\.json|node\d+|logs|models)$/
 
 /**
  * Deletes a localnet home. Refuses folders holding anything a localnet does not create, so a

@@ -291,6 +291,15 @@ export class Localnet {
       `${h}:${ports.rest}`,
       '--cometbft-rpc',
       `http://${h}:${ports.cometRpc}`,
+      // One model store for the whole localnet (a model uploaded to any node serves every
+      // validator); the other nodes' hubs as peers in case a store is not shared.
+      '--models',
+      join(this.home, 'models'),
+      '--model-peers',
+      Array.from({ length: this.validators }, (_, j) => j)
+        .filter((j) => j !== i)
+        .map((j) => `http://${h}:${nodePorts(j, this.portOffset).rest}`)
+        .join(','),
       ...this.nodeArgs,
     ]
     // cwd = project root: `--import tsx` is resolved from there.

@@ -129,6 +129,8 @@ for (const c of cases) {
 test('nothing rejected was committed: no tx, no nonce or balance change, same app hash over 3 blocks', async () => {
   assert.equal(rejected.length, cases.length)
   const status = async () => (await comet('status', {})).result.sync_info
+  // A header carries the app hash of the block before it: let the first tx's block settle.
+  await chain.net.waitForHeight(BigInt((await status()).latest_block_height) + 2n)
   const start = await status()
   const balances = await Promise.all([alice, bob, carol, nobody].map((a) => ethBalance(a.address)))
   const h = BigInt(start.latest_block_height)

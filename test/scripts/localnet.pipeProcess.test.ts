@@ -52,6 +52,8 @@ describe('pipe node processes', { timeout: 60_000 }, () => {
       '--grpc', '127.0.0.1:9900',
       '--rest', '127.0.0.1:2127',
       '--cometbft-rpc', 'http://127.0.0.1:27467',
+      '--models', join(tmp, 'crash', 'models'),
+      '--model-peers', 'http://127.0.0.1:2117',
       '--inference', 'inline',
     ])
     assert.equal(net.isRunning(1), false)

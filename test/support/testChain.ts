@@ -15,6 +15,8 @@ export const PORT_OFFSETS = {
   checkTx: 1200,
   consensus: 1300,
   crashRecovery: 1400,
+  inference: 1500,
+  inferenceConsensus: 1600,
   bench: 2000,
 } as const
 

@@ -9,6 +9,7 @@ import { ErrGasLimitExceedsBlock, ErrTxNotExecutable } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
 import { nextBaseFee } from './feeMarket.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
+import type { BlockTxHooks } from './extensions.ts'
 
 /** What the EVM takes from the CometBFT block it executes. */
 export interface BlockContext {
@@ -46,6 +47,7 @@ export class BlockExecutor {
     private readonly vm: VM,
     private readonly state: MerkleStateManager,
     private readonly common: Common,
+    private readonly hooks?: BlockTxHooks,
   ) {}
 
   async execute(ctx: BlockContext, parent: StoredBlock, items: (EthTx | AppError)[]): Promise<ExecutedBlock> {
@@ -80,12 +82,16 @@ export class BlockExecutor {
           continue
         }
         let result: RunTxResult
+        this.hooks?.beforeTx(item)
         try {
           result = await runTx(this.vm, { tx: item.tx, block: context, blockGasUsed: gasUsed, skipHardForkValidation: true })
         } catch (err) {
-          outcomes.push({ kind: 'excluded', error: ErrTxNotExecutable.with(cleanMessage(err instanceof Error ? err.message : String(err))) })
+          const error = ErrTxNotExecutable.with(cleanMessage(err instanceof Error ? err.message : String(err)))
+          this.hooks?.afterTx(item, { error })
+          outcomes.push({ kind: 'excluded', error })
           continue
         }
+        this.hooks?.afterTx(item, { result })
         gasUsed += result.totalGasSpent
         included.push({ eth: item, result })
         outcomes.push({ kind: 'included', tx: undefined as never, result, gasWanted: item.tx.gasLimit })

@@ -2,7 +2,9 @@ import { createBlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Account, Address, bigIntToUnpaddedBytes, bytesToBigInt, hexToBytes, setLengthLeft, type PrefixedHexString } from '@ethereumjs/util'
-import { createVM } from '@ethereumjs/vm'
+import { createVM, type VM } from '@ethereumjs/vm'
+import type { CustomPrecompile } from '@ethereumjs/evm'
+import { NO_EXTENSIONS, type EvmExtensions } from './extensions.ts'
 import type { Logger } from '../../log.ts'
 import type { KvStore, KvWrite, WriteSet } from '../../store/kvStore.ts'
 import type { AppError } from '../../errors.ts'
@@ -50,6 +52,8 @@ export class EvmKeeper {
     kv: KvStore,
     /** Where incoming txs get their sender recovered (worker threads), if anywhere. */
     readonly senderRecovery: SenderRecoveryPool | undefined,
+    /** Precompiles and hooks other modules add (the inference precompile). */
+    readonly extensions: EvmExtensions,
   ) {
     this.txCommon = createTxCommon(common)
     this.txCache = new EthTxCache(this.txCommon, 100_000, senderRecovery)
@@ -61,8 +65,8 @@ export class EvmKeeper {
    * Opens the module on the node's database, resuming from the last committed block if any.
    * `recovery` moves sender recovery of incoming txs to worker threads.
    */
-  static async open(kv: KvStore, common: Common, log: Logger, recovery?: SenderRecoveryPool): Promise<EvmKeeper> {
-    const keeper = new EvmKeeper(common, log, kv, recovery)
+  static async open(kv: KvStore, common: Common, log: Logger, recovery?: SenderRecoveryPool, extensions: EvmExtensions = NO_EXTENSIONS): Promise<EvmKeeper> {
+    const keeper = new EvmKeeper(common, log, kv, recovery, extensions)
     const head = await keeper.blocks.head()
     const params = await kv.get(PARAMS_KEY)
     if (params) keeper.gasLimit = bytesToBigInt(params)
@@ -212,7 +216,23 @@ export class EvmKeeper {
 
   private async makeWorkingState(state: MerkleStateManager): Promise<WorkingState> {
     // The EVM subscribes to its Common's events: give each VM its own copy.
-    const vm = await createVM({ common: this.common.copy(), stateManager: state, blockchain: new BlockHashSource(this.blocks) })
-    return { state, executor: new BlockExecutor(vm, state, this.common) }
+    const vm = await createVM({
+      common: this.common.copy(),
+      stateManager: state,
+      blockchain: new BlockHashSource(this.blocks),
+      evmOpts: { customPrecompiles: this.extensions.blockPrecompiles() },
+    })
+    return { state, executor: new BlockExecutor(vm, state, this.common, this.extensions.blockHooks) }
+  }
+
+  /**
+   * A VM over the committed state for simulating mempool txs, with the given precompiles.
+   * Each simulation should run inside `state.checkpoint()` … `state.revert()`.
+   */
+  async simulationVm(customPrecompiles: CustomPrecompile[]): Promise<{ vm: VM; state: MerkleStateManager; head: StoredBlock }> {
+    const head = this.committedHead ?? this.parentBlock()
+    const state = await this.state.at(head.header.stateRoot, { caches: true })
+    const vm = await createVM({ common: this.common.copy(), stateManager: state, blockchain: new BlockHashSource(this.blocks), evmOpts: { customPrecompiles } })
+    return { vm, state, head }
   }
 }

@@ -20,7 +20,7 @@ export class EvmMempool {
    * CheckTx (NEW and RECHECK): accepts the tx into this node's mempool or throws an AppError
    * saying why not. Nothing is written to the chain's state.
    */
-  async check(raw: Uint8Array): Promise<EthTx> {
+  async check(raw: Uint8Array, gate?: (eth: EthTx) => Promise<void>): Promise<EthTx> {
     const eth = await this.keeper.txCache.decodeAsync(raw)
     validateTxStateless(eth, this.keeper.blockGasLimit())
     const view = await this.keeper.checkState()
@@ -28,6 +28,8 @@ export class EvmMempool {
     const committedNonce = account?.nonce ?? 0n
     const pending = this.state.pendingFor(eth.sender.toString(), committedNonce)
     validateTxAgainstAccount(eth, account, pending, this.keeper.nextBaseFee())
+    // Other modules' admission checks run before anything is reserved for the tx.
+    if (gate) await gate(eth)
     this.state.admit(eth, committedNonce)
     return eth
   }
@@ -52,17 +54,18 @@ export class EvmMempool {
   }
 
   /**
-   * PrepareProposal: CometBFT offers mempool txs in arrival order. Keep the valid ones, each
-   * sender's in nonce order starting at its committed nonce and stopping at a gap (a tx whose
-   * predecessor arrives later in the list is held until it does), within the byte and gas limits.
+   * PrepareProposal: CometBFT offers mempool txs in arrival order. Keep the valid, ready ones,
+   * each sender's in nonce order starting at its committed nonce and stopping at a gap or at a
+   * tx that is not ready (a tx whose predecessor arrives later in the list is held until it
+   * does), within the byte and gas limits.
    */
-  async selectForProposal(txs: Uint8Array[], maxTxBytes: bigint): Promise<Uint8Array[]> {
+  async selectForProposal(txs: Uint8Array[], maxTxBytes: bigint, isReady: (eth: EthTx) => boolean = () => true): Promise<EthTx[]> {
     const gasLimit = this.keeper.blockGasLimit()
     const view = await this.keeper.checkState()
     const expected = new Map<string, bigint>()
     const held = new Map<string, Map<bigint, EthTx>>()
     const blocked = new Set<string>()
-    const selected: Uint8Array[] = []
+    const selected: EthTx[] = []
     let bytes = 0n
     let gas = 0n
     let full = false
@@ -74,7 +77,7 @@ export class EvmMempool {
       }
       gas += eth.tx.gasLimit
       bytes += BigInt(eth.raw.length)
-      selected.push(eth.raw)
+      selected.push(eth)
       return true
     }
     for (const raw of txs) {
@@ -95,7 +98,8 @@ export class EvmMempool {
       }
       let current: EthTx | undefined = eth
       while (current && !full) {
-        if (!include(current)) {
+        // A tx still waiting for inference holds back its sender's later nonces too.
+        if (!isReady(current) || !include(current)) {
           blocked.add(sender)
           break
         }

@@ -30,6 +30,12 @@ export const nodeMethods: Record<string, RpcMethod> = {
   /** Time spent per ABCI phase since start (benchmarks read it). */
   pipe_stats: async (p, ctx) => {
     arity(p, 0)
-    return { phases: ctx.app.metrics.snapshot(), mempool: { queued: ctx.app.mempool.state.size }, height: String(ctx.app.lastCommit.height) }
+    return {
+      phases: ctx.app.metrics.snapshot(),
+      mempool: { queued: ctx.app.mempool.state.size },
+      inference: ctx.app.inference.strategy === 'pipe' ? ctx.app.inference.mempool.stats() : { strategy: 'inline' },
+      executor: ctx.app.inference.executor.stats(),
+      height: String(ctx.app.lastCommit.height),
+    }
   },
 }

@@ -1,0 +1,68 @@
+import type { PipeApp } from '../app.ts'
+import { AppError, toAppError } from '../errors.ts'
+import type { EthTx } from '../modules/evm/ethTx.ts'
+import { ErrResultsTx } from '../modules/inference/errors.ts'
+import { checkProposalResults } from '../modules/inference/proposalCheck.ts'
+import { decodeResultsTx, encodeResultsTx, isResultsTx, type KeyedResult } from '../modules/inference/resultsTx.ts'
+
+/**
+ * Building and checking block proposals: the EVM's tx selection plus the inference results tx
+ * the proposer injects at index 0, carrying exactly the results the selected txs need.
+ */
+
+/** PrepareProposal: ready txs only, and their results; never waits for inference. */
+export async function buildProposal(app: PipeApp, offered: Uint8Array[], maxTxBytes: bigint): Promise<Uint8Array[]> {
+  const userTxs = offered.filter((raw) => !isResultsTx(raw))
+  if (app.inference.strategy === 'inline') {
+    return (await app.mempool.selectForProposal(userTxs, maxTxBytes)).map((e) => e.raw)
+  }
+  const inference = app.inference.mempool
+  const selected = await app.mempool.selectForProposal(userTxs, maxTxBytes, (eth) => inference.isReady(eth))
+  for (;;) {
+    const entries = inference.resultsFor(selected)
+    const resultsTx = entries.length > 0 ? encodeResultsTx(entries) : undefined
+    const size = selected.reduce((n, e) => n + e.raw.length, resultsTx?.length ?? 0)
+    // The results tx counts against max_tx_bytes: drop txs from the end until it fits (the last
+    // selected tx is the last of its sender, so no nonce gap appears).
+    if (BigInt(size) <= maxTxBytes || selected.length === 0) {
+      return resultsTx ? [resultsTx, ...selected.map((e) => e.raw)] : selected.map((e) => e.raw)
+    }
+    selected.pop()
+  }
+}
+
+/** A block's txs split into the results tx's entries and the user txs. */
+export interface SplitBlock {
+  results: KeyedResult[]
+  userTxs: Uint8Array[]
+  /** Why the results tx is unusable, if it is. */
+  resultsError?: AppError
+  hasResultsTx: boolean
+}
+
+export function splitBlock(txs: Uint8Array[]): SplitBlock {
+  if (txs.length === 0 || !isResultsTx(txs[0])) return { results: [], userTxs: txs, hasResultsTx: false }
+  try {
+    return { results: decodeResultsTx(txs[0]), userTxs: txs.slice(1), hasResultsTx: true }
+  } catch (err) {
+    return { results: [], userTxs: txs.slice(1), resultsError: toAppError(err), hasResultsTx: true }
+  }
+}
+
+/**
+ * ProcessProposal: a results tx only at index 0 and well formed; user txs pass the stateless
+ * checks within the gas limit; every result needed by some tx and every tx's results present.
+ * Deterministic: depends only on the proposal and committed state.
+ */
+export async function checkProposal(app: PipeApp, txs: Uint8Array[]): Promise<AppError | undefined> {
+  const split = splitBlock(txs)
+  if (split.resultsError) return split.resultsError
+  const stray = split.userTxs.findIndex((raw) => isResultsTx(raw))
+  if (stray !== -1) return ErrResultsTx.with(`a results tx at index ${stray + (split.hasResultsTx ? 1 : 0)}; it belongs at index 0, once`)
+  if (app.inference.strategy === 'inline' && split.hasResultsTx) return ErrResultsTx.with('this chain computes inference inline and takes no results tx')
+  const evmProblem = app.mempool.verifyProposal(split.userTxs)
+  if (evmProblem) return evmProblem
+  if (app.inference.strategy === 'inline') return undefined
+  const eths = split.userTxs.map((raw) => app.mempool.decodeForBlock(raw) as EthTx)
+  return checkProposalResults(eths, split.results, app.inference.mempool, app.inference.simulator)
+}

@@ -1,0 +1,20 @@
+import { register } from '../../errors.ts'
+
+/**
+ * Inference errors of the precompile, the inference mempool and block processing. (The model
+ * hub registers codes 1–29 in modelErrors.ts, the executor 30–49; these are 50 and up.)
+ */
+const CODESPACE = 'inference'
+
+export const ErrInvalidRequest = register(CODESPACE, 50, 'invalid inference request')
+export const ErrInvalidInput = register(CODESPACE, 51, 'invalid model input')
+export const ErrInvalidOutput = register(CODESPACE, 52, 'model output cannot be returned')
+export const ErrUnknownModel = register(CODESPACE, 53, 'unknown model CID')
+export const ErrModeUnavailable = register(CODESPACE, 54, 'verification mode not available')
+export const ErrResultMissing = register(CODESPACE, 55, 'no inference result recorded in this block')
+export const ErrTooManyRequests = register(CODESPACE, 56, 'too many inference requests in one transaction')
+export const ErrRequestsUnstable = register(CODESPACE, 57, 'inference requests did not settle')
+export const ErrInferenceFailed = register(CODESPACE, 58, 'inference failed')
+export const ErrMempoolFull = register(CODESPACE, 59, 'too many transactions waiting for inference')
+export const ErrResultsTx = register(CODESPACE, 60, 'invalid inference results transaction')
+export const ErrInjectedTx = register(CODESPACE, 61, 'inference results are injected by the block proposer only')

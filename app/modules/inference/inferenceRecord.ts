@@ -1,0 +1,56 @@
+import { RLP } from '@ethereumjs/rlp'
+import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
+
+/**
+ * What the chain remembers of one inference a transaction made: which model, which input,
+ * what came out, and how the tx ended.
+ * - `success`: the result was returned and the tx succeeded;
+ * - `reverted`: the result was returned but the tx reverted afterwards;
+ * - `missing`: the block carried no result for it (the tx reverted with that reason).
+ */
+export type InferenceStatus = 'success' | 'reverted' | 'missing'
+
+export interface InferenceRecord {
+  inferenceId: Uint8Array
+  txHash: Uint8Array
+  height: bigint
+  /** 0-based order of the call within the tx. */
+  index: number
+  modelCid: string
+  mode: number
+  inputHash: Uint8Array
+  /** ABI-encoded ModelOutput; empty when missing. */
+  output: Uint8Array
+  status: InferenceStatus
+}
+
+const STATUSES: InferenceStatus[] = ['success', 'reverted', 'missing']
+
+export function encodeRecord(r: InferenceRecord): Uint8Array {
+  return RLP.encode([
+    r.inferenceId,
+    r.txHash,
+    bigIntToUnpaddedBytes(r.height),
+    bigIntToUnpaddedBytes(BigInt(r.index)),
+    new TextEncoder().encode(r.modelCid),
+    bigIntToUnpaddedBytes(BigInt(r.mode)),
+    r.inputHash,
+    r.output,
+    bigIntToUnpaddedBytes(BigInt(STATUSES.indexOf(r.status))),
+  ])
+}
+
+export function decodeRecord(bytes: Uint8Array): InferenceRecord {
+  const f = RLP.decode(bytes) as Uint8Array[]
+  return {
+    inferenceId: f[0],
+    txHash: f[1],
+    height: bytesToBigInt(f[2]),
+    index: Number(bytesToBigInt(f[3])),
+    modelCid: new TextDecoder().decode(f[4]),
+    mode: Number(bytesToBigInt(f[5])),
+    inputHash: f[6],
+    output: f[7],
+    status: STATUSES[Number(bytesToBigInt(f[8]))],
+  }
+}

@@ -1,0 +1,20 @@
+/**
+ * The inference module's LevelDB key prefixes; only its keeper reads or writes them.
+ */
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+
+/** request key (32) → recorded result (from a block's results tx). */
+export const RESULT_PREFIX = enc('inference/res/')
+/** inference id (32) → inference record. */
+export const RECORD_PREFIX = enc('inference/rec/')
+/** tx hash (32) → ids of the tx's inference records, in call order. */
+export const TX_RECORDS_PREFIX = enc('inference/tx/')
+/** The module's state commitment (a hash chain over every block's inference content). */
+export const ROOT_KEY = enc('inference/root')
+
+export function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
+  const out = new Uint8Array(prefix.length + key.length)
+  out.set(prefix, 0)
+  out.set(key, prefix.length)
+  return out
+}

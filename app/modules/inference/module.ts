@@ -1,0 +1,101 @@
+import type { CustomPrecompile } from '@ethereumjs/evm'
+import type { Logger } from '../../log.ts'
+import type { KvStore } from '../../store/kvStore.ts'
+import type { EvmExtensions } from '../evm/extensions.ts'
+import type { EvmKeeper } from '../evm/keeper.ts'
+import { BlockRecorder } from './blockRecorder.ts'
+import { InferenceExecutor, type ExecutorOptions } from './executor/index.ts'
+import { newContext, type InferenceContext } from './inferenceContext.ts'
+import { InferenceMempool } from './inferenceMempool.ts'
+import { InferenceRunner } from './inferenceRunner.ts'
+import { InferenceKeeper } from './keeper.ts'
+import type { ModelStore } from './modelStore.ts'
+import { CALL_INFERENCE_TIMEOUT_MS } from './params.ts'
+import { inferencePrecompile } from './precompile.ts'
+import { ResultCache } from './resultCache.ts'
+import { TxSimulator } from './txSimulator.ts'
+
+/**
+ * How blocks get their inference results:
+ * - `pipe` (default): pre-executed in the mempool, carried by the block's results tx;
+ * - `inline`: computed during FinalizeBlock by every validator, as a chain without
+ *   pre-execution does (a benchmark baseline, not for production).
+ */
+export type InferenceStrategy = 'pipe' | 'inline'
+
+export interface InferenceModuleOptions {
+  store: ModelStore
+  strategy?: InferenceStrategy
+  executor?: ExecutorOptions
+  log: Logger
+}
+
+/** The inference module's wiring: keeper, mempool, executor, precompiles (module.ts: wiring only). */
+export class InferenceModule {
+  readonly results = new ResultCache()
+  readonly runner: InferenceRunner
+  readonly recorder: BlockRecorder
+  readonly strategy: InferenceStrategy
+  private attached: { mempool: InferenceMempool; simulator: TxSimulator } | undefined
+
+  private constructor(
+    readonly keeper: InferenceKeeper,
+    readonly store: ModelStore,
+    readonly executor: InferenceExecutor,
+    private readonly log: Logger,
+    strategy: InferenceStrategy,
+  ) {
+    this.strategy = strategy
+    this.runner = new InferenceRunner(store, executor)
+    this.recorder = new BlockRecorder(strategy === 'inline' ? (r) => this.runner.run(r, CALL_INFERENCE_TIMEOUT_MS * 6) : undefined)
+  }
+
+  static async open(kv: KvStore, opts: InferenceModuleOptions): Promise<InferenceModule> {
+    const { store } = opts
+    const executor = new InferenceExecutor(
+      { path: (cid) => store.path(cid), batchable: async (cid) => (await store.metadata(cid))?.batchable ?? false },
+      { log: opts.log.child('executor'), ...opts.executor },
+    )
+    return new InferenceModule(await InferenceKeeper.open(kv), store, executor, opts.log, opts.strategy ?? 'pipe')
+  }
+
+  /** What the EVM gets: the precompile in its block VM and call VMs, and the block hooks. */
+  evmExtensions(): EvmExtensions {
+    return {
+      blockPrecompiles: () => [inferencePrecompile(() => this.recorder.context(), this.store)],
+      blockHooks: this.recorder,
+      // eth_call and eth_estimateGas both run the model for real (bounded), so an estimate
+      // covers the work a contract does after the model answered. Results are kept: the tx sent
+      // right after its estimate finds them ready.
+      callPrecompiles: (): CustomPrecompile[] => {
+        const ctx: InferenceContext = newContext('call', this.results)
+        ctx.runNow = async (request) => {
+          const r = await this.runner.run(request, CALL_INFERENCE_TIMEOUT_MS)
+          this.results.set(request.keyHex, r)
+          return r
+        }
+        return [inferencePrecompile(() => ctx, this.store)]
+      },
+    }
+  }
+
+  /** Connects the module to the EVM it extends (they are created in that order). */
+  attach(evm: EvmKeeper): void {
+    const simulator = new TxSimulator(evm, this.store)
+    this.attached = { simulator, mempool: new InferenceMempool(evm, simulator, this.runner, this.results, this.log.child('inference-mempool')) }
+  }
+
+  get mempool(): InferenceMempool {
+    if (!this.attached) throw new Error('inference module not attached to the EVM')
+    return this.attached.mempool
+  }
+
+  get simulator(): TxSimulator {
+    if (!this.attached) throw new Error('inference module not attached to the EVM')
+    return this.attached.simulator
+  }
+
+  async close(): Promise<void> {
+    await this.executor.close()
+  }
+}

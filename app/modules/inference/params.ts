@@ -1,0 +1,31 @@
+/**
+ * Every number of the inference module validators or users depend on: the precompile's gas
+ * schedule and the inference mempool's limits.
+ */
+
+/** Gas of any call to the inference precompile. */
+export const INFERENCE_BASE_GAS = 50_000n
+/** Gas per input element (number or string) sent to the model. */
+export const INFERENCE_GAS_PER_INPUT_ELEMENT = 100n
+/** Gas per microsecond of the model's single-inference cost measured at upload. */
+export const INFERENCE_GAS_PER_MODEL_MICRO = 10n
+/** Cap on the per-model part, so an expensive model stays callable within a block. */
+export const MAX_MODEL_GAS = 5_000_000n
+
+/** Largest number of input elements of one inference request. */
+export const MAX_INPUT_ELEMENTS = 65_536
+/** Largest TensorLib `decimals` (OpenGradient's limit). */
+export const MAX_DECIMALS = 18
+/** Decimals the precompile gives float outputs (fewer when a value would overflow int128). */
+export const FLOAT_OUTPUT_DECIMALS = 18
+
+/** Inference requests one tx may make. */
+export const MAX_REQUESTS_PER_TX = 16
+/** Simulation rounds until a tx's set of requests must be stable (chained calls). */
+export const MAX_SIMULATION_ROUNDS = 4
+/** Txs waiting for inference at once (beyond this, CheckTx refuses new inference txs). */
+export const MAX_PENDING_INFERENCE_TXS = 10_000
+/** How long one inference may take before its tx is dropped, in the mempool. */
+export const INFERENCE_TIMEOUT_MS = 30_000
+/** How long eth_call waits for a real inference. */
+export const CALL_INFERENCE_TIMEOUT_MS = 10_000
