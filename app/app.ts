@@ -13,6 +13,7 @@ import type { EthTx } from './modules/evm/ethTx.ts'
 import { InferenceModule, type InferenceStrategy } from './modules/inference/module.ts'
 import { ModelStore } from './modules/inference/modelStore.ts'
 import type { ExecutorOptions } from './modules/inference/executor/index.ts'
+import type { InferenceMempoolLimits } from './modules/inference/inferenceMempool.ts'
 import path from 'node:path'
 
 export interface AppOptions {
@@ -24,6 +25,7 @@ export interface AppOptions {
   models?: ModelStore
   inference?: InferenceStrategy
   executor?: ExecutorOptions
+  inferenceMempool?: Partial<InferenceMempoolLimits>
 }
 
 /** Emitted after Commit has written a block: JSON-RPC filters and subscriptions listen. */
@@ -65,7 +67,7 @@ export class PipeApp {
   static async open(dataDir: string, log: Logger, opts: AppOptions = {}): Promise<PipeApp> {
     const kv = await KvStore.open(dataDir)
     const store = opts.models ?? new ModelStore({ dir: path.join(dataDir, 'models'), log: log.child('models') })
-    const inference = await InferenceModule.open(kv, { store, strategy: opts.inference, executor: opts.executor, log: log.child('inference') })
+    const inference = await InferenceModule.open(kv, { store, strategy: opts.inference, executor: opts.executor, mempool: opts.inferenceMempool, log: log.child('inference') })
     const pool = opts.recoveryWorkers === 0 ? undefined : new SenderRecoveryPool(opts.recoveryWorkers)
     const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'), pool, inference.evmExtensions())
     inference.attach(evm)

@@ -25,6 +25,8 @@ export interface NodeConfig {
   inference: 'pipe' | 'inline'
   /** Inference worker threads; default one per core. */
   inferenceWorkers: number | undefined
+  /** How long one inference may take before its tx is dropped from the mempool. */
+  inferenceTimeoutMs: number
   logLevel: LogLevel
 }
 
@@ -40,6 +42,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   modelPeers: [],
   inference: 'pipe',
   inferenceWorkers: undefined,
+  inferenceTimeoutMs: 30_000,
   logLevel: 'info',
 }
 
@@ -71,6 +74,15 @@ const FLAGS: Record<string, Flag> = {
       return n
     },
     help: 'inference worker threads (default: one per core)',
+  },
+  '--inference-timeout-ms': {
+    key: 'inferenceTimeoutMs',
+    parse: (v) => {
+      const n = Number(v)
+      if (!Number.isInteger(n) || n < 1) throw new Error('--inference-timeout-ms must be a positive integer')
+      return n
+    },
+    help: 'how long one inference may take before its tx is dropped',
   },
   '--log-level': {
     key: 'logLevel',

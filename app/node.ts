@@ -25,6 +25,7 @@ export async function startNode(config: NodeConfig, log: Logger = createLogger(c
     models,
     inference: config.inference,
     executor: { workers: config.inferenceWorkers },
+    inferenceMempool: { timeoutMs: config.inferenceTimeoutMs },
   })
   const rpc = new JsonRpcServer(app, config, log.child('rpc'))
   await rpc.listen()

@@ -8,6 +8,7 @@ import {
   createPublicClient,
   createWalletClient,
   defineChain,
+  decodeFunctionResult,
   encodeFunctionData,
   http,
   parseEventLogs,
@@ -56,7 +57,7 @@ async function ortRun(file: string, feeds: Record<string, ort.Tensor>): Promise<
 before(async () => {
   chain = await startTestChain({ name: 'inference', portOffset: PORT_OFFSETS.inference })
   cids = {}
-  for (const file of ['risk-scorer', 'risk-adjuster', 'fails-at-runtime', 'slow']) {
+  for (const file of ['risk-scorer', 'risk-adjuster', 'fails-at-runtime', 'slow', 'types-echo']) {
     const res = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync(`models/${file}.onnx`) })
     assert.ok(res.status === 201 || res.status === 200, `upload ${file}: ${res.status}`)
     cids[file] = ((await res.json()) as { cid: string }).cid
@@ -125,6 +126,35 @@ test('eth_call previews the real model output without a transaction', async () =
   assert.deepEqual(result, [exactFixedPoint(direct, 18), 18n])
   const stored = (await pub.readContract({ address: scorerAddress, abi: scorer.abi as Abi, functionName: 'scores', args: [alice.address] })) as bigint[]
   assert.deepEqual(stored, [0n, 0n, 0n], 'a call stores nothing')
+})
+
+test('every element type crosses the precompile: float, double, int32, int64, string', async () => {
+  const n = (value: bigint, decimals: bigint) => ({ value, decimals })
+  const numbers = [
+    { name: 'f32', values: [n(15n, 1n), n(-25n, 2n)], shape: [2] },
+    { name: 'f64', values: [n(123456789012345n, 10n), n(-1n, 18n)], shape: [2] },
+    { name: 'i32', values: [n(-(2n ** 31n), 0n), n(7n, 0n)], shape: [2] },
+    { name: 'i64', values: [n(2n ** 63n - 1n, 0n), n(-5n, 0n)], shape: [2] },
+  ]
+  const data = encodeFunctionData({
+    abi: ogInferenceAbi,
+    functionName: 'runModelInference',
+    args: [{ mode: 0, modelCID: cids['types-echo'], input: { numbers, strings: [{ name: 's', values: ['low', 'héllo ✓'] }] } }] as never,
+  })
+  const res = await pub.call({ to: INFERENCE_PRECOMPILE_ADDRESS, data, account: aliceAccount })
+  const out = decodeFunctionResult({ abi: ogInferenceAbi, functionName: 'runModelInference', data: res.data! }) as unknown as {
+    numbers: { name: string; values: { value: bigint; decimals: bigint }[]; shape: number[] }[]
+    strings: { name: string; values: string[] }[]
+    is_simulation_result: boolean
+  }
+  assert.equal(out.is_simulation_result, false)
+  const byName = Object.fromEntries(out.numbers.map((t) => [t.name, t]))
+  assert.deepEqual(byName.f32_out.values, [n(exactFixedPoint(1.5, 18), 18n), n(exactFixedPoint(Math.fround(-0.25), 18), 18n)])
+  assert.deepEqual(byName.f64_out.values, [n(exactFixedPoint(12345.6789012345, 18), 18n), n(-1n, 18n)])
+  assert.deepEqual(byName.i32_out.values, [n(-(2n ** 31n), 0n), n(7n, 0n)])
+  assert.deepEqual(byName.i64_out.values, [n(2n ** 63n - 1n, 0n), n(-5n, 0n)])
+  assert.deepEqual(byName.i64_out.shape, [2])
+  assert.deepEqual(out.strings, [{ name: 's_out', values: ['low', 'héllo ✓'] }])
 })
 
 /** Calldata of a direct call to the precompile. */

@@ -10,20 +10,21 @@ import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileSources, type CompiledContract } from '../../scripts/contracts/solc.ts'
-import { buildContracts, OUT_DIR } from '../../scripts/contracts/build.ts'
+import { buildContracts, CONTRACTS_DIR, OUT_DIR } from '../../scripts/contracts/build.ts'
 
 export type { CompiledContract }
 
 const cache = new Map<string, Record<string, CompiledContract>>()
 
 /**
- * Compiles `source` and returns contract `name` from it.
+ * Compiles `source` (which may import the project's contracts, e.g. "OGInference.sol") and
+ * returns contract `name` from it.
  * @throws with solc's error messages when compilation fails, or when `name` is not in the source.
  */
 export function compileContract(source: string, name: string): CompiledContract {
   let all = cache.get(source)
   if (!all) {
-    all = compileSources({ 'Input.sol': source })
+    all = compileSources({ 'Input.sol': source }, [CONTRACTS_DIR])
     cache.set(source, all)
   }
   const c = all[name]

@@ -7,7 +7,7 @@ import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType, type RequestFinalizeBlock } from 'cosmjs-types/tendermint/abci/types'
 import { abciApplication } from '../../app/abci/abciApp.ts'
 import type { AbciApplication } from '../../app/abci/application.ts'
-import { PipeApp } from '../../app/app.ts'
+import { PipeApp, type AppOptions } from '../../app/app.ts'
 import { initCrypto } from '../../app/crypto.ts'
 import { defaultAppGenesis } from '../../app/genesis.ts'
 import { silentLogger } from '../../app/log.ts'
@@ -30,10 +30,10 @@ export interface InProcessApp {
 export const GENESIS_TIME = { seconds: 1_700_000_000n, nanos: 0 }
 export const PROPOSER = new Uint8Array(20).fill(0xab)
 
-export async function openInProcessApp(opts: { dir?: string; common?: Common; genesis?: boolean } = {}): Promise<InProcessApp> {
+export async function openInProcessApp(opts: { dir?: string; common?: Common; genesis?: boolean; app?: AppOptions } = {}): Promise<InProcessApp> {
   await initCrypto()
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-unit-'))
-  const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, { common: opts.common })
+  const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, { common: opts.common, ...opts.app })
   const abci = abciApplication(app)
   if (opts.genesis ?? true) {
     await abci.initChain({
@@ -54,6 +54,15 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
         for (const tx of txs) {
           const r = await abci.checkTx({ tx, type: CheckTxType.NEW })
           if (r.code !== 0) throw new Error(`CheckTx refused a test tx: ${r.log}`)
+        }
+        // As on a live chain, a tx that may call the inference precompile is proposed once the
+        // mempool has simulated it (and computed its inferences).
+        for (const tx of txs) {
+          const eth = app.evm.txCache.decode(tx)
+          for (let i = 0; !app.inference.mempool.isReady(eth); i++) {
+            if (i > 400) throw new Error(`tx ${eth.hashHex} not ready: ${JSON.stringify(app.inference.mempool.status(eth.hashHex)?.state)}`)
+            await new Promise((r) => setTimeout(r, 50))
+          }
         }
       }
       const height = app.lastCommit.height + 1n

@@ -51,6 +51,14 @@ const PRECOMPILE = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
  * `ready` txs go into proposals. After every commit the ready ones are re-simulated on the new
  * state (cheap: their results are cached), since their requests may depend on it.
  */
+/** Limits of the inference mempool (defaults in params.ts). */
+export interface InferenceMempoolLimits {
+  /** Txs simulating or waiting for inference at once; CheckTx refuses new inference txs beyond. */
+  maxPending: number
+  /** How long one inference may take before its tx is dropped. */
+  timeoutMs: number
+}
+
 export class InferenceMempool {
   private readonly tracked = new Map<string, Tracked>()
   /** Finished verdicts kept for status queries after CometBFT dropped the tx. */
@@ -66,6 +74,7 @@ export class InferenceMempool {
     private readonly runner: InferenceRunner,
     readonly results: ResultCache,
     private readonly log: Logger,
+    private readonly limits: InferenceMempoolLimits = { maxPending: MAX_PENDING_INFERENCE_TXS, timeoutMs: INFERENCE_TIMEOUT_MS },
   ) {}
 
   /**
@@ -82,8 +91,8 @@ export class InferenceMempool {
       return
     }
     const plain = !(await this.mayReachPrecompile(eth))
-    if (!plain && this.waiting() >= MAX_PENDING_INFERENCE_TXS) {
-      throw ErrMempoolFull.with(`${MAX_PENDING_INFERENCE_TXS} transactions are waiting for inference; try again later`)
+    if (!plain && this.waiting() >= this.limits.maxPending) {
+      throw ErrMempoolFull.with(`${this.limits.maxPending} transactions are waiting for inference; try again later`)
     }
     const entry: Tracked = { eth, state: plain ? 'plain' : 'simulating', round: 0, requests: [], height, seen: height }
     this.tracked.set(eth.hashHex, entry)
@@ -225,7 +234,7 @@ export class InferenceMempool {
       return this.fail(t, ErrRequestsUnstable.with(`still new requests after ${MAX_SIMULATION_ROUNDS} rounds of simulation`))
     }
     t.state = 'running'
-    Promise.all(unknown.map((r) => this.runner.run(r, INFERENCE_TIMEOUT_MS).then((res) => this.results.set(r.keyHex, res)))).then(
+    Promise.all(unknown.map((r) => this.runner.run(r, this.limits.timeoutMs).then((res) => this.results.set(r.keyHex, res)))).then(
       () => {
         if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'running') return
         t.state = 'simulating'

@@ -6,11 +6,11 @@ import type { EvmKeeper } from '../evm/keeper.ts'
 import { BlockRecorder } from './blockRecorder.ts'
 import { InferenceExecutor, type ExecutorOptions } from './executor/index.ts'
 import { newContext, type InferenceContext } from './inferenceContext.ts'
-import { InferenceMempool } from './inferenceMempool.ts'
+import { InferenceMempool, type InferenceMempoolLimits } from './inferenceMempool.ts'
 import { InferenceRunner } from './inferenceRunner.ts'
 import { InferenceKeeper } from './keeper.ts'
 import type { ModelStore } from './modelStore.ts'
-import { CALL_INFERENCE_TIMEOUT_MS } from './params.ts'
+import { CALL_INFERENCE_TIMEOUT_MS, INFERENCE_TIMEOUT_MS, MAX_PENDING_INFERENCE_TXS } from './params.ts'
 import { inferencePrecompile } from './precompile.ts'
 import { ResultCache } from './resultCache.ts'
 import { TxSimulator } from './txSimulator.ts'
@@ -27,6 +27,7 @@ export interface InferenceModuleOptions {
   store: ModelStore
   strategy?: InferenceStrategy
   executor?: ExecutorOptions
+  mempool?: Partial<InferenceMempoolLimits>
   log: Logger
 }
 
@@ -44,6 +45,7 @@ export class InferenceModule {
     readonly executor: InferenceExecutor,
     private readonly log: Logger,
     strategy: InferenceStrategy,
+    private readonly limits: InferenceMempoolLimits,
   ) {
     this.strategy = strategy
     this.runner = new InferenceRunner(store, executor)
@@ -56,7 +58,8 @@ export class InferenceModule {
       { path: (cid) => store.path(cid), batchable: async (cid) => (await store.metadata(cid))?.batchable ?? false },
       { log: opts.log.child('executor'), ...opts.executor },
     )
-    return new InferenceModule(await InferenceKeeper.open(kv), store, executor, opts.log, opts.strategy ?? 'pipe')
+    const limits = { maxPending: MAX_PENDING_INFERENCE_TXS, timeoutMs: INFERENCE_TIMEOUT_MS, ...opts.mempool }
+    return new InferenceModule(await InferenceKeeper.open(kv), store, executor, opts.log, opts.strategy ?? 'pipe', limits)
   }
 
   /** What the EVM gets: the precompile in its block VM and call VMs, and the block hooks. */
@@ -82,7 +85,7 @@ export class InferenceModule {
   /** Connects the module to the EVM it extends (they are created in that order). */
   attach(evm: EvmKeeper): void {
     const simulator = new TxSimulator(evm, this.store)
-    this.attached = { simulator, mempool: new InferenceMempool(evm, simulator, this.runner, this.results, this.log.child('inference-mempool')) }
+    this.attached = { simulator, mempool: new InferenceMempool(evm, simulator, this.runner, this.results, this.log.child('inference-mempool'), this.limits) }
   }
 
   get mempool(): InferenceMempool {

@@ -57,12 +57,12 @@ export function toOnnxInputs(input: ModelInput, declared: OnnxValueInfo[]): Reco
     const spec = byName.get(name)
     if (!spec) throw ErrInvalidInput.with(`unknown input tensor "${name}"; the model takes ${expected()}`)
     if (name in feeds) throw ErrInvalidInput.with(`input tensor "${name}" is given twice`)
+    elements += count
+    if (elements > MAX_INPUT_ELEMENTS) throw ErrInvalidInput.with(`more than ${MAX_INPUT_ELEMENTS} input elements`)
     if ((spec.type === 'string') !== (kind === 'string')) {
       throw ErrInvalidInput.with(`input tensor "${name}" is ${spec.type}: pass it as a ${spec.type === 'string' ? 'StringTensor' : 'MultiDimensionalNumberTensor'}`)
     }
     checkShape(spec, shape, count)
-    elements += count
-    if (elements > MAX_INPUT_ELEMENTS) throw ErrInvalidInput.with(`more than ${MAX_INPUT_ELEMENTS} input elements`)
     return spec
   }
   for (const t of input.numbers) {

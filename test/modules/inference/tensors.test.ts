@@ -90,3 +90,8 @@ test('outputs follow the model order; floats get 18 decimals or fewer when int12
   assert.deepEqual(out.strings, [{ name: 'labels', values: ['low', 'high'] }])
   assert.match(message(() => fromOnnxOutputs({ score: { type: 'float32', dims: [1], data: Float32Array.from([Number.NaN]) } }, [declared[0]])), /output "score" value 0 is NaN/)
 })
+
+test('an input over the element limit is refused before anything else is checked', () => {
+  const huge = { numbers: [{ name: 'features', values: Array.from({ length: 65_537 }, () => num(1n)), shape: [1, 65_537] }], strings: [] }
+  assert.match(message(() => toOnnxInputs(huge, features)), /more than 65536 input elements/)
+})

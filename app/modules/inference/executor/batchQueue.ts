@@ -80,13 +80,7 @@ export class BatchQueue<J extends QueueItem> {
 
   /** The next batch to run, taken out of the queue; undefined when no group is ready. */
   take(): Batch<J> | undefined {
-    let g: Group<J> | undefined
-    for (const byModel of this.groups.values()) {
-      for (const c of byModel.values()) {
-        if (!(c.due || c.rows >= this.opts.maxBatch)) continue
-        if (!g || c.jobs[0].enqueuedAt < g.jobs[0].enqueuedAt) g = c
-      }
-    }
+    const g = this.next()
     if (!g) return undefined
     let n = 1
     if (!g.solo) {
@@ -111,6 +105,23 @@ export class BatchQueue<J extends QueueItem> {
       if (!g.due) this.arm(g, left)
     }
     return { cid: g.cid, path: g.path, jobs }
+  }
+
+  /** The model of the batch `take` would return, without taking it (the owner picks a worker first). */
+  nextModel(): string | undefined {
+    return this.next()?.cid
+  }
+
+  /** The ready group whose oldest request came first. */
+  private next(): Group<J> | undefined {
+    let g: Group<J> | undefined
+    for (const byModel of this.groups.values()) {
+      for (const c of byModel.values()) {
+        if (!(c.due || c.rows >= this.opts.maxBatch)) continue
+        if (!g || c.jobs[0].enqueuedAt < g.jobs[0].enqueuedAt) g = c
+      }
+    }
+    return g
   }
 
   /** Empties the queue (the executor closes), returning what was waiting. */

@@ -88,13 +88,21 @@ interface ModelInfo {
 const RESULT_CACHE_BYTES = 64 * 1024 * 1024
 const MODEL_INFO_ENTRIES = 4096
 /**
- * A worker that is running work expected to end within this many µs is sent its next batch
- * already, so it does not sit idle for a round trip through the main thread. Work of a model
- * not yet timed, or slower, is never queued behind: a slow model must not hold up others.
+ * When no worker is idle, the worker expected to finish first is sent the next batch in advance
+ * (so it does not sit idle for a round trip through the main thread) if what it runs ends within
+ * this many µs, or if it runs one batch of the same model (back to back, as a dedicated thread
+ * would). Never behind a model not yet timed, and never another model behind a slow one: a slow
+ * model must not hold up others.
  */
 const PIPELINE_MICROS = 1000
 /** Most batches sent to one worker and not yet answered. */
 const MAX_IN_FLIGHT = 4
+
+/** A batch sent to a worker, and when (performance.now()), to estimate when the worker is free. */
+interface Sent {
+  batch: Batch<Job>
+  at: number
+}
 
 /**
  * Runs ONNX inferences for the inference mempool on a pool of worker threads, one per core, each
@@ -106,9 +114,10 @@ const MAX_IN_FLIGHT = 4
  * - Requests to a batchable model with the same input signature are stacked along dim 0 (up to
  *   `maxBatch` rows, waiting up to `maxWaitMs` for company) and run in one session run; a batch
  *   that fails is retried request by request, so one bad request fails alone.
- * - A batch goes to the least-loaded worker, preferring one that has the model's session open.
- *   Requests wait here until a worker is free — where they keep batching — except that a worker
- *   finishing fast work (< 1 ms, as measured) gets its next batch in advance.
+ * - A batch goes to an idle worker, preferring one that has the model's session open. Requests
+ *   wait here until a worker is free — where they keep batching — except that the busy worker
+ *   expected to be free first gets its next batch in advance when it is finishing fast work
+ *   (< 1 ms, as measured) or one batch of the same model (see PIPELINE_MICROS).
  * - Over `maxQueuePerModel` / `maxQueued` waiting requests, `run` refuses at once (ErrQueueFull).
  *
  * Callers must not change a request's input arrays until its `run` settles.
@@ -117,7 +126,7 @@ const MAX_IN_FLIGHT = 4
  * const { outputs } = await executor.run({ modelCid, inputs: { x: { type: 'float32', dims: [1, 4], data } } }, { timeoutMs: 5000 })
  */
 export class InferenceExecutor {
-  private readonly slots: WorkerSlot<Batch<Job>>[]
+  private readonly slots: WorkerSlot<Sent>[]
   private readonly queue: BatchQueue<Job>
   private readonly pending = new Map<string, Job>()
   private readonly results: LruCache<string, StoredResult>
@@ -168,11 +177,11 @@ export class InferenceExecutor {
     this.queue = new BatchQueue<Job>({ maxBatch, maxWaitMs, onReady: () => this.pump() })
     const events = {
       ready: () => this.pump(),
-      answer: (_slot: WorkerSlot<Batch<Job>>, batch: Batch<Job>, msg: Exclude<WorkerMessage, { kind: 'ready' }>) => this.answered(batch, msg),
-      crashed: (slot: WorkerSlot<Batch<Job>>, lost: Batch<Job>[], reason: string) => this.crashed(slot, lost, reason),
-      startFailed: (slot: WorkerSlot<Batch<Job>>, reason: string) => this.startFailed(slot, reason),
+      answer: (_slot: WorkerSlot<Sent>, sent: Sent, msg: Exclude<WorkerMessage, { kind: 'ready' }>) => this.answered(sent.batch, msg),
+      crashed: (slot: WorkerSlot<Sent>, lost: Sent[], reason: string) => this.crashed(slot, lost, reason),
+      startFailed: (slot: WorkerSlot<Sent>, reason: string) => this.startFailed(slot, reason),
     }
-    this.slots = Array.from({ length: workers }, (_, i) => new WorkerSlot<Batch<Job>>(i, { sessionsPerWorker }, events, opts.workerEntry))
+    this.slots = Array.from({ length: workers }, (_, i) => new WorkerSlot<Sent>(i, { sessionsPerWorker }, events, opts.workerEntry))
   }
 
   /**
@@ -344,43 +353,64 @@ export class InferenceExecutor {
     this.pumping = true
     try {
       for (;;) {
-        const candidates = this.slots.filter((s) => this.canTake(s))
-        if (candidates.length === 0) return
-        const batch = this.queue.take()
-        if (!batch) return
-        this.dispatch(batch, candidates)
+        const cid = this.queue.nextModel()
+        if (cid === undefined) return
+        const slot = this.chooseWorker(cid)
+        if (!slot) return
+        this.dispatch(this.queue.take()!, slot)
       }
     } finally {
       this.pumping = false
     }
   }
 
-  /** µs of work a worker has been sent and not answered: Infinity if any of it is of a model not timed yet. */
-  private load(slot: WorkerSlot<Batch<Job>>): number {
-    let micros = 0
-    for (const b of slot.inFlight.values()) micros += this.runMicros.get(b.cid) ?? Infinity
-    return micros
-  }
-
-  /** An idle worker, or one finishing fast work (see PIPELINE_MICROS). */
-  private canTake(slot: WorkerSlot<Batch<Job>>): boolean {
-    if (!slot.isReady) return false
-    const n = slot.inFlight.size
-    return n === 0 || (n < MAX_IN_FLIGHT && this.load(slot) <= PIPELINE_MICROS)
-  }
-
-  private dispatch(batch: Batch<Job>, candidates: WorkerSlot<Batch<Job>>[]): void {
-    // The least-loaded worker; among equals, one with the model's session open (so each worker
-    // does not load every model), else one with no sessions yet.
-    let slot = candidates[0]
-    let best = Infinity
-    for (const s of candidates) {
-      const score = this.load(s) * 4 + (s.warm.has(batch.cid) ? 0 : s.warm.size === 0 ? 1 : 2)
-      if (score < best) {
-        best = score
-        slot = s
+  /**
+   * Where the next batch (of model `cid`) goes, or undefined when it should wait here: the
+   * least-loaded idle worker — preferring one with the model's session open, so each worker does
+   * not load every model — else the busy worker expected to be free first, under the
+   * conditions of PIPELINE_MICROS.
+   */
+  private chooseWorker(cid: string): WorkerSlot<Sent> | undefined {
+    let idle: WorkerSlot<Sent> | undefined
+    let idleScore = Infinity
+    let first: WorkerSlot<Sent> | undefined
+    let firstFree = Infinity
+    const now = performance.now()
+    for (const s of this.slots) {
+      if (!s.isReady) continue
+      if (s.inFlight.size === 0) {
+        const score = s.warm.has(cid) ? 0 : s.warm.size === 0 ? 1 : 2
+        if (score < idleScore) {
+          idle = s
+          idleScore = score
+        }
+        continue
+      }
+      const free = this.freeAt(s, now)
+      if (free < firstFree) {
+        first = s
+        firstFree = free
       }
     }
+    if (idle) return idle
+    if (!first || first.inFlight.size >= MAX_IN_FLIGHT) return undefined
+    if ((firstFree - now) * 1000 <= PIPELINE_MICROS) return first
+    if (first.inFlight.size === 1 && first.inFlight.values().next().value!.batch.cid === cid) return first
+    return undefined
+  }
+
+  /** When a busy worker should be done with what it was sent (performance.now() scale); Infinity if any of it is of a model not timed yet. */
+  private freeAt(slot: WorkerSlot<Sent>, now: number): number {
+    let at = 0
+    for (const sent of slot.inFlight.values()) {
+      const micros = this.runMicros.get(sent.batch.cid)
+      if (micros === undefined) return Infinity
+      at = Math.max(at, sent.at, now) + micros / 1000
+    }
+    return at
+  }
+
+  private dispatch(batch: Batch<Job>, slot: WorkerSlot<Sent>): void {
     // Counted as running before leaving the queue, so the pool never looks idle in between.
     this.running += batch.jobs.length
     for (const job of batch.jobs) {
@@ -400,7 +430,7 @@ export class InferenceExecutor {
       }
     }
     const msg: RunMessage = { kind: 'run', id: this.nextId++, cid: batch.cid, path: batch.path, rows, inputs }
-    slot.send(batch, msg, transfer)
+    slot.send({ batch, at: performance.now() }, msg, transfer)
   }
 
   private answered(batch: Batch<Job>, msg: Exclude<WorkerMessage, { kind: 'ready' }>): void {
@@ -441,9 +471,9 @@ export class InferenceExecutor {
     if (this.runMicros.size > MODEL_INFO_ENTRIES) this.runMicros.delete(this.runMicros.keys().next().value!)
   }
 
-  private crashed(slot: WorkerSlot<Batch<Job>>, lost: Batch<Job>[], reason: string): void {
-    this.log.error(`inference worker ${slot.index} died (${reason})${lost.length ? ` while running model ${lost[0].cid}` : ''}; starting a new one`)
-    for (const batch of lost) {
+  private crashed(slot: WorkerSlot<Sent>, lost: Sent[], reason: string): void {
+    this.log.error(`inference worker ${slot.index} died (${reason})${lost.length ? ` while running model ${lost[0].batch.cid}` : ''}; starting a new one`)
+    for (const { batch } of lost) {
       this.running -= batch.jobs.length
       const message = `inference worker ${slot.index} crashed (${reason}) while running model ${batch.cid}; the request was not completed, send it again`
       for (const job of batch.jobs) this.settle(job, executorError(ErrWorkerCrashed, message))
@@ -452,7 +482,7 @@ export class InferenceExecutor {
     this.pump()
   }
 
-  private startFailed(slot: WorkerSlot<Batch<Job>>, reason: string): void {
+  private startFailed(slot: WorkerSlot<Sent>, reason: string): void {
     this.log.error(`inference worker ${slot.index} failed to start (${reason}); retrying`)
     if (this.slots.some((s) => s.isReady)) return
     // No worker can take the queue: fail it rather than let callers wait for ever.

@@ -23,7 +23,10 @@ port.on('message', (msg: ToWorkerMessage) => {
   if (msg.kind === 'exit') {
     // Runs already queued behind the current one are skipped: nobody waits for them any more.
     exiting = true
-    turn = turn.then(() => process.exit(0))
+    turn = turn.then(async () => {
+      await sessions.close()
+      process.exit(0)
+    })
     return
   }
   turn = turn.then(() =>

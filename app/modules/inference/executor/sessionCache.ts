@@ -21,6 +21,13 @@ export class SessionCache {
     this.sessions.set(cid, session)
     return session
   }
+
+  /** Releases every session (before the thread ends: onnxruntime then has nothing left to tear down). */
+  async close(): Promise<void> {
+    const all = [...this.sessions.values()]
+    this.sessions.clear()
+    await Promise.all(all.map((s) => s.release().catch(() => {})))
+  }
 }
 
 /**

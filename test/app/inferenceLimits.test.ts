@@ -1,0 +1,90 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
+import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/abi.ts'
+import { MAX_REQUESTS_PER_TX } from '../../app/modules/inference/params.ts'
+import { compileFixture } from '../support/contracts.ts'
+import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
+import { waitFor } from '../support/rpc.ts'
+
+/** The inference mempool's limits each refuse or drop with a clear reason. */
+const common = createChainCommon()
+
+function signed(from: number, nonce: bigint, fields: { to?: Hex; data: Hex; gasLimit?: bigint }): Uint8Array {
+  return createFeeMarket1559Tx({ nonce, gasLimit: 15_000_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, ...fields }, { common })
+    .sign(hexToBytes(devKeys[from].privateKey as PrefixedHexString))
+    .serialize()
+}
+
+function slowCall(cid: string, x: bigint): Hex {
+  return encodeFunctionData({
+    abi: ogInferenceAbi,
+    functionName: 'runModelInference',
+    args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'x', values: Array.from({ length: 512 }, () => ({ value: x, decimals: 3n })), shape: [1, 512] }], strings: [] } }] as never,
+  })
+}
+
+test('over the pending limit CheckTx refuses; an inference that times out drops its tx, with the reason', async () => {
+  const a = await openInProcessApp({ app: { inferenceMempool: { maxPending: 1, timeoutMs: 150 }, executor: { workers: 1 } } })
+  try {
+    await a.block([])
+    const cid = (await a.app.inference.store.put(fs.readFileSync('models/slow.onnx'))).metadata.cid
+    const slow = signed(1, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 1n) })
+    assert.equal((await a.abci.checkTx({ tx: slow, type: CheckTxType.NEW })).code, 0)
+    const second = signed(2, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 2n) })
+    const full = await a.abci.checkTx({ tx: second, type: CheckTxType.NEW })
+    assert.equal(full.code, 59)
+    assert.match(full.log!, /too many transactions waiting for inference: 1 transactions are waiting for inference; try again later/)
+    // a plain transfer is not held back by the limit
+    const transfer = createFeeMarket1559Tx({ nonce: 0n, to: devKeys[5].address as Hex, value: 1n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n }, { common })
+      .sign(hexToBytes(devKeys[3].privateKey as PrefixedHexString)).serialize()
+    assert.equal((await a.abci.checkTx({ tx: transfer, type: CheckTxType.NEW })).code, 0)
+    const hashHex = a.app.evm.txCache.decode(slow).hashHex
+    const status = await waitFor('the slow tx to time out', async () => {
+      const s = a.app.inference.mempool.status(hashHex)
+      return s?.state === 'failed' ? s : undefined
+    })
+    assert.match(status.reason!, /model bafkrei\w+: .*timed out/i)
+    await a.block([]) // RECHECK follows a Commit
+    const recheck = await a.abci.checkTx({ tx: slow, type: CheckTxType.RECHECK })
+    assert.notEqual(recheck.code, 0, 'RECHECK drops it from the mempool')
+    assert.match(recheck.log!, /timed out/)
+    assert.equal((await a.abci.checkTx({ tx: second, type: CheckTxType.NEW })).code, 0, 'room again')
+  } finally {
+    await a.close()
+  }
+})
+
+test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped with the reason`, async () => {
+  const a = await openInProcessApp()
+  try {
+    await a.block([])
+    const cid = (await a.app.inference.store.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
+    const loop = compileFixture('InferenceLoop.sol', 'InferenceLoop')
+    const deploy = signed(1, 0n, { data: encodeDeployData({ abi: loop.abi as Abi, bytecode: loop.bytecode }) })
+    assert.deepEqual((await a.block([deploy])).codes, [0])
+    const address = getContractAddress({ from: devKeys[1].address as Hex, nonce: 0n })
+    const call = (n: number, nonce: bigint) => signed(1, nonce, { to: address, data: encodeFunctionData({ abi: loop.abi as Abi, functionName: 'run', args: [cid, BigInt(n)] }) })
+    const ok = call(MAX_REQUESTS_PER_TX, 1n)
+    const tooMany = call(MAX_REQUESTS_PER_TX + 1, 2n)
+    for (const tx of [ok, tooMany]) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
+    const okStatus = await waitFor('16 requests to be ready', async () => {
+      const s = a.app.inference.mempool.status(a.app.evm.txCache.decode(ok).hashHex)
+      return s?.state === 'ready' || s?.state === 'failed' ? s : undefined
+    }, 30_000)
+    assert.equal(okStatus.state, 'ready', okStatus.reason)
+    assert.equal(okStatus.requests.length, MAX_REQUESTS_PER_TX)
+    const status = await waitFor('17 requests to fail', async () => {
+      const s = a.app.inference.mempool.status(a.app.evm.txCache.decode(tooMany).hashHex)
+      return s?.state === 'failed' ? s : undefined
+    }, 30_000)
+    assert.match(status.reason!, /too many inference requests in one transaction: at most 16 per transaction/)
+  } finally {
+    await a.close()
+  }
+})
