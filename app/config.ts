@@ -48,6 +48,13 @@ export const DEFAULT_CONFIG: NodeConfig = {
 
 type Flag = { key: keyof NodeConfig; parse?: (v: string) => unknown; help: string }
 
+/** Parser of a flag that takes a positive integer. */
+const positiveInt = (flag: string) => (v: string): number => {
+  const n = Number(v)
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
+  return n
+}
+
 const FLAGS: Record<string, Flag> = {
   '--home': { key: 'home', help: 'node home (database in <home>/data)' },
   '--abci': { key: 'abci', help: 'ABCI listen address (tcp://host:port or unix:///path)' },
@@ -68,20 +75,12 @@ const FLAGS: Record<string, Flag> = {
   },
   '--inference-workers': {
     key: 'inferenceWorkers',
-    parse: (v) => {
-      const n = Number(v)
-      if (!Number.isInteger(n) || n < 1) throw new Error('--inference-workers must be a positive integer')
-      return n
-    },
+    parse: positiveInt('--inference-workers'),
     help: 'inference worker threads (default: one per core)',
   },
   '--inference-timeout-ms': {
     key: 'inferenceTimeoutMs',
-    parse: (v) => {
-      const n = Number(v)
-      if (!Number.isInteger(n) || n < 1) throw new Error('--inference-timeout-ms must be a positive integer')
-      return n
-    },
+    parse: positiveInt('--inference-timeout-ms'),
     help: 'how long one inference may take before its tx is dropped',
   },
   '--log-level': {

@@ -3,31 +3,14 @@ import { FLOAT_OUTPUT_DECIMALS, MAX_DECIMALS, MAX_INPUT_ELEMENTS } from './param
 import type { ModelInput, ModelOutput, NumberTensor } from './abi.ts'
 import type { OnnxElementType, OnnxValueInfo } from './onnx/onnxModel.ts'
 import { ErrInvalidInput, ErrInvalidOutput } from './errors.ts'
+import type { TensorArray, TensorData, TensorType } from './executor/tensorData.ts'
 
 /**
  * TensorLib (the precompile's ABI) ⇄ onnxruntime tensors, checked against the model's declared
  * inputs and outputs. Numbers are `value × 10^-decimals`; floats are converted exactly.
  */
 
-export type TensorArray =
-  | Float32Array
-  | Float64Array
-  | Int8Array
-  | Int16Array
-  | Int32Array
-  | BigInt64Array
-  | Uint8Array
-  | Uint16Array
-  | Uint32Array
-  | BigUint64Array
-  | string[]
-
-/** A tensor as onnxruntime takes and returns it. */
-export interface TensorData {
-  type: OnnxElementType
-  dims: number[]
-  data: TensorArray
-}
+export type { TensorArray, TensorData } from './executor/tensorData.ts'
 
 const INTEGER_RANGES: Partial<Record<OnnxElementType, [bigint, bigint]>> = {
   int8: [-(2n ** 7n), 2n ** 7n - 1n],
@@ -67,7 +50,7 @@ export function toOnnxInputs(input: ModelInput, declared: OnnxValueInfo[]): Reco
   }
   for (const t of input.numbers) {
     const spec = take(t.name, 'number', t.shape, t.values.length)
-    feeds[t.name] = { type: spec.type, dims: [...t.shape], data: numbersToArray(t, spec.type) }
+    feeds[t.name] = { type: spec.type as TensorType, dims: [...t.shape], data: numbersToArray(t, spec.type) }
   }
   for (const t of input.strings) {
     // A StringTensor carries no shape: it is a vector, or the model's shape with its batch dim 1.
