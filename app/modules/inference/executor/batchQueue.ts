@@ -3,7 +3,7 @@ export interface QueueItem {
   cid: string
   /** Rows the request adds to a batch; undefined when its inputs cannot be stacked. */
   rows: number | undefined
-  /** Requests with equal signatures (same model) can share a session run (tensorBatch.ts). */
+  /** Requests with equal signatures (same model) can share a session run (requestIdentity.ts). */
   signature: string
   /** performance.now() when the request joined the queue. */
   enqueuedAt: number
@@ -25,7 +25,9 @@ interface Group<J extends QueueItem> {
   path: string
   /** Runs its requests one per session run (the model is not batchable, or they cannot be stacked). */
   solo: boolean
+  /** Waiting requests are jobs[head…]: taking a batch moves `head` instead of shifting the array. */
   jobs: J[]
+  head: number
   rows: number
   /** Its oldest request has waited maxWaitMs for company. */
   due: boolean
@@ -65,13 +67,13 @@ export class BatchQueue<J extends QueueItem> {
     if (!byModel) this.groups.set(job.cid, (byModel = new Map()))
     let g = byModel.get(key)
     if (!g) {
-      g = { cid: job.cid, key, path: model.path, solo, jobs: [], rows: 0, due: solo || this.opts.maxWaitMs <= 0, timer: undefined }
+      g = { cid: job.cid, key, path: model.path, solo, jobs: [], head: 0, rows: 0, due: solo || this.opts.maxWaitMs <= 0, timer: undefined }
       byModel.set(key, g)
       if (!g.due) this.arm(g, this.opts.maxWaitMs)
     }
     // Tell the owner only when the group becomes ready (or, already ready, gets its first
     // request): adding to a ready group that is waiting for a worker changes nothing.
-    const wasReady = g.jobs.length > 0 && (g.due || g.rows >= this.opts.maxBatch)
+    const wasReady = g.jobs.length > g.head && (g.due || g.rows >= this.opts.maxBatch)
     g.jobs.push(job)
     g.rows += job.rows ?? 1
     this.count++
@@ -82,24 +84,32 @@ export class BatchQueue<J extends QueueItem> {
   take(): Batch<J> | undefined {
     const g = this.next()
     if (!g) return undefined
-    let n = 1
+    const from = g.head
+    let to = from + 1
     if (!g.solo) {
-      let rows = g.jobs[0].rows!
-      while (n < g.jobs.length && rows + g.jobs[n].rows! <= this.opts.maxBatch) rows += g.jobs[n++].rows!
+      let rows = g.jobs[from].rows!
+      while (to < g.jobs.length && rows + g.jobs[to].rows! <= this.opts.maxBatch) rows += g.jobs[to++].rows!
       g.rows -= rows
     } else {
       g.rows -= 1
     }
-    const jobs = g.jobs.splice(0, n)
-    this.count -= n
-    if (g.jobs.length === 0) {
+    const jobs = g.jobs.slice(from, to)
+    // Drop the queue's references now, so taken requests are not kept alive until compaction.
+    for (let i = from; i < to; i++) (g.jobs as (J | undefined)[])[i] = undefined
+    g.head = to
+    this.count -= to - from
+    if (g.head > 1024 && g.head * 2 > g.jobs.length) {
+      g.jobs = g.jobs.slice(g.head)
+      g.head = 0
+    }
+    if (g.jobs.length === g.head) {
       clearTimeout(g.timer)
       const byModel = this.groups.get(g.cid)!
       byModel.delete(g.key)
       if (byModel.size === 0) this.groups.delete(g.cid)
     } else if (!g.solo) {
       // The rest waits from its own oldest request's arrival, not from the batch that left.
-      const left = g.jobs[0].enqueuedAt + this.opts.maxWaitMs - performance.now()
+      const left = g.jobs[g.head].enqueuedAt + this.opts.maxWaitMs - performance.now()
       clearTimeout(g.timer)
       g.due = left <= 0
       if (!g.due) this.arm(g, left)
@@ -118,7 +128,7 @@ export class BatchQueue<J extends QueueItem> {
     for (const byModel of this.groups.values()) {
       for (const c of byModel.values()) {
         if (!(c.due || c.rows >= this.opts.maxBatch)) continue
-        if (!g || c.jobs[0].enqueuedAt < g.jobs[0].enqueuedAt) g = c
+        if (!g || c.jobs[c.head].enqueuedAt < g.jobs[g.head].enqueuedAt) g = c
       }
     }
     return g
@@ -130,7 +140,7 @@ export class BatchQueue<J extends QueueItem> {
     for (const byModel of this.groups.values()) {
       for (const g of byModel.values()) {
         clearTimeout(g.timer)
-        all.push(...g.jobs)
+        for (let i = g.head; i < g.jobs.length; i++) all.push(g.jobs[i])
       }
     }
     this.groups.clear()

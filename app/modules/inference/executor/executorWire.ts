@@ -23,7 +23,8 @@ export interface RunMessage {
   id: number
   cid: string
   path: string
-  rows: number[]
+  /** A typed array: it crosses threads as one block, where a number[] is cloned element by element. */
+  rows: Uint32Array
   inputs: Record<string, TensorData>
 }
 

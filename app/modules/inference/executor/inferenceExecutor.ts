@@ -16,7 +16,7 @@ import {
 } from './executorErrors.ts'
 import type { RunMessage, WireError, WorkerMessage } from './executorWire.ts'
 import type { InferenceRequest, InferenceResult } from './inferenceRequest.ts'
-import { LruCache } from './lruCache.ts'
+import { RecentCache } from './recentCache.ts'
 import type { ModelSource } from './modelSource.ts'
 import { requestIdentity, type RequestIdentity } from './requestIdentity.ts'
 import { materialize, storeAlone, storeBatch, type StoredResult } from './storedResult.ts'
@@ -37,7 +37,7 @@ export interface ExecutorOptions {
   maxQueued?: number
   /** onnxruntime sessions each worker keeps open (least recently used closed first); default 32. */
   sessionsPerWorker?: number
-  /** Recent results kept so a re-simulated tx does not run its model again; default 1024 (at most 64 MiB). 0 turns the cache off. */
+  /** Recent results kept so a re-simulated tx does not run its model again: up to 1024 by default (at least half that many recent ones, at most 64 MiB). 0 turns the cache off. */
   resultCacheSize?: number
   log?: Logger
   /** The worker module (default inferenceWorker.ts); tests substitute one that crashes on cue. */
@@ -73,6 +73,7 @@ interface Waiter {
 /** One distinct computation: every identical `run` call waits on the same job. */
 interface Job extends QueueItem {
   key: string
+  model: ModelState
   inputs: Record<string, TensorData>
   state: 'queued' | 'running' | 'settled'
   /** The caller that caused the job; `others` are identical calls that joined it (rare: no array for the usual case). */
@@ -85,8 +86,22 @@ interface ModelInfo {
   batchable: boolean
 }
 
+/** What the executor knows about one model (one map lookup per request finds all of it). */
+interface ModelState {
+  cid: string
+  /** The lookup of path and batchability; a failed one is dropped, so the next request retries. */
+  lookup: Promise<ModelInfo> | undefined
+  /** Its result, once there: requests then join the queue without waiting a tick. */
+  info: ModelInfo | undefined
+  /** Requests waiting for a worker, including those waiting for the lookup. */
+  queued: number
+  /** Mean µs of a session run (moving average), to know which work is fast; undefined until one ran. */
+  runMicros: number | undefined
+}
+
 const RESULT_CACHE_BYTES = 64 * 1024 * 1024
-const MODEL_INFO_ENTRIES = 4096
+/** Models remembered; beyond, the oldest one without waiting requests is forgotten. */
+const MODEL_STATES = 4096
 /**
  * When no worker is idle, the worker expected to finish first is sent the next batch in advance
  * (so it does not sit idle for a round trip through the main thread) if what it runs ends within
@@ -101,6 +116,7 @@ const MAX_IN_FLIGHT = 4
 /** A batch sent to a worker, and when (performance.now()), to estimate when the worker is free. */
 interface Sent {
   batch: Batch<Job>
+  model: ModelState
   at: number
 }
 
@@ -129,15 +145,8 @@ export class InferenceExecutor {
   private readonly slots: WorkerSlot<Sent>[]
   private readonly queue: BatchQueue<Job>
   private readonly pending = new Map<string, Job>()
-  private readonly results: LruCache<string, StoredResult>
-  /** Models looked up (a failed lookup is forgotten, so it is retried). */
-  private readonly modelLookups = new Map<string, Promise<ModelInfo>>()
-  /** The same, once resolved: requests to a known model join the queue without waiting a tick. */
-  private readonly models = new Map<string, ModelInfo>()
-  /** Mean µs of a session run per model (moving average), to know which work is fast. */
-  private readonly runMicros = new Map<string, number>()
-  /** Queued (not yet running) jobs per model, including those waiting for their model lookup. */
-  private readonly queuedPerModel = new Map<string, number>()
+  private readonly results: RecentCache<string, StoredResult>
+  private readonly models = new Map<string, ModelState>()
   private readonly maxQueuePerModel: number
   private readonly maxQueued: number
   private readonly log: Logger
@@ -169,7 +178,7 @@ export class InferenceExecutor {
     this.maxQueued = integer('maxQueued', opts.maxQueued ?? 8192, 1)
     const sessionsPerWorker = integer('sessionsPerWorker', opts.sessionsPerWorker ?? 32, 1)
     this.log = (opts.log ?? silentLogger).child('inference-executor')
-    this.results = new LruCache({
+    this.results = new RecentCache({
       maxEntries: integer('resultCacheSize', opts.resultCacheSize ?? 1024, 0),
       maxWeight: RESULT_CACHE_BYTES,
       weight: (r) => r.bytes,
@@ -177,7 +186,7 @@ export class InferenceExecutor {
     this.queue = new BatchQueue<Job>({ maxBatch, maxWaitMs, onReady: () => this.pump() })
     const events = {
       ready: () => this.pump(),
-      answer: (_slot: WorkerSlot<Sent>, sent: Sent, msg: Exclude<WorkerMessage, { kind: 'ready' }>) => this.answered(sent.batch, msg),
+      answer: (_slot: WorkerSlot<Sent>, sent: Sent, msg: Exclude<WorkerMessage, { kind: 'ready' }>) => this.answered(sent, msg),
       crashed: (slot: WorkerSlot<Sent>, lost: Sent[], reason: string) => this.crashed(slot, lost, reason),
       startFailed: (slot: WorkerSlot<Sent>, reason: string) => this.startFailed(slot, reason),
     }
@@ -208,22 +217,21 @@ export class InferenceExecutor {
     if (job) {
       this.deduplicated++
     } else {
-      const cid = req.modelCid
-      const waiting = this.queuedPerModel.get(cid) ?? 0
-      if (waiting >= this.maxQueuePerModel) {
-        return this.refuse(executorError(ErrQueueFull, `inference queue for model ${cid} is full (${waiting} waiting); try again later`))
+      const model = this.model(req.modelCid)
+      if (model.queued >= this.maxQueuePerModel) {
+        return this.refuse(executorError(ErrQueueFull, `inference queue for model ${model.cid} is full (${model.queued} waiting); try again later`))
       }
       if (this.queued >= this.maxQueued) {
         return this.refuse(executorError(ErrQueueFull, `inference queue is full (${this.queued} waiting for all models); try again later`))
       }
-      job = this.enqueue(id, req)
+      job = this.enqueue(id, req, model)
     }
     return this.wait(job, timeoutMs)
   }
 
   stats(): ExecutorStats {
     const perModel: Record<string, { queued: number }> = {}
-    for (const [cid, queued] of this.queuedPerModel) perModel[cid] = { queued }
+    for (const m of this.models.values()) if (m.queued > 0) perModel[m.cid] = { queued: m.queued }
     return {
       queued: this.queued,
       running: this.running,
@@ -245,17 +253,17 @@ export class InferenceExecutor {
     this.closed = true
     for (const job of this.pending.values()) this.settle(job, executorError(ErrExecutorClosed, 'inference executor is closed'))
     this.queue.drain()
-    this.queuedPerModel.clear()
+    for (const m of this.models.values()) m.queued = 0
     this.queued = 0
     this.running = 0
     await Promise.all(this.slots.map((s) => s.close()))
   }
 
-  private enqueue(id: RequestIdentity, req: InferenceRequest): Job {
-    const cid = req.modelCid
+  private enqueue(id: RequestIdentity, req: InferenceRequest, model: ModelState): Job {
     const job: Job = {
       key: id.key,
-      cid,
+      model,
+      cid: model.cid,
       inputs: req.inputs,
       rows: id.rows,
       signature: id.signature,
@@ -265,14 +273,13 @@ export class InferenceExecutor {
       others: undefined,
     }
     this.pending.set(id.key, job)
-    this.queuedPerModel.set(cid, (this.queuedPerModel.get(cid) ?? 0) + 1)
+    model.queued++
     this.queued++
     this.busyChanged()
-    const known = this.models.get(cid)
-    if (known) {
-      this.addToQueue(job, known)
+    if (model.info) {
+      this.addToQueue(job, model.info)
     } else {
-      this.lookUp(cid).then(
+      this.lookUp(model).then(
         (info) => this.addToQueue(job, info),
         (err: AppError) => {
           if (job.state !== 'queued') return // closed meanwhile
@@ -313,10 +320,29 @@ export class InferenceExecutor {
     return Promise.reject(err)
   }
 
+  /** The state of a model, created on its first request. */
+  private model(cid: string): ModelState {
+    let m = this.models.get(cid)
+    if (!m) {
+      m = { cid, lookup: undefined, info: undefined, queued: 0, runMicros: undefined }
+      this.models.set(cid, m)
+      if (this.models.size > MODEL_STATES) {
+        // Forget the oldest idle model (its lookup and timing are cheap to redo).
+        for (const old of this.models.values()) {
+          if (old.queued === 0 && old !== m) {
+            this.models.delete(old.cid)
+            break
+          }
+        }
+      }
+    }
+    return m
+  }
+
   /** Path and batchability of a model, looked up once and remembered (a failed lookup is not). */
-  private lookUp(cid: string): Promise<ModelInfo> {
-    const known = this.modelLookups.get(cid)
-    if (known) return known
+  private lookUp(model: ModelState): Promise<ModelInfo> {
+    if (model.lookup) return model.lookup
+    const cid = model.cid
     const lookup = (async (): Promise<ModelInfo> => {
       let path: string | undefined
       let batchable = false
@@ -329,22 +355,16 @@ export class InferenceExecutor {
       if (path === undefined) throw executorError(ErrUnknownModel, `unknown model ${cid}`)
       return { path, batchable }
     })()
-    if (this.modelLookups.size >= MODEL_INFO_ENTRIES) this.forgetModel(this.modelLookups.keys().next().value!)
-    this.modelLookups.set(cid, lookup)
+    model.lookup = lookup
     lookup.then(
       (info) => {
-        if (this.modelLookups.get(cid) === lookup) this.models.set(cid, info)
+        if (model.lookup === lookup) model.info = info
       },
       () => {
-        if (this.modelLookups.get(cid) === lookup) this.forgetModel(cid)
+        if (model.lookup === lookup) model.lookup = undefined
       },
     )
     return lookup
-  }
-
-  private forgetModel(cid: string): void {
-    this.modelLookups.delete(cid)
-    this.models.delete(cid)
   }
 
   /** Sends ready batches to workers until one or the other runs out. */
@@ -403,7 +423,7 @@ export class InferenceExecutor {
   private freeAt(slot: WorkerSlot<Sent>, now: number): number {
     let at = 0
     for (const sent of slot.inFlight.values()) {
-      const micros = this.runMicros.get(sent.batch.cid)
+      const micros = sent.model.runMicros
       if (micros === undefined) return Infinity
       at = Math.max(at, sent.at, now) + micros / 1000
     }
@@ -417,7 +437,8 @@ export class InferenceExecutor {
       this.dequeued(job)
       job.state = 'running'
     }
-    const rows = batch.jobs.map((j) => j.rows ?? 1)
+    const rows = new Uint32Array(batch.jobs.length)
+    for (let i = 0; i < rows.length; i++) rows[i] = batch.jobs[i].rows ?? 1
     let inputs: Record<string, TensorData>
     const transfer: ArrayBuffer[] = []
     if (batch.jobs.length === 1) {
@@ -430,15 +451,15 @@ export class InferenceExecutor {
       }
     }
     const msg: RunMessage = { kind: 'run', id: this.nextId++, cid: batch.cid, path: batch.path, rows, inputs }
-    slot.send({ batch, at: performance.now() }, msg, transfer)
+    slot.send({ batch, model: batch.jobs[0].model, at: performance.now() }, msg, transfer)
   }
 
-  private answered(batch: Batch<Job>, msg: Exclude<WorkerMessage, { kind: 'ready' }>): void {
+  private answered({ batch, model }: Sent, msg: Exclude<WorkerMessage, { kind: 'ready' }>): void {
     this.running -= batch.jobs.length
     this.batches += msg.runs
     const n = batch.jobs.length
     if (msg.kind === 'batch') {
-      this.timed(batch.cid, msg.micros)
+      this.timed(model, msg.micros)
       const rows = batch.jobs.map((j) => j.rows ?? 1)
       if (splittable(msg.outputs, rows.reduce((a, b) => a + b, 0))) {
         const stored = storeBatch(msg.outputs, rows, msg.micros)
@@ -450,13 +471,14 @@ export class InferenceExecutor {
     } else if (msg.kind === 'each') {
       for (let i = 0; i < n; i++) {
         const r = msg.results[i]
-        if (r.ok) this.timed(batch.cid, r.micros)
+        if (r.ok) this.timed(model, r.micros)
         this.settle(batch.jobs[i], r.ok ? storeAlone(r.outputs, r.micros) : this.wireError(batch, r.error))
       }
     } else {
       if (msg.error.kind === 'load') {
         // The file may be fixed or replaced: look the model up again next time.
-        this.forgetModel(batch.cid)
+        model.lookup = undefined
+        model.info = undefined
         for (const s of this.slots) s.warm.delete(batch.cid)
       }
       for (const job of batch.jobs) this.settle(job, this.wireError(batch, msg.error))
@@ -465,10 +487,8 @@ export class InferenceExecutor {
     this.pump()
   }
 
-  private timed(cid: string, micros: number): void {
-    const prev = this.runMicros.get(cid)
-    this.runMicros.set(cid, prev === undefined ? micros : prev * 0.8 + micros * 0.2)
-    if (this.runMicros.size > MODEL_INFO_ENTRIES) this.runMicros.delete(this.runMicros.keys().next().value!)
+  private timed(model: ModelState, micros: number): void {
+    model.runMicros = model.runMicros === undefined ? micros : model.runMicros * 0.8 + micros * 0.2
   }
 
   private crashed(slot: WorkerSlot<Sent>, lost: Sent[], reason: string): void {
@@ -503,9 +523,7 @@ export class InferenceExecutor {
 
   private dequeued(job: Job): void {
     this.queued--
-    const left = (this.queuedPerModel.get(job.cid) ?? 1) - 1
-    if (left === 0) this.queuedPerModel.delete(job.cid)
-    else this.queuedPerModel.set(job.cid, left)
+    job.model.queued--
     this.busyChanged()
   }
 

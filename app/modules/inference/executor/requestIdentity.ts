@@ -23,6 +23,8 @@ let scratch = withViews(Buffer.allocUnsafe(64 * 1024))
 
 interface Scratch {
   buf: Buffer
+  /** For lengths and dims: DataView accessors are inlined, Buffer's write methods are not. */
+  dv: DataView
   /** Typed views of `buf`, so numeric data is copied in with `set` (a memcpy) without making a view of the caller's array. */
   views: Record<Exclude<keyof typeof TYPE_CODE, 'string'>, NumericArray>
 }
@@ -33,6 +35,7 @@ function withViews(buf: Buffer): Scratch {
   const n = (bytes: number): number => Math.floor((buf.length - (b % 8)) / bytes)
   return {
     buf,
+    dv: new DataView(ab, b, buf.length),
     views: {
       float32: new Float32Array(ab, b, n(4)),
       float64: new Float64Array(ab, b, n(8)),
@@ -100,40 +103,44 @@ function encode(req: InferenceRequest, names: string[], sc: Scratch): RequestIde
     buf.set(lastCidBytes, 1)
     o = 1 + lastCidBytes.length
   } else {
-    o = text(buf, 1, req.modelCid)
+    o = text(sc, 1, req.modelCid)
     lastCid = req.modelCid
     lastCidBytes = Buffer.from(buf.subarray(1, o))
   }
   const signatureStart = o
-  buf.writeUInt32LE(names.length, o)
+  sc.dv.setUint32(o, names.length, true)
   o += 4
   let rows: number | undefined
   let stackable = names.length > 0
   for (const name of names) {
     const t = req.inputs[name]
-    o = text(buf, o, name)
+    o = text(sc, o, name)
     buf[o++] = TYPE_CODE[t.type]
-    buf.writeUInt32LE(t.dims.length, o)
+    sc.dv.setUint32(o, t.dims.length, true)
     o += 4
-    for (let i = 1; i < t.dims.length; i++) o = buf.writeDoubleLE(t.dims[i], o)
+    for (let i = 1; i < t.dims.length; i++) {
+      sc.dv.setFloat64(o, t.dims[i], true)
+      o += 8
+    }
     if (t.dims.length === 0) stackable = false
     else if (rows === undefined) rows = t.dims[0]
     else if (rows !== t.dims[0]) stackable = false
   }
   const length = o - signatureStart
   let signature = lastSignature
-  if (length !== lastSignatureBytes.length || buf.compare(lastSignatureBytes, 0, length, signatureStart, o) !== 0) {
+  if (!sameBytes(buf, signatureStart, lastSignatureBytes, length)) {
     signature = lastSignature = buf.toString('latin1', signatureStart, o)
     lastSignatureBytes = Buffer.from(buf.subarray(signatureStart, o))
   }
   for (const name of names) {
     const dims = req.inputs[name].dims
-    o = buf.writeDoubleLE(dims.length > 0 ? dims[0] : -1, o)
+    sc.dv.setFloat64(o, dims.length > 0 ? dims[0] : -1, true)
+    o += 8
   }
   for (const name of names) {
     const t = req.inputs[name]
     if (t.type === 'string') {
-      for (const s of t.data as string[]) o = text(buf, o, s)
+      for (const s of t.data as string[]) o = text(sc, o, s)
     } else {
       // Align to the element size (zeroed padding keeps the encoding canonical) and memcpy.
       const a = t.data as NumericArray
@@ -148,8 +155,31 @@ function encode(req: InferenceRequest, names: string[], sc: Scratch): RequestIde
 }
 
 /** A length-prefixed UTF-8 string at `o` (the caller sized the buffer); returns the offset after it. */
-function text(buf: Buffer, o: number, s: string): number {
-  const n = buf.write(s, o + 4, 'utf8')
-  buf.writeUInt32LE(n, o)
+function text(sc: Scratch, o: number, s: string): number {
+  // Short ASCII strings (names, most CIDs) byte by byte: cheaper than a call into C++.
+  if (s.length <= 64) {
+    let ascii = true
+    for (let i = 0; i < s.length; i++) {
+      const c = s.charCodeAt(i)
+      if (c >= 0x80) {
+        ascii = false
+        break
+      }
+      sc.buf[o + 4 + i] = c
+    }
+    if (ascii) {
+      sc.dv.setUint32(o, s.length, true)
+      return o + 4 + s.length
+    }
+  }
+  const n = sc.buf.write(s, o + 4, 'utf8')
+  sc.dv.setUint32(o, n, true)
   return o + 4 + n
+}
+
+/** Whether buf[start, start + length) equals `other` (short: a loop beats a call into C++). */
+function sameBytes(buf: Buffer, start: number, other: Buffer, length: number): boolean {
+  if (other.length !== length) return false
+  for (let i = 0; i < length; i++) if (buf[start + i] !== other[i]) return false
+  return true
 }
