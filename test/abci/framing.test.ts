@@ -34,3 +34,18 @@ test('frame decoder refuses a length prefix above the limit', () => {
   const d = new FrameDecoder()
   assert.throws(() => d.push(encodeUvarint(MAX_FRAME_BYTES + 1)), /exceeds/)
 })
+
+test('frame decoder reassembles frames fed one byte or many small chunks at a time', () => {
+  const big = new Uint8Array(300_000)
+  for (let i = 0; i < big.length; i++) big[i] = (i * 31 + 7) & 0xff
+  const frames = [big, Uint8Array.from([9]), new Uint8Array(0), big.subarray(0, 1000)]
+  const wire = Buffer.concat(frames.flatMap((f) => [encodeUvarint(f.length), f]))
+  for (const size of [1, 3, 1024, 65_536]) {
+    const d = new FrameDecoder()
+    const out: Uint8Array[] = []
+    for (let i = 0; i < wire.length; i += size) out.push(...d.push(wire.subarray(i, i + size)))
+    assert.equal(out.length, frames.length, `chunks of ${size}`)
+    out.forEach((f, i) => assert.ok(Buffer.from(f).equals(Buffer.from(frames[i])), `frame ${i}, chunks of ${size}`))
+    assert.equal(d.pending, 0)
+  }
+})
