@@ -133,9 +133,15 @@ function stripContext(message: string): string {
 /**
  * Decoded txs by hash, filled by CheckTx and ProcessProposal so FinalizeBlock never decodes or
  * recovers a sender twice. Bounded; oldest entries go first.
+ *
+ * Lookups by raw bytes do not hash them: CometBFT hands the same tx over again and again
+ * (RECHECK after every block, every PrepareProposal), and keccak256 of a large tx costs more
+ * than the checks themselves. A tx is found by a fingerprint — its length and its last 32
+ * bytes, which hold the signature's `s` — and confirmed by comparing the bytes.
  */
 export class EthTxCache {
   private readonly map = new Map<string, EthTx>()
+  private readonly byFingerprint = new Map<string, EthTx>()
   private readonly inflight = new Map<string, Promise<EthTx>>()
 
   constructor(
@@ -151,8 +157,10 @@ export class EthTxCache {
    * bytes share one decoding, so a prefetch started when CheckTx arrives is reused by CheckTx.
    */
   decodeAsync(raw: Uint8Array): Promise<EthTx> {
+    const known = this.lookup(raw)
+    if (known) return Promise.resolve(known)
     const hash = keccak256(raw)
-    const key = Buffer.from(hash).toString('hex')
+    const key = hashKey(hash)
     const hit = this.map.get(key)
     if (hit) return Promise.resolve(hit)
     const running = this.inflight.get(key)
@@ -172,30 +180,56 @@ export class EthTxCache {
 
   /** Decodes `raw`, or returns the cached decoding of the same bytes. */
   decode(raw: Uint8Array): EthTx {
-    const common = this.common
+    const known = this.lookup(raw)
+    if (known) return known
     const hash = keccak256(raw)
-    const key = Buffer.from(hash).toString('hex')
+    const key = hashKey(hash)
     const hit = this.map.get(key)
     if (hit) return hit
-    const decoded = decodeEthTx(raw, common, hash)
+    const decoded = decodeEthTx(raw, this.common, hash)
     this.store(key, decoded)
     return decoded
   }
 
+  /** The cached tx with exactly these bytes, found without hashing them. */
+  private lookup(raw: Uint8Array): EthTx | undefined {
+    const hit = this.byFingerprint.get(fingerprint(raw))
+    return hit && Buffer.compare(hit.raw, raw) === 0 ? hit : undefined
+  }
+
   private store(key: string, eth: EthTx): void {
     this.map.set(key, eth)
+    this.byFingerprint.set(fingerprint(eth.raw), eth)
     if (this.map.size > this.capacity) {
       const oldest = this.map.keys().next().value
-      if (oldest !== undefined) this.map.delete(oldest)
+      if (oldest !== undefined) this.drop(oldest)
     }
   }
 
   /** Drops txs that are in a committed block: they will not be seen again. */
   forget(hash: Uint8Array): void {
-    this.map.delete(Buffer.from(hash).toString('hex'))
+    this.drop(hashKey(hash))
+  }
+
+  private drop(key: string): void {
+    const eth = this.map.get(key)
+    if (!eth) return
+    this.map.delete(key)
+    const fp = fingerprint(eth.raw)
+    if (this.byFingerprint.get(fp) === eth) this.byFingerprint.delete(fp)
   }
 
   get size(): number {
     return this.map.size
   }
+}
+
+function hashKey(hash: Uint8Array): string {
+  return Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex')
+}
+
+/** Length and last 32 bytes (a signed tx ends with its signature's `s`). */
+function fingerprint(raw: Uint8Array): string {
+  const tail = Math.min(32, raw.length)
+  return raw.length + ':' + Buffer.from(raw.buffer, raw.byteOffset + raw.length - tail, tail).toString('latin1')
 }

@@ -13,6 +13,11 @@ import { MempoolState } from './mempoolState.ts'
  */
 export class EvmMempool {
   readonly state = new MempoolState()
+  /**
+   * Txs that passed the stateless checks, with the block gas limit they passed against: CometBFT
+   * hands a tx over on every RECHECK and proposal, and the checks only depend on the tx.
+   */
+  private readonly statelessOk = new WeakMap<EthTx, bigint>()
 
   constructor(private readonly keeper: EvmKeeper) {}
 
@@ -22,7 +27,7 @@ export class EvmMempool {
    */
   async check(raw: Uint8Array, gate?: (eth: EthTx) => Promise<void>): Promise<EthTx> {
     const eth = await this.keeper.txCache.decodeAsync(raw)
-    validateTxStateless(eth, this.keeper.blockGasLimit())
+    this.checkStateless(eth)
     const view = await this.keeper.checkState()
     const account = await view.getAccount(eth.sender)
     const committedNonce = account?.nonce ?? 0n
@@ -46,11 +51,18 @@ export class EvmMempool {
   decodeForBlock(raw: Uint8Array): EthTx | AppError {
     try {
       const eth = this.keeper.txCache.decode(raw)
-      validateTxStateless(eth, this.keeper.blockGasLimit())
+      this.checkStateless(eth)
       return eth
     } catch (err) {
       return toAppError(err)
     }
+  }
+
+  private checkStateless(eth: EthTx): void {
+    const gasLimit = this.keeper.blockGasLimit()
+    if (this.statelessOk.get(eth) === gasLimit) return
+    validateTxStateless(eth, gasLimit)
+    this.statelessOk.set(eth, gasLimit)
   }
 
   /**

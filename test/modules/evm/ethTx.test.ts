@@ -5,7 +5,7 @@ import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { initCrypto, keccak256 } from '../../../app/crypto.ts'
 import { createChainCommon, createTxCommon } from '../../../app/modules/evm/chainConfig.ts'
-import { decodeEthTx, EthTxCache } from '../../../app/modules/evm/ethTx.ts'
+import { decodeEthTx, EthTxCache, type EthTx } from '../../../app/modules/evm/ethTx.ts'
 import { devAccounts } from '../../../app/modules/evm/devAccounts.ts'
 import { AppError } from '../../../app/errors.ts'
 import { raw1559, SECP256K1_N } from '../../support/rawTx.ts'
@@ -71,6 +71,27 @@ test('the tx cache returns the same decoded object for the same bytes, and forge
   cache.decode(transfer(1, 1n))
   cache.decode(transfer(1, 2n))
   assert.equal(cache.size, 2, 'bounded')
+})
+
+test('the tx cache finds a copy of the same bytes without hashing, and never confuses different bytes with the same signature', () => {
+  const cache = new EthTxCache(createTxCommon(common))
+  const raw = transfer(1, 5n)
+  const a = cache.decode(raw)
+  assert.equal(cache.decode(Uint8Array.from(raw)), a, 'a copy of the bytes is the same tx')
+  // Same length and same trailing signature bytes, one byte changed in the middle (the nonce):
+  // a different tx (or an invalid one), never the cached decoding.
+  const tampered = Uint8Array.from(raw)
+  tampered[Math.floor(raw.length / 2)] ^= 0x01
+  let other: EthTx | undefined
+  try {
+    other = cache.decode(tampered)
+  } catch {
+    other = undefined
+  }
+  assert.notEqual(other, a)
+  if (other) assert.notDeepEqual(other.hash, a.hash)
+  cache.forget(a.hash)
+  assert.notEqual(cache.decode(raw), a, 'forgotten by hash, also for the byte lookup')
 })
 
 test('txs share one Common: decoding does not copy it per tx, and VMs never subscribe to it', () => {
