@@ -137,7 +137,7 @@ export class ConsensusHandler implements ConsensusConnection {
       app.pending.clear()
       const committed = app.evm.committed()
       app.inference.keeper.committed()
-      if (app.inference.strategy === 'pipe') app.inference.mempool.committed(committed?.txs.map((t) => t.hash) ?? [])
+      if (app.inference.strategy === 'pipe') app.inference.mempool.committed(committed?.txs.map((t) => t.hash) ?? [], committed?.writes)
       if (app.staged) app.lastCommit = app.staged
       app.staged = undefined
       app.mempool.reset()

@@ -23,7 +23,11 @@ export interface InProcessApp {
   abci: AbciApplication
   dir: string
   /** Runs CheckTx(NEW) on each tx, then Prepare/Process/Finalize/Commit for the next height. */
-  block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[] }>
+  /**
+   * `skipCheckTx` finalizes `txs` exactly as given (no CheckTx, no PrepareProposal);
+   * `inMempool` skips CheckTx(NEW) for txs the mempool already holds.
+   */
+  block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean; inMempool?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[] }>
   close(): Promise<void>
 }
 
@@ -51,7 +55,7 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
     dir,
     async block(txs, o = {}) {
       if (!o.skipCheckTx) {
-        for (const tx of txs) {
+        for (const tx of o.inMempool ? [] : txs) {
           const r = await abci.checkTx({ tx, type: CheckTxType.NEW })
           if (r.code !== 0) throw new Error(`CheckTx refused a test tx: ${r.log}`)
         }

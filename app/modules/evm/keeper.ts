@@ -19,11 +19,22 @@ import type { EvmGenesis } from './genesis.ts'
 import { PARAMS_KEY } from './keys.ts'
 import { DEFAULT_BLOCK_GAS_LIMIT, INITIAL_BASE_FEE } from './params.ts'
 import { StateStore } from './stateStore.ts'
+import { StateAccessLog } from './stateAccessLog.ts'
 
 /** The consensus-side EVM: one state manager with caches that lives from block to block. */
 interface WorkingState {
   state: MerkleStateManager
   executor: BlockExecutor
+  /** Accounts and slots the block being executed writes (see {@link EvmKeeper.committed}). */
+  access: StateAccessLog
+}
+
+/** A block Commit made the head, with what it changed in the state. */
+export interface CommittedEvmBlock {
+  block: StoredBlock
+  txs: StoredTx[]
+  /** State keys the block wrote ({@link StateAccessLog}); undefined when not known (genesis). */
+  writes: ReadonlySet<string> | undefined
 }
 
 /**
@@ -42,6 +53,8 @@ export class EvmKeeper {
   private committedHead: StoredBlock | undefined
   /** Executed by FinalizeBlock, waiting for Commit. */
   private uncommitted: ExecutedBlock | StoredBlock | undefined
+  /** State keys the uncommitted block wrote. */
+  private uncommittedWrites: ReadonlySet<string> | undefined
   /** The committed state CheckTx reads, with caches; replaced after each Commit. */
   private checkView: MerkleStateManager | undefined
   private gasLimit: bigint = DEFAULT_BLOCK_GAS_LIMIT
@@ -142,9 +155,11 @@ export class EvmKeeper {
     if (ctx.height !== parent.header.number + 1n) {
       throw new Error(`block ${ctx.height} does not follow ${parent.header.number}`)
     }
+    this.working.access.take()
     const executed = await this.working.executor.execute(ctx, parent, items)
     this.blocks.stage(ws, executed.block, executed.txs)
     this.uncommitted = executed
+    this.uncommittedWrites = this.working.access.take().writes
     return executed
   }
 
@@ -155,20 +170,22 @@ export class EvmKeeper {
 
   /**
    * Commit wrote the batch: the executed block becomes the head readers and CheckTx see.
-   * @returns the block just committed with its txs, or undefined if there was none.
+   * @returns the block just committed with its txs and writes, or undefined if there was none.
    */
-  committed(): { block: StoredBlock; txs: StoredTx[] } | undefined {
+  committed(): CommittedEvmBlock | undefined {
     this.state.nodes.flushed()
     const done = this.uncommitted
     if (!done) return undefined
     const block = 'block' in done ? done.block : done
     const txs = 'txs' in done ? done.txs : []
+    const writes = 'txs' in done ? this.uncommittedWrites : undefined
+    this.uncommittedWrites = undefined
     this.blocks.remember(block)
     for (const t of txs) this.txCache.forget(t.hash)
     this.committedHead = block
     this.uncommitted = undefined
     this.checkView = undefined
-    return { block, txs }
+    return { block, txs, writes }
   }
 
   /**
@@ -179,6 +196,7 @@ export class EvmKeeper {
     if (!this.uncommitted) return
     this.log.warn(`discarding uncommitted block ${'block' in this.uncommitted ? this.uncommitted.block.header.number : 0n}`)
     this.uncommitted = undefined
+    this.uncommittedWrites = undefined
     this.state.nodes.discard()
     await this.resetWorkingState()
   }
@@ -222,7 +240,8 @@ export class EvmKeeper {
       blockchain: new BlockHashSource(this.blocks),
       evmOpts: { customPrecompiles: this.extensions.blockPrecompiles() },
     })
-    return { state, executor: new BlockExecutor(vm, state, this.common, this.extensions.blockHooks) }
+    const access = StateAccessLog.attach(state, { reads: false })
+    return { state, executor: new BlockExecutor(vm, state, this.common, this.extensions.blockHooks), access }
   }
 
   /**

@@ -3,6 +3,7 @@ import { AppError, toAppError } from '../../errors.ts'
 import type { Logger } from '../../log.ts'
 import type { EthTx } from '../evm/ethTx.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
+import { overlaps } from '../evm/stateAccessLog.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS } from './abi.ts'
 import { mayCallOut } from './codeScan.ts'
 import { ErrMempoolFull, ErrRequestsUnstable } from './errors.ts'
@@ -19,7 +20,8 @@ import type { TxSimulator } from './txSimulator.ts'
  * - `plain`: cannot reach the precompile, ready at once;
  * - `simulating`: queued for (re-)simulation;
  * - `running`: waiting for the executor to compute the requests found so far;
- * - `ready`: every request has a result (as of block `height`);
+ * - `ready`: every request has a result (simulated on block `height`, and no block since wrote
+ *   anything the simulation read);
  * - `failed`: dropped, with the reason.
  */
 export type TxInferenceState = 'plain' | 'simulating' | 'running' | 'ready' | 'failed'
@@ -38,6 +40,8 @@ export interface TxInferenceStatus {
 
 interface Tracked extends TxInferenceStatus {
   eth: EthTx
+  /** State keys the last simulation read (see TxSimulator). */
+  reads: ReadonlySet<string>
   /** Last height CheckTx (NEW or RECHECK) saw the tx; CometBFT drops what it does not recheck. */
   seen: bigint
 }
@@ -48,8 +52,9 @@ const PRECOMPILE = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
  * The inference mempool. CheckTx classifies each admitted tx; one that may reach the precompile
  * is simulated outside the ABCI call path, its requests are computed on the executor, and it is
  * re-simulated with the results until its set of requests stops changing (chained calls). Only
- * `ready` txs go into proposals. After every commit the ready ones are re-simulated on the new
- * state (cheap: their results are cached), since their requests may depend on it.
+ * `ready` txs go into proposals. After every commit, a ready tx is re-simulated on the new state
+ * only if the block wrote something its simulation read (its requests may depend on it); the
+ * others stay ready.
  */
 /** Limits of the inference mempool (defaults in params.ts). */
 export interface InferenceMempoolLimits {
@@ -94,7 +99,7 @@ export class InferenceMempool {
     if (!plain && this.waiting() >= this.limits.maxPending) {
       throw ErrMempoolFull.with(`${this.limits.maxPending} transactions are waiting for inference; try again later`)
     }
-    const entry: Tracked = { eth, state: plain ? 'plain' : 'simulating', round: 0, requests: [], height, seen: height }
+    const entry: Tracked = { eth, state: plain ? 'plain' : 'simulating', round: 0, requests: [], height, seen: height, reads: new Set() }
     this.tracked.set(eth.hashHex, entry)
     if (!plain) this.enqueue(entry)
   }
@@ -102,8 +107,7 @@ export class InferenceMempool {
   /** Whether the tx may go into a proposal built on the current committed block. */
   isReady(eth: EthTx): boolean {
     const t = this.tracked.get(eth.hashHex)
-    if (!t) return false
-    return t.state === 'plain' || (t.state === 'ready' && t.height === this.simulator.headHeight())
+    return t !== undefined && (t.state === 'plain' || t.state === 'ready')
   }
 
   /** Requests of a ready tx (empty for a plain one). */
@@ -129,15 +133,16 @@ export class InferenceMempool {
 
   /**
    * After Commit: forget the txs the block included and those CometBFT no longer holds, and
-   * re-simulate the waiting ones on the new state.
+   * re-simulate on the new state the ready txs whose simulation read something the block wrote
+   * (`writes`: state keys, see StateAccessLog; undefined re-simulates every ready tx).
    */
-  committed(included: Iterable<Uint8Array>): void {
+  committed(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
     this.simulator.invalidate()
     for (const hash of included) this.forget(bytesToHex(hash), 'included in a block')
     const height = this.simulator.headHeight()
     for (const [hashHex, t] of this.tracked) {
       if (t.seen < height - 1n) this.forget(hashHex, 'no longer in the mempool')
-      else if (t.state === 'ready') {
+      else if (t.state === 'ready' && (writes === undefined || overlaps(t.reads, writes))) {
         t.state = 'simulating'
         this.enqueue(t)
       }
@@ -215,13 +220,15 @@ export class InferenceMempool {
   }
 
   private async simulateOnce(t: Tracked): Promise<void> {
-    const height = this.simulator.headHeight()
     const ctx = newContext('simulate', this.results)
-    await this.simulator.simulate(t.eth, ctx)
+    const { height, reads } = await this.simulator.simulate(t.eth, ctx)
     const requests = unique(ctx.served.map((s) => s.request))
     const unknown = requests.filter((r) => !this.results.has(r.keyHex))
     t.requests = requests
+    t.reads = reads
     if (unknown.length === 0) {
+      // A block was committed while this ran: its writes were not checked against these reads.
+      if (height !== this.simulator.headHeight()) return this.enqueue(t)
       // Settled: every request has its result. An invalid request now is the tx's own fault;
       // in earlier rounds it may have come from an empty simulated output.
       if (ctx.errors.length > 0) return this.fail(t, ctx.errors[0])

@@ -4,6 +4,7 @@ import { runTx, type VM } from '@ethereumjs/vm'
 import type { EthTx } from '../evm/ethTx.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
 import type { StoredBlock } from '../evm/blockStore.ts'
+import { accountKey, StateAccessLog } from '../evm/stateAccessLog.ts'
 import { newContext, type InferenceContext, type ModelCatalog } from './inferenceContext.ts'
 import { inferencePrecompile } from './precompile.ts'
 
@@ -16,8 +17,29 @@ import { inferencePrecompile } from './precompile.ts'
  * known to every validator, so the mempool's simulation and a validator's check of a proposal
  * see the same thing.
  */
+/** What one simulation saw. */
+export interface Simulation {
+  /** The committed height it ran on. */
+  height: bigint
+  /**
+   * State keys it read ({@link StateAccessLog}), except the sender's and the coinbase's accounts:
+   * the VM reads those for every tx (nonce, fee), and a block changes them for every sender.
+   * A contract that branches on its own caller's balance is therefore not re-simulated when
+   * only that balance changed; block execution still judges it on the real state.
+   */
+  reads: ReadonlySet<string>
+}
+
+interface HeadVm {
+  height: bigint
+  vm: VM
+  state: MerkleStateManager
+  block: Block
+  access: StateAccessLog
+}
+
 export class TxSimulator {
-  private current: { height: bigint; vm: VM; state: MerkleStateManager; block: Block } | undefined
+  private current: HeadVm | undefined
   private ctx: InferenceContext = newContext('simulate')
   private tail: Promise<unknown> = Promise.resolve()
 
@@ -32,7 +54,7 @@ export class TxSimulator {
   }
 
   /** Runs `eth` with `ctx` as the precompile's context; the state is left untouched. */
-  simulate(eth: EthTx, ctx: InferenceContext): Promise<void> {
+  simulate(eth: EthTx, ctx: InferenceContext): Promise<Simulation> {
     const run = this.tail.then(() => this.run(eth, ctx))
     this.tail = run.catch(() => {})
     return run
@@ -43,10 +65,11 @@ export class TxSimulator {
     this.current = undefined
   }
 
-  private async run(eth: EthTx, ctx: InferenceContext): Promise<void> {
+  private async run(eth: EthTx, ctx: InferenceContext): Promise<Simulation> {
     const current = await this.vmAtHead()
     ctx.txHash = eth.hash
     this.ctx = ctx
+    current.access.take()
     await current.state.checkpoint()
     try {
       await runTx(current.vm, { tx: eth.tx, block: current.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
@@ -55,13 +78,18 @@ export class TxSimulator {
     } finally {
       await current.state.revert()
     }
+    const { reads } = current.access.take()
+    reads.delete(accountKey(eth.sender))
+    reads.delete(accountKey(current.block.header.coinbase))
+    return { height: current.height, reads }
   }
 
-  private async vmAtHead(): Promise<{ vm: VM; state: MerkleStateManager; block: Block }> {
+  private async vmAtHead(): Promise<HeadVm> {
     const height = this.headHeight()
     if (this.current?.height === height) return this.current
     const { vm, state, head } = await this.evm.simulationVm([inferencePrecompile(() => this.ctx, this.models)])
-    this.current = { height, vm, state, block: simulationBlock(head) }
+    const access = StateAccessLog.attach(state, { reads: true })
+    this.current = { height, vm, state, block: simulationBlock(head), access }
     return this.current
   }
 }

@@ -1,0 +1,83 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { createFeeMarket1559Tx } from '@ethereumjs/tx'
+import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
+import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/abi.ts'
+import { compileFixture } from '../support/contracts.ts'
+import { devKeys, openInProcessApp, transfer } from '../support/inProcessApp.ts'
+import { waitFor } from '../support/rpc.ts'
+
+/**
+ * After a commit the inference mempool re-simulates a ready tx only when the block wrote state
+ * the tx's simulation read; the others stay ready without a new simulation.
+ */
+const common = createChainCommon()
+
+function signed(from: number, nonce: bigint, fields: { to?: Hex; data: Hex }): Uint8Array {
+  return createFeeMarket1559Tx({ nonce, gasLimit: 5_000_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, ...fields }, { common })
+    .sign(hexToBytes(devKeys[from].privateKey as PrefixedHexString))
+    .serialize()
+}
+
+test('a block re-simulates only the ready txs whose simulated reads it wrote; the new request gets its result', async () => {
+  const a = await openInProcessApp()
+  try {
+    await a.block([])
+    const cid = (await a.app.inference.store.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
+    const c = compileFixture('StateInput.sol', 'StateInput')
+    const abi = c.abi as Abi
+    const deploy = signed(1, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })
+    assert.deepEqual((await a.block([deploy])).codes, [0])
+    const contract = getContractAddress({ from: devKeys[1].address as Hex, nonce: 0n })
+    const mempool = a.app.inference.mempool
+
+    const viaContract = signed(2, 0n, { to: contract, data: encodeFunctionData({ abi, functionName: 'infer', args: [cid] }) })
+    const direct = signed(3, 0n, {
+      to: INFERENCE_PRECOMPILE_ADDRESS,
+      data: encodeFunctionData({
+        abi: ogInferenceAbi,
+        functionName: 'runModelInference',
+        args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'features', values: [1n, 2n, 3n, 4n].map((value) => ({ value, decimals: 0n })), shape: [1, 4] }], strings: [] } }] as never,
+      }),
+    })
+    const pending = [viaContract, direct].map((raw) => ({ raw, eth: a.app.evm.txCache.decode(raw) }))
+    for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.NEW })).code, 0)
+    for (const p of pending) await waitFor('ready', async () => (mempool.isReady(p.eth) ? true : undefined), 20_000)
+    const readyAt = pending.map((p) => mempool.status(p.eth.hashHex)!.height)
+    const firstRequest = mempool.requestsOf(pending[0].eth)[0].keyHex
+    const recheck = async () => {
+      for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.RECHECK })).code, 0)
+    }
+
+    // A block of unrelated transfers writes nothing either tx read: both stay ready, unsimulated.
+    assert.deepEqual((await a.block([transfer(4, 0n), transfer(5, 0n)])).codes, [0, 0])
+    for (const [i, p] of pending.entries()) {
+      assert.ok(mempool.isReady(p.eth), `tx ${i} still ready right after the commit`)
+      assert.equal(mempool.status(p.eth.hashHex)!.height, readyAt[i], `tx ${i} was not simulated again`)
+    }
+    await recheck()
+
+    // A block that changes the contract's stored feature: the contract call must be simulated
+    // again (its request changes); the direct call read nothing the block wrote.
+    const set = signed(4, 1n, { to: contract, data: encodeFunctionData({ abi, functionName: 'set', args: [7n] }) })
+    assert.deepEqual((await a.block([set])).codes, [0])
+    assert.equal(mempool.isReady(pending[0].eth), false, 'the contract call waits for a new simulation')
+    assert.ok(mempool.isReady(pending[1].eth), 'the direct call stays ready')
+    assert.equal(mempool.status(pending[1].eth.hashHex)!.height, readyAt[1])
+    await recheck()
+    await waitFor('ready again', async () => (mempool.isReady(pending[0].eth) ? true : undefined), 20_000)
+    assert.notEqual(mempool.requestsOf(pending[0].eth)[0].keyHex, firstRequest, 'a new request, for the new feature')
+
+    // Both go into a block and succeed: the block carries the new request's result.
+    const { codes, logs } = await a.block(pending.map((p) => p.raw), { inMempool: true })
+    assert.deepEqual(codes, [0, 0, 0], logs.join('; ')) // the results tx, then the two txs
+    const receipts = await Promise.all(pending.map(async (p) => (await a.app.evm.blocks.tx(p.eth.hash))?.receipt))
+    assert.deepEqual(receipts.map((r) => r?.status), [1, 1])
+  } finally {
+    await a.close()
+  }
+})
