@@ -43,10 +43,24 @@ export interface SplitBlock {
 export function splitBlock(txs: Uint8Array[]): SplitBlock {
   if (txs.length === 0 || !isResultsTx(txs[0])) return { results: [], userTxs: txs, hasResultsTx: false }
   try {
-    return { results: decodeResultsTx(txs[0]), userTxs: txs.slice(1), hasResultsTx: true }
+    return { results: decodeResultsTxOnce(txs[0]), userTxs: txs.slice(1), hasResultsTx: true }
   } catch (err) {
     return { results: [], userTxs: txs.slice(1), resultsError: toAppError(err), hasResultsTx: true }
   }
+}
+
+/** Results txs decoded lately, newest first: ProcessProposal and FinalizeBlock see the same bytes. */
+const recentlyDecoded: { raw: Uint8Array; results: KeyedResult[] }[] = []
+const RECENTLY_DECODED = 4
+
+/** {@link decodeResultsTx}, remembering the last few: a block's results tx is decoded once. */
+function decodeResultsTxOnce(raw: Uint8Array): KeyedResult[] {
+  const hit = recentlyDecoded.find((d) => d.raw.length === raw.length && Buffer.compare(d.raw, raw) === 0)
+  if (hit) return hit.results
+  const results = decodeResultsTx(raw)
+  recentlyDecoded.unshift({ raw, results })
+  recentlyDecoded.length = Math.min(recentlyDecoded.length, RECENTLY_DECODED)
+  return results
 }
 
 /**
