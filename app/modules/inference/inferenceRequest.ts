@@ -1,7 +1,10 @@
-import { bytesToHex, concatBytes, hexToBytes } from '@ethereumjs/util'
-import { decodeAbiParameters, encodeAbiParameters } from 'viem'
+import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import { keccak256 } from '../../crypto.ts'
-import { modelInputParam, modelOutputParam, type ModelInput, type ModelOutput } from './abi.ts'
+import type { ModelInput } from './abi.ts'
+import { encodeModelInput } from './abiCodec.ts'
+
+/** The ABI codec of inputs and outputs lives in abiCodec.ts; these names stay importable from here. */
+export { decodeModelOutput, encodeModelInput, encodeModelOutput } from './abiCodec.ts'
 
 /**
  * One inference a transaction asks for. Requests with the same key — same mode, model and
@@ -16,20 +19,6 @@ export interface InferenceRequest {
   /** keccak256 of the ABI-encoded ModelInput. */
   inputHash: Uint8Array
   input: ModelInput
-}
-
-/** Canonical bytes of a ModelInput: its ABI encoding, which the input hash commits to. */
-export function encodeModelInput(input: ModelInput): Uint8Array {
-  return hexToBytes(encodeAbiParameters([modelInputParam], [input as never]))
-}
-
-/** ABI encoding of a ModelOutput: exactly what the precompile returns to the caller. */
-export function encodeModelOutput(output: ModelOutput): Uint8Array {
-  return hexToBytes(encodeAbiParameters([modelOutputParam], [output as never]))
-}
-
-export function decodeModelOutput(bytes: Uint8Array): ModelOutput {
-  return decodeAbiParameters([modelOutputParam], bytesToHex(bytes))[0] as unknown as ModelOutput
 }
 
 export function requestKey(mode: number, modelCid: string, inputHash: Uint8Array): Uint8Array {

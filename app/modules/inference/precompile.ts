@@ -1,10 +1,11 @@
 import type { CustomPrecompile, ExecResult, PrecompileInput } from '@ethereumjs/evm'
 import { EVMError } from '@ethereumjs/evm'
 import { Address, bytesToHex, concatBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
-import { decodeFunctionData, encodeAbiParameters, encodeErrorResult, toEventSelector, type Hex } from 'viem'
+import { encodeErrorResult, toEventSelector } from 'viem'
 import { keccak256 } from '../../crypto.ts'
 import { AppError, toAppError } from '../../errors.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, InferenceMode, MODE_NAMES, SIMULATION_OUTPUT, ogInferenceAbi, type ModelInferenceRequest } from './abi.ts'
+import { decodeInferenceCall, encodeInferenceEvent } from './abiCodec.ts'
 import { ErrInvalidRequest, ErrModeUnavailable, ErrResultMissing, ErrTooManyRequests, ErrUnknownModel } from './errors.ts'
 import type { InferenceContext, KnownResult, ModelCatalog } from './inferenceContext.ts'
 import { encodeModelOutput, makeRequest, type InferenceRequest } from './inferenceRequest.ts'
@@ -44,10 +45,9 @@ async function runInference(opts: PrecompileInput, ctx: InferenceContext, models
   if (opts.gasLimit < gas) return outOfGas(opts.gasLimit)
   let call: ModelInferenceRequest
   try {
-    const decoded = decodeFunctionData({ abi: ogInferenceAbi, data: bytesToHex(opts.data) as Hex })
-    call = decoded.args[0] as unknown as ModelInferenceRequest
-  } catch {
-    return revert(gas, ErrInvalidRequest.with('calldata is not runModelInference(ModelInferenceRequest)'))
+    call = decodeInferenceCall(opts.data)
+  } catch (err) {
+    return revert(gas, ErrInvalidRequest.with(`calldata is not runModelInference(ModelInferenceRequest): ${(err as Error).message}`))
   }
   if (call.mode !== InferenceMode.VANILLA) {
     const name = MODE_NAMES[call.mode] ?? `mode ${call.mode}`
@@ -109,7 +109,7 @@ async function runInference(opts: PrecompileInput, ctx: InferenceContext, models
 }
 
 function success(gas: bigint, output: Uint8Array, inferenceId: string, request: InferenceRequest): ExecResult {
-  const data = hexToBytes(encodeAbiParameters([{ type: 'string' }, { type: 'uint8' }, { type: 'string' }], [inferenceId, request.mode, request.modelCid]))
+  const data = encodeInferenceEvent(inferenceId, request.mode, request.modelCid)
   return { returnValue: output, executionGasUsed: gas, logs: [[PRECOMPILE_ADDRESS, [EVENT_TOPIC], data]] }
 }
 
