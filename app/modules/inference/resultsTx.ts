@@ -1,5 +1,5 @@
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex } from '@ethereumjs/util'
 import { ErrResultsTx } from './errors.ts'
 import { requestKey } from './inferenceRequest.ts'
 import { MAX_MODEL_GAS } from './params.ts'
@@ -39,15 +39,53 @@ export function keyOf(e: InferenceResultEntry): Uint8Array {
 }
 
 export function encodeResultsTx(entries: InferenceResultEntry[]): Uint8Array {
-  const keyed = entries.map((e) => ({ e, key: keyOf(e) })).sort((a, b) => compare(a.key, b.key))
-  const body = RLP.encode(
-    keyed.map(({ e }) => [bigIntToUnpaddedBytes(BigInt(e.mode)), new TextEncoder().encode(e.modelCid), e.inputHash, e.output, bigIntToUnpaddedBytes(e.modelGas), e.artefact]),
-  )
-  const out = new Uint8Array(RESULTS_TX_MAGIC.length + 1 + body.length)
+  const rows = entries
+    .map((e) => ({ key: keyOf(e), fields: [bigIntToUnpaddedBytes(BigInt(e.mode)), new TextEncoder().encode(e.modelCid), e.inputHash, e.output, bigIntToUnpaddedBytes(e.modelGas), e.artefact] }))
+    .sort((a, b) => compare(a.key, b.key))
+    .map((r) => ({ fields: r.fields, payload: r.fields.reduce((n, f) => n + stringSize(f), 0) }))
+  const body = rows.reduce((n, r) => n + headerSize(r.payload) + r.payload, 0)
+  const out = new Uint8Array(RESULTS_TX_MAGIC.length + 1 + headerSize(body) + body)
   out.set(RESULTS_TX_MAGIC, 0)
   out[RESULTS_TX_MAGIC.length] = RESULTS_TX_VERSION
-  out.set(body, RESULTS_TX_MAGIC.length + 1)
+  // RLP, written in one pass into one buffer (the entries' outputs are most of the bytes).
+  let at = writeHeader(out, RESULTS_TX_MAGIC.length + 1, 0xc0, body)
+  for (const r of rows) {
+    at = writeHeader(out, at, 0xc0, r.payload)
+    for (const f of r.fields) {
+      if (f.length !== 1 || f[0] >= 0x80) at = writeHeader(out, at, 0x80, f.length)
+      out.set(f, at)
+      at += f.length
+    }
+  }
   return out
+}
+
+/** Bytes of an RLP string item. */
+function stringSize(f: Uint8Array): number {
+  return f.length === 1 && f[0] < 0x80 ? 1 : headerSize(f.length) + f.length
+}
+
+/** Bytes of the RLP header of a string or list whose payload is `length` bytes. */
+function headerSize(length: number): number {
+  return length <= 55 ? 1 : 1 + bytesOfLength(length)
+}
+
+function bytesOfLength(length: number): number {
+  let n = 0
+  for (let l = length; l > 0; l = Math.floor(l / 256)) n++
+  return n
+}
+
+/** Writes an RLP header (`base` 0x80 for a string, 0xc0 for a list) at `at`; returns the next offset. */
+function writeHeader(out: Uint8Array, at: number, base: number, length: number): number {
+  if (length <= 55) {
+    out[at] = base + length
+    return at + 1
+  }
+  const n = bytesOfLength(length)
+  out[at] = base + 55 + n
+  for (let i = n, l = length; i > 0; i--, l = Math.floor(l / 256)) out[at + i] = l % 256
+  return at + 1 + n
 }
 
 /**
@@ -93,7 +131,7 @@ export function decodeResultsTx(raw: Uint8Array): KeyedResult[] {
     }
     out.push({ ...entry, key, keyHex: bytesToHex(key) })
   })
-  if (!equalsBytes(encodeResultsTx(out), raw)) throw ErrResultsTx.with('not canonically encoded')
+  if (Buffer.compare(encodeResultsTx(out), raw) !== 0) throw ErrResultsTx.with('not canonically encoded')
   return out
 }
 
