@@ -97,7 +97,16 @@ interface ModelState {
   queued: number
   /** Mean µs of a session run (moving average), to know which work is fast; undefined until one ran. */
   runMicros: number | undefined
+  /** Mean µs per row of its session runs (moving average); undefined until one ran. */
+  rowMicros: number | undefined
 }
+
+/**
+ * Rows of a model costing more than this each run one per session run, even if the model could
+ * batch: stacking saves the per-run overhead (tens of µs), negligible next to such a row, while
+ * one batch keeps every row on one worker and leaves the others idle.
+ */
+const SOLO_ROW_MICROS = 2000
 
 const RESULT_CACHE_BYTES = 64 * 1024 * 1024
 /** Models remembered; beyond, the oldest one without waiting requests is forgotten. */
@@ -294,7 +303,8 @@ export class InferenceExecutor {
   private addToQueue(job: Job, info: ModelInfo): void {
     if (job.state !== 'queued') return // closed meanwhile
     job.enqueuedAt = performance.now()
-    this.queue.add(job, info)
+    const slowRows = (this.models.get(job.cid)?.rowMicros ?? 0) > SOLO_ROW_MICROS
+    this.queue.add(job, slowRows ? { path: info.path, batchable: false } : info)
   }
 
   /** The caller's view of a job: its own copy of the result, its own timeout. */
@@ -324,7 +334,7 @@ export class InferenceExecutor {
   private model(cid: string): ModelState {
     let m = this.models.get(cid)
     if (!m) {
-      m = { cid, lookup: undefined, info: undefined, queued: 0, runMicros: undefined }
+      m = { cid, lookup: undefined, info: undefined, queued: 0, runMicros: undefined, rowMicros: undefined }
       this.models.set(cid, m)
       if (this.models.size > MODEL_STATES) {
         // Forget the oldest idle model (its lookup and timing are cheap to redo).
@@ -459,7 +469,7 @@ export class InferenceExecutor {
     this.batches += msg.runs
     const n = batch.jobs.length
     if (msg.kind === 'batch') {
-      this.timed(model, msg.micros)
+      this.timed(model, msg.micros, batch.jobs.reduce((r, j) => r + (j.rows ?? 1), 0))
       const rows = batch.jobs.map((j) => j.rows ?? 1)
       if (splittable(msg.outputs, rows.reduce((a, b) => a + b, 0))) {
         const stored = storeBatch(msg.outputs, rows, msg.micros)
@@ -471,7 +481,7 @@ export class InferenceExecutor {
     } else if (msg.kind === 'each') {
       for (let i = 0; i < n; i++) {
         const r = msg.results[i]
-        if (r.ok) this.timed(model, r.micros)
+        if (r.ok) this.timed(model, r.micros, batch.jobs[i].rows ?? 1)
         this.settle(batch.jobs[i], r.ok ? storeAlone(r.outputs, r.micros) : this.wireError(batch, r.error))
       }
     } else {
@@ -487,8 +497,10 @@ export class InferenceExecutor {
     this.pump()
   }
 
-  private timed(model: ModelState, micros: number): void {
+  private timed(model: ModelState, micros: number, rows: number): void {
     model.runMicros = model.runMicros === undefined ? micros : model.runMicros * 0.8 + micros * 0.2
+    const perRow = micros / Math.max(1, rows)
+    model.rowMicros = model.rowMicros === undefined ? perRow : model.rowMicros * 0.8 + perRow * 0.2
   }
 
   private crashed(slot: WorkerSlot<Sent>, lost: Sent[], reason: string): void {

@@ -1,6 +1,7 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ErrInferenceFailed, ErrInferenceInput } from '../../../../app/modules/inference/executor/executorErrors.ts'
+import { costModelSpecFor } from '../../../../app/modules/inference/models/modelFactory.ts'
 import { InferenceExecutor } from '../../../../app/modules/inference/executor/inferenceExecutor.ts'
 import type { TensorData } from '../../../../app/modules/inference/executor/tensorData.ts'
 import { GATHER_ROWS, floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
@@ -8,7 +9,7 @@ import { GATHER_ROWS, floatRows, plain, runDirect, writeTestModels, type TestMod
 let models: TestModels
 
 before(async () => {
-  models = await writeTestModels(['mlp', 'gather'])
+  models = await writeTestModels(['mlp', 'gather', 'costly'])
 })
 
 after(() => models.remove())
@@ -23,6 +24,20 @@ test('many concurrent single-row requests share far fewer session runs, and each
     assert.ok(results.filter((r) => r.batchSize > 1).length >= 270, 'nearly every request was batched')
     assert.ok(results.every((r) => r.batchSize <= 64), 'no batch over maxBatch')
     for (const [i, x] of inputs.entries()) assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
+  } finally {
+    await executor.close()
+  }
+})
+
+test('rows of a costly model run one per session run, spread over the workers, even though the model can batch', async () => {
+  const executor = new InferenceExecutor(models.source, { workers: 2 })
+  try {
+    const n = costModelSpecFor({ targetMs: 10 }).size
+    await executor.run({ modelCid: models.cid.costly, inputs: { x: floatRows(1, 1, n) } }) // times the model
+    const before = executor.stats().batches
+    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => executor.run({ modelCid: models.cid.costly, inputs: { x: floatRows(10 + i, 1, n) } })))
+    assert.deepEqual(results.map((r) => r.batchSize), [1, 1, 1, 1, 1, 1])
+    assert.equal(executor.stats().batches - before, 6)
   } finally {
     await executor.close()
   }

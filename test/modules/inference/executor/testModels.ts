@@ -49,6 +49,8 @@ const BUILDERS = {
     m.node('Gather', ['table', 'idx'], ['y'], { axis: 0 })
     return m.build()
   },
+  /** float32 x [batch, n] → y [batch, n], ≈10 ms per row (batchable). */
+  costly: () => buildCostModel({ targetMs: 10 }),
   /** float32 x [1, 512] → y [1, 512], ≈1 s per inference on one thread. */
   slow: buildSlow,
   /** Not an ONNX model: creating a session fails. */
