@@ -33,6 +33,8 @@ export interface PutModelResult {
 
 /** A `<cid>.json` file name; anything else in the directory (temp files…) is not a model. */
 const METADATA_FILE = /^(baf[a-z2-7]+)\.json$/u
+/** Models whose metadata is kept in memory. */
+const KNOWN_MODELS = 10_000
 
 /**
  * A content-addressed store of validated ONNX models in one directory: `<cid>.onnx` holds the
@@ -54,6 +56,7 @@ export class ModelStore {
   private readonly peerTimeoutMs: number
   /** Puts and peer fetches under way, by CID: concurrent callers share one validation. */
   private readonly pending = new Map<string, Promise<ModelMetadata | undefined>>()
+  private readonly known = new Map<string, ModelMetadata>()
   private readonly maxConcurrentProbes: number
   private probesRunning = 0
   private readonly probeQueue: (() => void)[] = []
@@ -131,12 +134,20 @@ export class ModelStore {
     return out
   }
 
+  /** Keeps metadata in memory: a model's never changes (its CID is its content's hash). */
+  private remember(metadata: ModelMetadata): void {
+    this.known.set(metadata.cid, metadata)
+    if (this.known.size > KNOWN_MODELS) this.known.delete(this.known.keys().next().value!)
+  }
+
   private file(cid: string, ext: 'onnx' | 'json'): string {
     return join(this.dir, `${cid}.${ext}`)
   }
 
   /** Stored metadata, or undefined when missing (or unreadable: then it is rebuilt). */
   private async readMetadata(cid: string): Promise<ModelMetadata | undefined> {
+    const known = this.known.get(cid)
+    if (known) return known
     let text: string
     try {
       text = await readFile(this.file(cid, 'json'), 'utf8')
@@ -146,7 +157,10 @@ export class ModelStore {
     }
     try {
       const metadata = JSON.parse(text) as ModelMetadata
-      if (metadata.cid === cid) return metadata
+      if (metadata.cid === cid) {
+        this.remember(metadata)
+        return metadata
+      }
       this.log.warn(`${this.file(cid, 'json')} describes ${metadata.cid}, not ${cid}; rebuilding it`)
     } catch (err) {
       this.log.warn(`${this.file(cid, 'json')} is not valid JSON (${(err as Error).message}); rebuilding it`)
