@@ -7,7 +7,7 @@
  *   node --import tsx bench/pipe/run.ts [--quick] [--block-time 1s] [--costs 0.1,0.1w512,2,10,50,200]
  *        [--txs 1000,300,600,300,120,60] [--strategies pipe,inline] [--pending 1500]
  *        [--senders 200] [--out docs/benchmarks.md] [--svg docs/pipe-vs-inline.svg] [--no-write]
- *        [--profile <dir>] [--node-args "--inference-workers 1"]
+ *        [--profile <dir>] [--node-args "--inference-workers 1"] [--in-flight 4]
  *
  * For each strategy a fresh 1-validator localnet (real cometbft + pipe node + onnxruntime-node)
  * is started; fresh senders are funded; one cost model per C (`buildCostModel({ targetMs: C })`,
@@ -65,6 +65,8 @@ interface Options {
   profile: string | undefined
   /** Extra pipe-node flags for both strategies (e.g. `--inference-workers 1`). */
   nodeArgs: string[]
+  /** JSON-RPC batches of 50 txs the client keeps in flight. */
+  inFlight: number
 }
 type Strategy = 'pipe' | 'inline'
 
@@ -96,6 +98,7 @@ function parseArgs(argv: string[]): Options {
     svg: quick ? undefined : 'docs/pipe-vs-inline.svg',
     profile: undefined,
     nodeArgs: [],
+    inFlight: 4,
   }
   const list = (v: string) => v.split(',').map((s) => Number(s.trim()))
   for (let i = 0; i < argv.length; i++) {
@@ -117,6 +120,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--out') o.out = v
     else if (flag === '--svg') o.svg = v
     else if (flag === '--profile') o.profile = path.resolve(v)
+    else if (flag === '--in-flight') o.inFlight = Number(v)
     else if (flag === '--node-args') o.nodeArgs = v.split(/\s+/).filter(Boolean)
     else throw new Error(`unknown flag ${flag}`)
   }
@@ -200,9 +204,9 @@ async function measureDirect(model: Model, txs: number): Promise<Direct> {
 
 // ---------------------------------------------------------------- chain helpers
 
-async function sendBatches(url: string, raws: Hex[], onBatch?: (from: number, to: number, replies: { error?: { message: string } }[]) => void): Promise<void> {
+async function sendBatches(url: string, raws: Hex[], onBatch?: (from: number, to: number, replies: { error?: { message: string } }[]) => void, inFlight = 4): Promise<void> {
   const BATCH = 50
-  const CONCURRENCY = 4
+  const CONCURRENCY = inFlight
   let next = 0
   const worker = async () => {
     while (next < raws.length) {
@@ -428,6 +432,7 @@ async function measureRun(
   direct: Direct,
   raws: Hex[],
   gas: bigint,
+  inFlight: number,
 ): Promise<RunResult> {
   const { costMs, label, width } = model
   const name = `${strategy} C=${label} ms N=${raws.length}`
@@ -453,7 +458,7 @@ async function measureRun(
       accepted[i] = !err
       if (err) refused[err.message.replace(/0x[0-9a-f]{6,}/gi, '0x…').slice(0, 160)] = (refused[err.message.replace(/0x[0-9a-f]{6,}/gi, '0x…').slice(0, 160)] ?? 0) + 1
     }
-  })
+  }, inFlight)
   const submitted = performance.now()
   const nRefused = Object.values(refused).reduce((a, b) => a + b, 0)
   log(`  ${name}: submitted in ${((submitted - t0) / 1000).toFixed(1)} s${nRefused ? `, ${nRefused} refused: ${JSON.stringify(refused)}` : ''}`)
@@ -649,7 +654,7 @@ async function runStrategy(o: Options, strategy: Strategy, models: Model[], dire
       const gas = await estimate(cids[k], m.width)
       log(`[${strategy}] C=${m.label} ms: signing ${n} txs (gas ${gas}, ${m.width} input elements)…`)
       const raws = await sign(cids[k], m.width, n, gas, 0)
-      runs.push(await measureRun(chain, watcher, strategy, o.blockTime, m, directs[k], raws, gas))
+      runs.push(await measureRun(chain, watcher, strategy, o.blockTime, m, directs[k], raws, gas, o.inFlight))
     }
 
     let pending: PendingResult | undefined
@@ -660,7 +665,7 @@ async function runStrategy(o: Options, strategy: Strategy, models: Model[], dire
       log(`[${strategy}] PrepareProposal with many pending inference txs: signing ${o.pending} txs to the ${m.costMs} ms model…`)
       // Inputs after the matrix run's, so none is already computed.
       const raws = await sign(cids[k], m.width, o.pending, gas, 100_000)
-      const run = await measureRun(chain, watcher, strategy, o.blockTime, m, directs[k], raws, gas)
+      const run = await measureRun(chain, watcher, strategy, o.blockTime, m, directs[k], raws, gas, o.inFlight)
       const loaded = run.blocks.filter((b) => b.pendingBefore >= 1000)
       pending = { txs: o.pending, blockTime: o.blockTime, costMs: m.costMs, blocks: run.blocks, atThousand: summarize(loaded.map((b) => b.prepareProposal)), all: run.prepare, run }
       log(`    PrepareProposal with ≥ 1,000 pending: ${loaded.length} blocks, p50 ${pending.atThousand.p50.toFixed(1)} ms, p99 ${pending.atThousand.p99.toFixed(1)} ms`)

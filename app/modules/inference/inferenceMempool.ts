@@ -240,10 +240,19 @@ export class InferenceMempool {
     if (t.round >= MAX_SIMULATION_ROUNDS) {
       return this.fail(t, ErrRequestsUnstable.with(`still new requests after ${MAX_SIMULATION_ROUNDS} rounds of simulation`))
     }
+    // A direct call to the precompile has no code that could read an output: its requests are
+    // final after one round, and its errors are its own.
+    const final = isDirectCall(t.eth)
+    if (final && ctx.errors.length > 0) return this.fail(t, ctx.errors[0])
     t.state = 'running'
     Promise.all(unknown.map((r) => this.runner.run(r, this.limits.timeoutMs).then((res) => this.results.set(r.keyHex, res)))).then(
       () => {
         if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'running') return
+        if (final && height === this.simulator.headHeight()) {
+          t.state = 'ready'
+          t.height = height
+          return
+        }
         t.state = 'simulating'
         this.enqueue(t)
       },
@@ -259,6 +268,10 @@ export class InferenceMempool {
     this.remember(t.eth.hashHex, t)
     this.log.info(`tx ${t.eth.hashHex} dropped: ${error.message}`)
   }
+}
+
+function isDirectCall(eth: EthTx): boolean {
+  return eth.tx.to?.toString() === PRECOMPILE
 }
 
 function unique(requests: InferenceRequest[]): InferenceRequest[] {
