@@ -49,4 +49,6 @@ export type WorkerMessage =
 /** What the executor passes a new worker in `workerData`. */
 export interface InferenceWorkerData {
   sessionsPerWorker: number
+  /** Niceness the worker thread gives itself (see ExecutorOptions.workerNiceness). */
+  niceness: number
 }

@@ -37,6 +37,11 @@ export interface ExecutorOptions {
   maxQueued?: number
   /** onnxruntime sessions each worker keeps open (least recently used closed first); default 32. */
   sessionsPerWorker?: number
+  /**
+   * Scheduling niceness of the worker threads (Linux; 0–19, higher yields more); default 10, so
+   * consensus work on the main thread preempts pre-execution when cores are scarce.
+   */
+  workerNiceness?: number
   /** Recent results kept so a re-simulated tx does not run its model again: up to 1024 by default (at least half that many recent ones, at most 64 MiB). 0 turns the cache off. */
   resultCacheSize?: number
   log?: Logger
@@ -186,6 +191,7 @@ export class InferenceExecutor {
     this.maxQueuePerModel = integer('maxQueuePerModel', opts.maxQueuePerModel ?? 1024, 1)
     this.maxQueued = integer('maxQueued', opts.maxQueued ?? 8192, 1)
     const sessionsPerWorker = integer('sessionsPerWorker', opts.sessionsPerWorker ?? 32, 1)
+    const niceness = integer('workerNiceness', opts.workerNiceness ?? 10, 0)
     this.log = (opts.log ?? silentLogger).child('inference-executor')
     this.results = new RecentCache({
       maxEntries: integer('resultCacheSize', opts.resultCacheSize ?? 1024, 0),
@@ -199,7 +205,7 @@ export class InferenceExecutor {
       crashed: (slot: WorkerSlot<Sent>, lost: Sent[], reason: string) => this.crashed(slot, lost, reason),
       startFailed: (slot: WorkerSlot<Sent>, reason: string) => this.startFailed(slot, reason),
     }
-    this.slots = Array.from({ length: workers }, (_, i) => new WorkerSlot<Sent>(i, { sessionsPerWorker }, events, opts.workerEntry))
+    this.slots = Array.from({ length: workers }, (_, i) => new WorkerSlot<Sent>(i, { sessionsPerWorker, niceness }, events, opts.workerEntry))
   }
 
   /**

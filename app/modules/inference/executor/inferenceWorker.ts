@@ -1,3 +1,5 @@
+import { readlinkSync } from 'node:fs'
+import { setPriority } from 'node:os'
 import { parentPort, workerData } from 'node:worker_threads'
 import * as ort from 'onnxruntime-node'
 import type { InferenceWorkerData, RunMessage, RunOutcome, ToWorkerMessage, WireError, WorkerMessage } from './executorWire.ts'
@@ -13,7 +15,9 @@ import { TYPE_CODE, type TensorData, type TensorType } from './tensorData.ts'
  */
 
 const port = parentPort!
-const sessions = new SessionCache((workerData as InferenceWorkerData).sessionsPerWorker)
+const data = workerData as InferenceWorkerData
+const sessions = new SessionCache(data.sessionsPerWorker)
+lowerPriority(data.niceness)
 
 // Messages are handled strictly in turn: a session is never run twice at once, nor released
 // while it runs.
@@ -127,4 +131,19 @@ function reply(msg: WorkerMessage): void {
 
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err)
+}
+
+/**
+ * Gives this thread (not the process) a niceness, so the node's main thread wins the CPU when
+ * both want it. Linux: a thread is a task with its own id, which setpriority accepts. Elsewhere,
+ * or without permission, the thread keeps the default priority.
+ */
+function lowerPriority(niceness: number): void {
+  if (niceness <= 0 || process.platform !== 'linux') return
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').pop())
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, niceness)
+  } catch {
+    // keep the default priority
+  }
 }
