@@ -4,8 +4,8 @@
  * that pre-executes inference in its mempool (`--inference pipe`) and through one that runs the
  * model inside FinalizeBlock (`--inference inline`, a chain without PIPE).
  *
- *   node --import tsx bench/pipe/run.ts [--quick] [--block-time 1s] [--costs 0.1,0.1w512,2,10,50,200]
- *        [--txs 1000,300,600,300,120,60] [--strategies pipe,inline] [--pending 1500]
+ *   node --import tsx bench/pipe/run.ts [--quick] [--block-time 1s] [--costs 0.1w16,0.1,0.1w512,2,10,50,200]
+ *        [--txs 4000,1000,300,600,300,120,60] [--strategies pipe,inline] [--pending 1500]
  *        [--senders 200] [--out docs/benchmarks.md] [--svg docs/pipe-vs-inline.svg] [--no-write]
  *        [--profile <dir>] [--node-args "--inference-workers 1"] [--in-flight 4]
  *
@@ -89,8 +89,8 @@ function parseArgs(argv: string[]): Options {
   const o: Options = {
     quick,
     blockTime: '1s',
-    costs: quick ? ['0.1', '50'] : ['0.1', '0.1w512', '2', '10', '50', '200'],
-    txs: quick ? [300, 20] : [1000, 300, 600, 300, 120, 60],
+    costs: quick ? ['0.1', '50'] : ['0.1w16', '0.1', '0.1w512', '2', '10', '50', '200'],
+    txs: quick ? [300, 20] : [4000, 1000, 300, 600, 300, 120, 60],
     strategies: ['pipe', 'inline'],
     pending: quick ? 1100 : 1500,
     senders: 200,
@@ -752,11 +752,11 @@ function verdicts(runs: RunResult[], pending: PendingResult | undefined): Verdic
       met: pending.atThousand.n > 0 ? pending.atThousand.p99 <= 20 : undefined,
     })
   }
-  const best = [...pipe].sort((a, b) => b.txPerSec - a.txPerSec)[0]
+  const best = runs.filter((r) => r.strategy === 'pipe').sort((a, b) => b.txPerSec - a.txPerSec)[0]
   if (best) {
     out.push({
       target: '≥ 400 inference-calling txs/s committed on one validator',
-      result: `best PIPE run: ${f(best.txPerSec)} tx/s (C = ${best.label} ms, N = ${best.txs}, block time ${best.blockTime})${pending ? `; the ${fi(pending.txs)}-tx PrepareProposal run: ${f(pending.run.txPerSec)} tx/s` : ''}`,
+      result: `best PIPE run: ${f(best.txPerSec)} tx/s (C = ${best.label} ms, ${best.width} wide, N = ${best.txs}, block time ${best.blockTime})${pending ? `; the ${fi(pending.txs)}-tx PrepareProposal run: ${f(pending.run.txPerSec)} tx/s` : ''}`,
       met: Math.max(best.txPerSec, pending?.run.txPerSec ?? 0) >= 400,
     })
   }
