@@ -8,6 +8,7 @@ import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, typ
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/abi.ts'
 import { MAX_REQUESTS_PER_TX } from '../../app/modules/inference/params.ts'
+import { buildCostModel, costModelSpecFor } from '../../app/modules/inference/models/modelFactory.ts'
 import { compileFixture } from '../support/contracts.ts'
 import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
 import { waitFor } from '../support/rpc.ts'
@@ -84,6 +85,31 @@ test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped
       return s?.state === 'failed' ? s : undefined
     }, 30_000)
     assert.match(status.reason!, /too many inference requests in one transaction: at most 16 per transaction/)
+  } finally {
+    await a.close()
+  }
+})
+
+test('when the executor queue is full, accepted txs wait for room instead of being dropped', async () => {
+  const a = await openInProcessApp({ app: { executor: { workers: 1, maxQueuePerModel: 2, maxQueued: 2 } } })
+  try {
+    await a.block([])
+    const spec = costModelSpecFor({ targetMs: 20 })
+    const cid = (await a.app.inference.store.put(buildCostModel(spec))).metadata.cid
+    const call = (x: bigint): Hex =>
+      encodeFunctionData({
+        abi: ogInferenceAbi,
+        functionName: 'runModelInference',
+        args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'x', values: Array.from({ length: spec.size }, (_, i) => ({ value: x + BigInt(i), decimals: 3n })), shape: [1, spec.size] }], strings: [] } }] as never,
+      })
+    const txs = Array.from({ length: 10 }, (_, i) => signed(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }))
+    for (const tx of txs) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
+    const mempool = a.app.inference.mempool
+    const hashes = txs.map((tx) => a.app.evm.txCache.decode(tx).hashHex)
+    const settled = (h: string) => ['ready', 'failed'].includes(mempool.status(h)?.state ?? '')
+    await waitFor('every tx settled', async () => (hashes.every(settled) ? true : undefined), 60_000)
+    assert.deepEqual(hashes.map((h) => mempool.status(h)?.reason ?? mempool.status(h)?.state), hashes.map(() => 'ready'))
+    assert.ok(a.app.inference.executor.stats().failed > 0, 'the executor did refuse requests for a full queue')
   } finally {
     await a.close()
   }

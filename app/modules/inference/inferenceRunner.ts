@@ -1,5 +1,6 @@
 import { AppError, toAppError } from '../../errors.ts'
 import { ErrInferenceFailed, ErrUnknownModel } from './errors.ts'
+import { ErrQueueFull } from './executor/executorErrors.ts'
 import type { InferenceRequest } from './inferenceRequest.ts'
 import { encodeModelOutput } from './inferenceRequest.ts'
 import type { ModelCatalog } from './inferenceContext.ts'
@@ -19,6 +20,8 @@ export interface Executor {
  */
 export class InferenceRunner {
   private readonly inflight = new Map<string, Promise<CachedResult>>()
+  /** Requests the executor refused for a full queue, waiting for a run to finish. */
+  private readonly parked: (() => void)[] = []
 
   constructor(
     private readonly models: ModelCatalog,
@@ -39,7 +42,7 @@ export class InferenceRunner {
     const inputs = toOnnxInputs(request.input, meta.inputs)
     let outputs: Record<string, TensorData>
     try {
-      outputs = (await this.executor.run({ modelCid: request.modelCid, inputs }, { timeoutMs })).outputs
+      outputs = await this.runWhenRoom({ modelCid: request.modelCid, inputs }, performance.now() + timeoutMs)
     } catch (err) {
       const e = toAppError(err)
       throw err instanceof AppError ? ErrInferenceFailed.with(`model ${request.modelCid}: ${e.message}`, err) : e
@@ -54,4 +57,31 @@ export class InferenceRunner {
       artefact: new Uint8Array(0),
     }
   }
+
+  /**
+   * Runs on the executor; when its queue is full (back-pressure), waits for one of this runner's
+   * runs to finish (or a second) and tries again, until `deadline`. A tx the mempool accepted is
+   * not dropped because many others arrived at once.
+   */
+  private async runWhenRoom(req: { modelCid: string; inputs: Record<string, TensorData> }, deadline: number): Promise<Record<string, TensorData>> {
+    for (;;) {
+      const timeoutMs = Math.max(1, Math.ceil(deadline - performance.now()))
+      try {
+        const { outputs } = await this.executor.run(req, { timeoutMs })
+        this.parked.shift()?.() // a place in the queue came free
+        return outputs
+      } catch (err) {
+        const full = err instanceof AppError && err.codespace === ErrQueueFull.codespace && err.code === ErrQueueFull.code
+        if (!full) this.parked.shift()?.()
+        if (!full || performance.now() >= deadline) throw err
+      }
+      await new Promise<void>((resolve) => {
+        this.parked.push(resolve)
+        setTimeout(resolve, Math.min(PARKED_RETRY_MS, Math.max(0, deadline - performance.now())))
+      })
+    }
+  }
 }
+
+/** Longest a refused request waits before asking the executor again. */
+const PARKED_RETRY_MS = 1000
