@@ -5,7 +5,7 @@
  * model inside FinalizeBlock (`--inference inline`, a chain without PIPE).
  *
  *   node --import tsx bench/pipe/run.ts [--quick] [--block-time 1s] [--costs 0.1w16,0.1w512,2w512,10w512,50,200]
- *        [--txs 4000,600,400,300,120,60] [--strategies pipe,inline] [--pending 4000] [--pending-cost 10w16]
+ *        [--txs 4000,600,400,300,120,60] [--strategies pipe,inline] [--pending 4000] [--pending-cost 0.6w16]
  *        [--senders 200] [--out docs/benchmarks.md] [--svg docs/pipe-vs-inline.svg] [--no-write]
  *        [--profile <dir>] [--node-args "--inference-workers 1"] [--in-flight 4]
  *
@@ -103,7 +103,7 @@ function parseArgs(argv: string[]): Options {
     profile: undefined,
     nodeArgs: [],
     inFlight: 4,
-    pendingCost: '10w16',
+    pendingCost: '0.6w16',
   }
   const list = (v: string) => v.split(',').map((s) => Number(s.trim()))
   for (let i = 0; i < argv.length; i++) {
