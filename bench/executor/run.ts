@@ -4,7 +4,7 @@
  *   node --import tsx bench/executor/run.ts [--small 300000] [--window 1024] [--rounds 3]
  *
  * (a) small model — the 16→64→1 MLP: single-row requests through the executor (a client keeping
- *     `--window` requests in flight; maxBatch 64, the default, and 256) vs the same requests run
+ *     `--window` requests in flight; maxBatch 64 and 256, the default) vs the same requests run
  *     directly one at a time on one session in this thread. Target: executor ≥ 5× direct.
  * (b) large models — chained 512×512 MatMuls, not batchable (~5–50 ms per inference): executor
  *     vs direct runs with the same parallelism (one session per core, each on its own thread,
@@ -238,7 +238,7 @@ console.error(`(a) 16→64→1 MLP, ${fmt(SMALL_REQUESTS)} distinct single-row r
 const smallRunners: { name: string; run: () => Promise<Measured> }[] = [
   { name: 'onnxruntime direct, 1 request at a time, 1 thread', run: () => directHere(mlp.file, 'x', 16, smallRows.subarray(0, DIRECT_REQUESTS * 16)) },
   ...[64, 256].map((maxBatch) => ({
-    name: `executor, ${CORES} workers, maxBatch ${maxBatch}${maxBatch === 64 ? ' (default)' : ''}, ${WINDOW} in flight`,
+    name: `executor, ${CORES} workers, maxBatch ${maxBatch}${maxBatch === 256 ? ' (default)' : ''}, ${WINDOW} in flight`,
     run: async (): Promise<Measured> => {
       const executor = new InferenceExecutor(new FileModelSource({ [mlp.cid]: mlp.file }), { maxBatch })
       await warm(executor, mlp.cid, 'x', 16)
