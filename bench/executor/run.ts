@@ -22,8 +22,7 @@ import { InferenceExecutor } from '../../app/modules/inference/executor/inferenc
 import type { InferenceResult } from '../../app/modules/inference/executor/inferenceRequest.ts'
 import { SESSION_OPTIONS } from '../../app/modules/inference/executor/sessionCache.ts'
 import { buildCostModel, buildMlp, seededValues } from '../../app/modules/inference/models/modelFactory.ts'
-import { startWorker } from '../../app/workers/startWorker.ts'
-import type { DirectJob, DirectReport } from './directWorker.ts'
+import { directParallel, timeRuns } from './directRun.ts'
 
 const args = process.argv.slice(2)
 const flag = (name: string, dflt: number): number => {
@@ -136,48 +135,9 @@ async function measureRounds(workload: string, runners: { name: string; run: () 
 /** onnxruntime in this thread, one request at a time (the small-model baseline). */
 async function directHere(file: string, inputName: string, width: number, rows: Float32Array, opts = SESSION_OPTIONS): Promise<Measured> {
   const session = await ort.InferenceSession.create(file, opts)
-  const n = rows.length / width
-  const feed = (i: number) => ({ [inputName]: new ort.Tensor('float32', rows.subarray(i * width, (i + 1) * width), [1, width]) })
-  for (let i = 0; i < Math.min(n, 1000); i++) await session.run(feed(i)) // warm-up
-  const latencies = new Float64Array(n)
-  const start = performance.now()
-  for (let i = 0; i < n; i++) {
-    const t0 = performance.now()
-    await session.run(feed(i))
-    latencies[i] = performance.now() - t0
-  }
-  const ms = performance.now() - start
+  const { ms, latencies } = await timeRuns(session, { path: file, inputName, width, rows, batch: 1 }, Math.min(rows.length / width, 1000))
   await session.release()
   return { ms, latencies }
-}
-
-/** One direct worker per core, each running its share of the requests back to back. */
-async function directParallel(file: string, inputName: string, width: number, rows: Float32Array): Promise<Measured> {
-  const n = rows.length / width
-  const shares = Array.from({ length: CORES }, (_, w) => {
-    const idx = Array.from({ length: n }, (_, i) => i).filter((i) => i % CORES === w)
-    const part = new Float32Array(idx.length * width)
-    idx.forEach((i, k) => part.set(rows.subarray(i * width, (i + 1) * width), k * width))
-    return part
-  })
-  const reports = await Promise.all(
-    shares.map(
-      (part) =>
-        new Promise<DirectReport>((resolve, reject) => {
-          const w = startWorker(new URL('./directWorker.ts', import.meta.url))
-          let report: DirectReport | undefined
-          w.once('message', (r: DirectReport) => (report = r))
-          w.once('error', reject)
-          // The worker ends itself once it has released its session.
-          w.once('exit', () => (report ? resolve(report) : reject(new Error('direct worker exited without a report'))))
-          w.postMessage({ path: file, inputName, width, rows: part } satisfies DirectJob)
-        }),
-    ),
-  )
-  const latencies = new Float64Array(n)
-  let k = 0
-  for (const r of reports) for (const l of r.latencies) latencies[k++] = l
-  return { ms: Math.max(...reports.map((r) => r.ms)), latencies, runMicros: reports.reduce((a, r) => a + r.runMicros, 0) / reports.length }
 }
 
 /** The executor under a client that keeps `window` requests in flight. */

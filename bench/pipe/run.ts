@@ -45,10 +45,9 @@ import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/abi.ts'
 import { buildCostModel, costModelSpecFor, MEASURED_MACS_PER_MS, type CostModelSpec } from '../../app/modules/inference/models/modelFactory.ts'
-import { startWorker } from '../../app/workers/startWorker.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../../test/support/testChain.ts'
 import { BlockWatcher, nodeStats, rpc, rpcBatch, StatsPoller, type NodeStats, type SeenBlock } from './chain.ts'
-import type { DirectJob, DirectReport } from './directWorker.ts'
+import { directParallel } from '../executor/directRun.ts'
 import { renderChart } from './chart.ts'
 import { calldata, inputRows, inputValues } from './workload.ts'
 
@@ -146,11 +145,11 @@ const PORT_OFFSET = PORT_OFFSETS.bench + 100
 // ---------------------------------------------------------------- workload
 
 interface Model {
-  /** As given on the command line: `0.1`, or `0.1w512` for the 512-wide control. */
+  /** As given on the command line: `200`, or `2w512` for a model of that cost forced to a width. */
   label: string
   costMs: number
   width: number
-  /** Set for a control model (input/output width forced). */
+  /** The forced input/output width, if the label gave one. */
   size?: number
   bytes: Uint8Array
   file: string
@@ -168,30 +167,6 @@ interface Direct {
   batchedRowsPerSec?: number
 }
 
-async function directRun(file: string, width: number, rows: Float32Array, batch: number): Promise<{ ms: number; n: number }> {
-  const n = rows.length / width
-  const shares = Array.from({ length: CORES }, (_, w) => {
-    const idx = Array.from({ length: n }, (_, i) => i).filter((i) => i % CORES === w)
-    const part = new Float32Array(idx.length * width)
-    idx.forEach((i, k) => part.set(rows.subarray(i * width, (i + 1) * width), k * width))
-    return part
-  })
-  const reports = await Promise.all(
-    shares.map(
-      (part) =>
-        new Promise<DirectReport>((resolve, reject) => {
-          const w = startWorker(new URL('./directWorker.ts', import.meta.url))
-          let report: DirectReport | undefined
-          w.once('message', (r: DirectReport) => (report = r))
-          w.once('error', reject)
-          w.once('exit', () => (report ? resolve(report) : reject(new Error('direct worker exited without a report'))))
-          w.postMessage({ path: file, inputName: 'x', width, rows: part, batch } satisfies DirectJob)
-        }),
-    ),
-  )
-  return { ms: Math.max(...reports.map((r) => r.ms)), n }
-}
-
 async function measureDirect(model: Model, txs: number): Promise<Direct> {
   // At least ~1.5 s of work per worker (at the nominal cost), so start-up effects do not count.
   const n = Math.min(10_000, Math.max(txs, Math.ceil((1_500 * CORES) / model.costMs)))
@@ -200,8 +175,8 @@ async function measureDirect(model: Model, txs: number): Promise<Direct> {
   let best = Infinity
   let bestBatched = Infinity
   for (let round = 0; round < 3; round++) {
-    best = Math.min(best, (await directRun(model.file, model.width, rows, 1)).ms)
-    if ((best * CORES) / n < 20) bestBatched = Math.min(bestBatched, (await directRun(model.file, model.width, rows, 64)).ms)
+    best = Math.min(best, (await directParallel(model.file, 'x', model.width, rows, 1)).ms)
+    if ((best * CORES) / n < 20) bestBatched = Math.min(bestBatched, (await directParallel(model.file, 'x', model.width, rows, 64)).ms)
   }
   const d: Direct = { rowsPerSec: (n / best) * 1000, msPerInference: (best * CORES) / n }
   if (Number.isFinite(bestBatched)) d.batchedRowsPerSec = (n / bestBatched) * 1000
@@ -884,7 +859,7 @@ async function main(): Promise<void> {
     if (o.svg) {
       fs.writeFileSync(
         o.svg,
-        renderChart(runs.map((r) => ({ strategy: r.strategy, control: r.label !== String(r.costMs), width: r.width, costMs: r.direct.msPerInference, label: r.label, perBlockMean: r.finalize.mean, perBlockMax: r.finalize.max, perTx: r.finalizeMsPerTx }))),
+        renderChart(runs.map((r) => ({ strategy: r.strategy, offLine: r.width !== Math.max(...runs.map((q) => q.width)), width: r.width, costMs: r.direct.msPerInference, label: r.label, perBlockMean: r.finalize.mean, perBlockMax: r.finalize.max, perTx: r.finalizeMsPerTx }))),
       )
       log(`wrote ${o.svg}`)
       svgRel = o.out ? path.relative(path.dirname(o.out), o.svg) : o.svg
