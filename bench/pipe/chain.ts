@@ -6,24 +6,8 @@
  */
 import WebSocket from 'ws'
 import type { Hex } from 'viem'
-
-export interface PhaseStats {
-  count: number
-  totalMs: number
-  maxMs: number
-  items: number
-  p50Ms: number
-  p99Ms: number
-}
-
-export interface ExecutorStats {
-  queued: number
-  running: number
-  completed: number
-  failed: number
-  deduplicated: number
-  batches: number
-}
+import type { PhaseStats } from '../../app/metrics.ts'
+import type { ExecutorStats } from '../../app/modules/inference/executor/inferenceExecutor.ts'
 
 export interface NodeStats {
   phases: Record<string, PhaseStats>
