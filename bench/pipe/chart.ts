@@ -8,10 +8,10 @@ export interface ChartPoint {
   strategy: string
   /** Measured ms of one inference (x position). */
   costMs: number
-  /** The nominal cost the model was built for (`0.1`, or `0.1w512` for a control). */
+  /** The cost label the model was built for (`200`, `2w512`, `0.1w16`). */
   label: string
-  /** A control point (a cheap model with the expensive models' tensor width): a diamond, not on the line. */
-  control: boolean
+  /** A run at another tensor width than the line's (the small-tx throughput run): a diamond, not on the line. */
+  offLine: boolean
   width: number
   perBlockMean: number
   perBlockMax: number
@@ -64,12 +64,12 @@ function panel(
   out.push(`<text x="${x0 + w / 2}" y="${y0 + h + 36}" text-anchor="middle">model cost (ms per inference, measured; log scale)</text>`)
   for (const strategy of [...new Set(points.map((p) => p.strategy))]) {
     const color = COLORS[strategy] ?? '#333'
-    for (const p of points.filter((q) => q.strategy === strategy && q.control && yValue(q) > 0)) {
+    for (const p of points.filter((q) => q.strategy === strategy && q.offLine && yValue(q) > 0)) {
       const x = X(p.costMs)
       const y = Y(yValue(p))
       out.push(`<path d="M${(x - 6).toFixed(1)},${y.toFixed(1)} L${x.toFixed(1)},${(y - 6).toFixed(1)} L${(x + 6).toFixed(1)},${y.toFixed(1)} L${x.toFixed(1)},${(y + 6).toFixed(1)} Z" fill="none" stroke="${color}" stroke-width="1.5"><title>${esc(`${strategy}, C = ${p.label} ms (${p.width} wide): ${yValue(p).toFixed(3)} ms`)}</title></path>`)
     }
-    const ps = points.filter((p) => p.strategy === strategy && !p.control && yValue(p) > 0).sort((a, b) => a.costMs - b.costMs)
+    const ps = points.filter((p) => p.strategy === strategy && !p.offLine && yValue(p) > 0).sort((a, b) => a.costMs - b.costMs)
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${ps.map((p) => `${X(p.costMs).toFixed(1)},${Y(yValue(p)).toFixed(1)}`).join(' ')}"/>`)
     for (const p of ps) {
       const x = X(p.costMs)
@@ -98,12 +98,12 @@ export function renderChart(points: ChartPoint[]): string {
     parts.push(`<rect x="${x}" y="${H - 28}" width="14" height="14" fill="${COLORS[s] ?? '#333'}"/>`)
     parts.push(`<text x="${x + 20}" y="${H - 16}">${esc(NAMES[s] ?? s)}</text>`)
   })
-  const control = points.find((p) => p.control)
-  if (control) {
+  const off = points.find((p) => p.offLine)
+  if (off) {
     const x = 70 + strategies.length * 300
     const y = H - 21
     parts.push(`<path d="M${x},${y} L${x + 6},${y - 6} L${x + 12},${y} L${x + 6},${y + 6} Z" fill="none" stroke="#333" stroke-width="1.5"/>`)
-    parts.push(`<text x="${x + 18}" y="${H - 16}">${esc(`control: ${control.label.replace(/w\d+$/, '')} ms model, ${control.width} wide`)}</text>`)
+    parts.push(`<text x="${x + 18}" y="${H - 16}">${esc(`off the line: ${off.label.replace(/w\d+$/, '')} ms model, ${off.width} wide`)}</text>`)
   }
   parts.push('</svg>')
   return `${parts.join('\n')}\n`
