@@ -19,7 +19,7 @@ export class StateAccessLog {
    */
   static attach(state: MerkleStateManager, opts: { reads: boolean }): StateAccessLog {
     const log = new StateAccessLog()
-    const read = opts.reads ? (key: string) => log.reads.add(key) : () => {}
+    const read = (key: string) => log.reads.add(key)
     const write = (key: string) => log.writes.add(key)
     const wrap = <K extends keyof MerkleStateManager>(name: K, before: (...args: never[]) => void) => {
       const original = (state[name] as (...args: unknown[]) => unknown).bind(state)
@@ -32,13 +32,16 @@ export class StateAccessLog {
         writable: true,
       })
     }
-    wrap('getAccount', (a: Address) => read(accountKey(a)))
-    wrap('getCode', (a: Address) => read(accountKey(a)))
-    wrap('getCodeSize', (a: Address) => read(accountKey(a)))
-    wrap('getStorage', (a: Address, slot: Uint8Array) => {
-      read(storageKey(a))
-      read(slotKey(a, slot))
-    })
+    // Block execution does not pay for read logging: the read methods stay as they are.
+    if (opts.reads) {
+      wrap('getAccount', (a: Address) => read(accountKey(a)))
+      wrap('getCode', (a: Address) => read(accountKey(a)))
+      wrap('getCodeSize', (a: Address) => read(accountKey(a)))
+      wrap('getStorage', (a: Address, slot: Uint8Array) => {
+        read(storageKey(a))
+        read(slotKey(a, slot))
+      })
+    }
     wrap('putAccount', (a: Address) => write(accountKey(a)))
     wrap('modifyAccountFields', (a: Address) => write(accountKey(a)))
     wrap('putCode', (a: Address) => write(accountKey(a)))

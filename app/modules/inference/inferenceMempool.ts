@@ -171,8 +171,7 @@ export class InferenceMempool {
    */
   async mayReachPrecompile(eth: EthTx): Promise<boolean> {
     const to = eth.tx.to
-    if (!to) return true
-    if (to.toString() === PRECOMPILE) return true
+    if (!to || isDirectCall(eth)) return true
     const state = await this.evm.checkState()
     const account = await state.getAccount(to)
     if (!account || account.isContract() === false) return false

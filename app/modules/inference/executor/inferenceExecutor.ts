@@ -292,10 +292,10 @@ export class InferenceExecutor {
     this.queued++
     this.busyChanged()
     if (model.info) {
-      this.addToQueue(job, model.info)
+      this.addToQueue(job, model, model.info)
     } else {
       this.lookUp(model).then(
-        (info) => this.addToQueue(job, info),
+        (info) => this.addToQueue(job, model, info),
         (err: AppError) => {
           if (job.state !== 'queued') return // closed meanwhile
           this.dequeued(job)
@@ -306,10 +306,10 @@ export class InferenceExecutor {
     return job
   }
 
-  private addToQueue(job: Job, info: ModelInfo): void {
+  private addToQueue(job: Job, model: ModelState, info: ModelInfo): void {
     if (job.state !== 'queued') return // closed meanwhile
     job.enqueuedAt = performance.now()
-    const slowRows = (this.models.get(job.cid)?.rowMicros ?? 0) > SOLO_ROW_MICROS
+    const slowRows = (model.rowMicros ?? 0) > SOLO_ROW_MICROS
     this.queue.add(job, slowRows ? { path: info.path, batchable: false } : info)
   }
 
