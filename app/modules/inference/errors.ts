@@ -18,3 +18,13 @@ export const ErrInferenceFailed = register(CODESPACE, 58, 'inference failed')
 export const ErrMempoolFull = register(CODESPACE, 59, 'too many transactions waiting for inference')
 export const ErrResultsTx = register(CODESPACE, 60, 'invalid inference results transaction')
 export const ErrInjectedTx = register(CODESPACE, 61, 'inference results are injected by the block proposer only')
+
+/** Registry errors (MsgRegisterModel, MsgRegisterInferenceNode): 70 and up. */
+export const ErrModelNotInHub = register(CODESPACE, 70, 'model is not in the model hub')
+export const ErrModelRegistered = register(CODESPACE, 71, 'model is already registered')
+export const ErrInvalidModes = register(CODESPACE, 72, 'invalid verification modes')
+export const ErrInvalidVerifyingKey = register(CODESPACE, 73, 'invalid ZK verifying key hash')
+export const ErrInvalidArtefact = register(CODESPACE, 74, 'invalid artefact')
+export const ErrNodeRegistered = register(CODESPACE, 75, 'inference node is already registered')
+export const ErrInvalidNodeKey = register(CODESPACE, 76, 'malformed inference node key')
+export const ErrInvalidAttestation = register(CODESPACE, 77, 'invalid TEE attestation')

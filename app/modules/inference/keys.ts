@@ -18,3 +18,10 @@ export function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
   out.set(key, prefix.length)
   return out
 }
+
+/** Registry: model CID (utf-8) → Model (protobuf, proto/pipe/inference/v1/types.proto). */
+export const MODEL_PREFIX = enc('inference/reg/model/')
+/** Registry: node key (33) → InferenceNode (protobuf). */
+export const NODE_PREFIX = enc('inference/reg/node/')
+/** The registry's state commitment (a hash chain over every block's registrations). */
+export const REGISTRY_ROOT_KEY = enc('inference/reg/root')

@@ -1,0 +1,67 @@
+import {
+  ErrSdkInsufficientFee,
+  ErrSdkInsufficientFunds,
+  ErrSdkInvalidGasLimit,
+  ErrSdkTxTimeoutHeight,
+  ErrSdkUnauthorized,
+  ErrSdkWrongSequence,
+} from '../../sdkErrors.ts'
+import { formatAmount } from '../bank/coins.ts'
+import { COSMOS_CHAIN_ID } from '../evm/params.ts'
+import { verifySignature } from '../auth/pubkey.ts'
+import { signBytes, type CosmosTx } from './cosmosTx.ts'
+
+/**
+ * The checks of a Cosmos tx against state (the SDK's ante decorators), shared by CheckTx,
+ * Simulate and block execution so the three agree. Each throws the SDK's error.
+ */
+
+/** The signer's sequence must be the account's next one (its EVM nonce, plus its queued txs in CheckTx). */
+export function checkSequence(tx: CosmosTx, expected: bigint): void {
+  if (tx.nonce !== expected) throw ErrSdkWrongSequence.with(`account sequence mismatch, expected ${expected}, got ${tx.nonce}`)
+}
+
+/**
+ * The SIGN_MODE_DIRECT signature over (body, auth info, chain id, account number). A wrong
+ * chain id or account number shows up here, so the message names both.
+ */
+export function checkSignature(tx: CosmosTx, accountNumber: bigint): void {
+  if (tx.verifiedFor === accountNumber) return
+  if (!tx.pubKey || !verifySignature(tx.pubKey, signBytes(tx, COSMOS_CHAIN_ID, accountNumber), tx.signature)) {
+    throw ErrSdkUnauthorized.with(
+      `signature verification failed; please verify account number (${accountNumber}), sequence (${tx.nonce}) and chain-id (${COSMOS_CHAIN_ID})`,
+    )
+  }
+  tx.verifiedFor = accountNumber
+}
+
+/** A non-zero timeout height is the last height the tx may be included at. */
+export function checkTimeout(tx: CosmosTx, height: bigint): void {
+  if (tx.timeoutHeight !== 0n && height > tx.timeoutHeight) {
+    throw ErrSdkTxTimeoutHeight.with(`block height ${height} is past the tx's timeout height ${tx.timeoutHeight}`)
+  }
+}
+
+/**
+ * The fee pays for the whole gas limit at the EVM's base fee (one fee market for both kinds of
+ * tx); the tx must fit a block.
+ */
+export function checkFee(tx: CosmosTx, baseFee: bigint, blockGasLimit: bigint): void {
+  if (tx.gasLimit > blockGasLimit) throw ErrSdkInvalidGasLimit.with(`gas limit ${tx.gasLimit} exceeds the block gas limit ${blockGasLimit}`)
+  const required = tx.gasLimit * baseFee
+  if (tx.fee < required) {
+    throw ErrSdkInsufficientFee.with(
+      `insufficient fee; got: ${formatAmount(tx.fee)} required: ${formatAmount(required)} (gas limit ${tx.gasLimit} × base fee ${formatAmount(baseFee)})`,
+    )
+  }
+}
+
+/** The signer must hold the fee and what its messages send, beyond what is already reserved. */
+export function checkFunds(tx: CosmosTx, balance: bigint, reserved = 0n): void {
+  const needed = tx.fee + tx.spend
+  const available = balance - reserved
+  if (available < needed) {
+    const pending = reserved > 0n ? ` (${formatAmount(available < 0n ? 0n : available)} after its pending txs)` : ''
+    throw ErrSdkInsufficientFunds.with(`spendable balance ${formatAmount(balance)} of ${tx.senderBech32}${pending} is smaller than ${formatAmount(needed)} (fee ${formatAmount(tx.fee)} + sent ${formatAmount(tx.spend)})`)
+  }
+}
