@@ -15,6 +15,17 @@ import { ModelStore } from './modules/inference/modelStore.ts'
 import type { ExecutorOptions } from './modules/inference/executor/index.ts'
 import type { InferenceMempoolLimits } from './modules/inference/inferenceMempool.ts'
 import path from 'node:path'
+import { AppError, toAppError } from './errors.ts'
+import { QueryRouter } from './abci/queryRouter.ts'
+import { AuthKeeper } from './modules/auth/keeper.ts'
+import { authQueries } from './modules/auth/queryServer.ts'
+import { BankKeeper } from './modules/bank/keeper.ts'
+import { msgSendHandler } from './modules/bank/msgServer.ts'
+import { bankQueries } from './modules/bank/queryServer.ts'
+import { registerInferenceNodeHandler, registerModelHandler } from './modules/inference/msgServer.ts'
+import { inferenceQueries } from './modules/inference/queryServer.ts'
+import { looksLikeTxRaw, type CosmosTx } from './modules/tx/cosmosTx.ts'
+import { CosmosTxModule } from './modules/tx/module.ts'
 
 export interface AppOptions {
   /** Tests instrument the crypto; nodes use the chain's. */
@@ -33,6 +44,9 @@ export interface CommittedBlockEvent {
   block: StoredBlock
   txs: StoredTx[]
 }
+
+/** A block tx, decoded: Ethereum or Cosmos (the inference results tx is handled apart). */
+export type BlockTx = EthTx | CosmosTx
 
 interface AppEvents {
   committed: [CommittedBlockEvent]
@@ -56,6 +70,10 @@ export class PipeApp {
     readonly evm: EvmKeeper,
     readonly mempool: EvmMempool,
     readonly inference: InferenceModule,
+    readonly auth: AuthKeeper,
+    readonly bank: BankKeeper,
+    readonly cosmos: CosmosTxModule,
+    readonly queries: QueryRouter,
     readonly log: Logger,
     public lastCommit: LastCommit,
   ) {}
@@ -68,11 +86,38 @@ export class PipeApp {
     const kv = await KvStore.open(dataDir)
     const store = opts.models ?? new ModelStore({ dir: path.join(dataDir, 'models'), log: log.child('models') })
     const inference = await InferenceModule.open(kv, { store, strategy: opts.inference, executor: opts.executor, mempool: opts.inferenceMempool, log: log.child('inference') })
+    const auth = await AuthKeeper.open(kv)
+    const bank = new BankKeeper()
+    const { registry } = inference
+    const cosmos = new CosmosTxModule({
+      kv,
+      auth,
+      bank,
+      handlers: [msgSendHandler(bank), registerModelHandler(registry, store), registerInferenceNodeHandler(registry)],
+      stores: [registry],
+    })
     const pool = opts.recoveryWorkers === 0 ? undefined : new SenderRecoveryPool(opts.recoveryWorkers)
-    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'), pool, inference.evmExtensions())
+    const evm = await EvmKeeper.open(kv, opts.common ?? createChainCommon(), log.child('evm'), pool, { ...inference.evmExtensions(), cosmosTxs: cosmos.runner })
     inference.attach(evm)
-    const last = await readLastCommit(kv)
-    return new PipeApp(kv, evm, new EvmMempool(evm), inference, log, last)
+    const mempool = new EvmMempool(evm)
+    cosmos.attach(evm, mempool.state)
+    let app: PipeApp | undefined
+    const queries = new QueryRouter([...authQueries(auth), ...bankQueries(bank), ...cosmos.queries(), ...inferenceQueries(registry)], {
+      latestHeight: () => app?.lastCommit.height ?? 0n,
+      accountsAt: (height) => evm.stateAtHeight(height),
+    })
+    app = new PipeApp(kv, evm, mempool, inference, auth, bank, cosmos, queries, log, await readLastCommit(kv))
+    return app
+  }
+
+  /** Decodes and statelessly checks a block tx of either kind, or says why it is invalid. */
+  decodeBlockTx(raw: Uint8Array): BlockTx | AppError {
+    if (!looksLikeTxRaw(raw)) return this.mempool.decodeForBlock(raw)
+    try {
+      return this.cosmos.decoder.decode(raw)
+    } catch (err) {
+      return toAppError(err)
+    }
   }
 
   /** CheckTx's inference admission (nothing to do when blocks compute inference inline). */

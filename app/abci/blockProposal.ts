@@ -1,4 +1,4 @@
-import type { PipeApp } from '../app.ts'
+import type { BlockTx, PipeApp } from '../app.ts'
 import { AppError, toAppError } from '../errors.ts'
 import type { EthTx } from '../modules/evm/ethTx.ts'
 import { ErrResultsTx } from '../modules/inference/errors.ts'
@@ -12,14 +12,20 @@ import { decodeResultsTx, encodeResultsTx, isResultsTx, type KeyedResult } from 
 
 /** PrepareProposal: ready txs only, and their results; never waits for inference. */
 export async function buildProposal(app: PipeApp, offered: Uint8Array[], maxTxBytes: bigint): Promise<Uint8Array[]> {
-  const userTxs = offered.filter((raw) => !isResultsTx(raw))
+  const userTxs: BlockTx[] = []
+  for (const raw of offered) {
+    if (isResultsTx(raw)) continue
+    const tx = app.decodeBlockTx(raw)
+    if (!(tx instanceof AppError)) userTxs.push(tx)
+  }
   if (app.inference.strategy === 'inline') {
     return (await app.mempool.selectForProposal(userTxs, maxTxBytes)).map((e) => e.raw)
   }
   const inference = app.inference.mempool
-  const selected = await app.mempool.selectForProposal(userTxs, maxTxBytes, (eth) => inference.isReady(eth))
+  // Cosmos txs call no model: they are always ready.
+  const selected = await app.mempool.selectForProposal(userTxs, maxTxBytes, (tx) => tx.kind === 'cosmos' || inference.isReady(tx))
   for (;;) {
-    const entries = inference.resultsFor(selected)
+    const entries = inference.resultsFor(selected.filter(isEthTx))
     const resultsTx = entries.length > 0 ? encodeResultsTx(entries) : undefined
     const size = selected.reduce((n, e) => n + e.raw.length, resultsTx?.length ?? 0)
     // The results tx counts against max_tx_bytes: drop txs from the end until it fits (the last
@@ -74,9 +80,14 @@ export async function checkProposal(app: PipeApp, txs: Uint8Array[]): Promise<Ap
   const stray = split.userTxs.findIndex((raw) => isResultsTx(raw))
   if (stray !== -1) return ErrResultsTx.with(`a results tx at index ${stray + (split.hasResultsTx ? 1 : 0)}; it belongs at index 0, once`)
   if (app.inference.strategy === 'inline' && split.hasResultsTx) return ErrResultsTx.with('this chain computes inference inline and takes no results tx')
-  const evmProblem = app.mempool.verifyProposal(split.userTxs)
-  if (evmProblem) return evmProblem
+  const decoded = split.userTxs.map((raw) => app.decodeBlockTx(raw))
+  const problem = app.mempool.verifyProposal(decoded)
+  if (problem) return problem
   if (app.inference.strategy === 'inline') return undefined
-  const eths = split.userTxs.map((raw) => app.mempool.decodeForBlock(raw) as EthTx)
+  const eths = (decoded as BlockTx[]).filter(isEthTx)
   return checkProposalResults(eths, split.results, app.inference.mempool, app.inference.simulator)
+}
+
+function isEthTx(tx: BlockTx): tx is EthTx {
+  return tx.kind === 'ethereum'
 }

@@ -17,7 +17,7 @@ import {
   type ResponseVerifyVoteExtension,
 } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import { bytesToHex } from '@ethereumjs/util'
+import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
 import type { ConsensusConnection } from './application.ts'
 import type { PipeApp } from '../app.ts'
 import { computeAppHash, stageLastCommit } from '../appMeta.ts'
@@ -25,6 +25,7 @@ import { parseAppGenesis } from '../genesis.ts'
 import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
 import type { TxOutcome } from '../modules/evm/blockExecutor.ts'
 import { execTxError } from './codes.ts'
+import type { CosmosTx } from '../modules/tx/cosmosTx.ts'
 import { buildProposal, checkProposal, splitBlock, type SplitBlock } from './blockProposal.ts'
 
 /**
@@ -35,12 +36,27 @@ import { buildProposal, checkProposal, splitBlock, type SplitBlock } from './blo
 export class ConsensusHandler implements ConsensusConnection {
   constructor(private readonly app: PipeApp) {}
 
-  /** The app hash commits to the EVM state and the inference module's records. */
+  /**
+   * The app hash commits to the EVM state (balances, nonces, contracts), the auth module's
+   * account numbers and keys, the inference records and the model and node registries.
+   */
   private appHash(evmStateRoot: Uint8Array): Uint8Array {
     return computeAppHash([
       ['evm', evmStateRoot],
+      ['auth', this.app.auth.root()],
       ['inference', this.app.inference.keeper.root()],
+      ['inference/registry', this.app.inference.registry.root()],
     ])
+  }
+
+  /** Forgets everything staged for a block that was not committed. */
+  private async discardStaged(): Promise<void> {
+    this.app.staged = undefined
+    this.app.pending.clear()
+    await this.app.evm.discardUncommitted()
+    this.app.inference.keeper.discardUncommitted()
+    this.app.inference.registry.discardUncommitted()
+    this.app.auth.discardUncommitted()
   }
 
   async initChain(req: RequestInitChain): Promise<DeepPartial<ResponseInitChain>> {
@@ -50,9 +66,13 @@ export class ConsensusHandler implements ConsensusConnection {
     const genesis = parseAppGenesis(req.appStateBytes)
     const maxGas = req.consensusParams?.block?.maxGas ?? -1n
     const gasLimit = maxGas > 0n ? maxGas : DEFAULT_BLOCK_GAS_LIMIT
-    this.app.pending.clear()
-    this.app.staged = undefined
+    await this.discardStaged()
     const stateRoot = await this.app.evm.initGenesis(genesis.evm, req.time.seconds, gasLimit, this.app.pending)
+    await this.app.auth.initGenesis(
+      genesis.evm.accounts.map((a) => new Address(hexToBytes(a.address))),
+      this.app.pending,
+    )
+    this.app.inference.registry.endBlock(this.app.pending)
     const appHash = this.appHash(stateRoot)
     this.app.log.info(`genesis: ${genesis.evm.accounts.length} accounts, block gas limit ${gasLimit}, app hash ${bytesToHex(appHash)}`)
     return { appHash }
@@ -95,16 +115,11 @@ export class ConsensusHandler implements ConsensusConnection {
       async () => {
         // A block executed earlier but never committed (CometBFT restarted in between) is
         // replayed now: start again from the committed state.
-        if (this.app.staged) {
-          this.app.staged = undefined
-          this.app.pending.clear()
-          await this.app.evm.discardUncommitted()
-          this.app.inference.keeper.discardUncommitted()
-        }
+        if (this.app.staged) await this.discardStaged()
         // Results first (the results tx at index 0), then the txs that use them.
         const split = splitBlock(req.txs)
         this.app.inference.recorder.beginBlock(req.height, split.results)
-        const items = split.userTxs.map((raw) => this.app.mempool.decodeForBlock(raw))
+        const items = split.userTxs.map((raw) => this.app.decodeBlockTx(raw))
         const executed = await this.app.evm.executeBlock(
           {
             height: req.height,
@@ -118,6 +133,13 @@ export class ConsensusHandler implements ConsensusConnection {
         )
         const { records, computed } = this.app.inference.recorder.endBlock()
         this.app.inference.keeper.stageBlock(this.app.pending, [...split.results, ...computed], records)
+        // Accounts that appeared in this block get their numbers, in address order.
+        await this.app.auth.assignNumbers(await this.app.evm.accountsWrittenByBlock(), req.height)
+        this.app.auth.endBlock(this.app.pending)
+        this.app.inference.registry.endBlock(this.app.pending)
+        executed.outcomes.forEach((o, i) => {
+          if (o.kind === 'cosmos') this.app.cosmos.index.stage(this.app.pending, items[i] as CosmosTx, o.result, req.height, req.time.seconds)
+        })
         const appHash = this.appHash(executed.stateRoot)
         this.app.staged = { height: req.height, appHash }
         stageLastCommit(this.app.pending, this.app.staged)
@@ -137,6 +159,8 @@ export class ConsensusHandler implements ConsensusConnection {
       app.pending.clear()
       const committed = app.evm.committed()
       app.inference.keeper.committed()
+      app.inference.registry.committed()
+      app.auth.committed()
       if (app.inference.strategy === 'pipe') app.inference.mempool.committed(committed?.txs.map((t) => t.hash) ?? [], committed?.writes)
       if (app.staged) app.lastCommit = app.staged
       app.staged = undefined
@@ -162,9 +186,13 @@ function resultsTxResult(split: SplitBlock): DeepPartial<ExecTxResult> {
   }
 }
 
-/** FinalizeBlock's per-tx result: included txs carry their Ethereum hash and gas; others why not. */
+/**
+ * FinalizeBlock's per-tx result: Ethereum txs carry their hash and gas, Cosmos txs their code,
+ * gas and events as the SDK reports them; txs left out say why.
+ */
 function txResult(o: TxOutcome): DeepPartial<ExecTxResult> {
   if (o.kind === 'excluded') return execTxError(o.error)
+  if (o.kind === 'cosmos') return o.result
   const { tx, result } = o
   const attributes = [
     { key: 'ethereumTxHash', value: bytesToHex(tx.hash), index: true },

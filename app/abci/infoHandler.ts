@@ -2,14 +2,12 @@ import type { RequestInfo, RequestQuery, ResponseInfo, ResponseQuery } from 'cos
 import type { DeepPartial } from 'cosmjs-types/helpers'
 import type { InfoConnection } from './application.ts'
 import type { PipeApp } from '../app.ts'
-import { register } from '../errors.ts'
 
 export const APP_VERSION = 1n
-export const ErrUnknownQuery = register('pipe', 2, 'unknown query path')
 
 /**
  * The info connection: Info tells CometBFT where the app stands after a restart (the handshake
- * then replays the missing blocks); Query answers ABCI queries.
+ * then replays the missing blocks); Query answers ABCI queries (app.queries routes them).
  */
 export class InfoHandler implements InfoConnection {
   constructor(private readonly app: PipeApp) {}
@@ -20,7 +18,6 @@ export class InfoHandler implements InfoConnection {
   }
 
   async query(req: RequestQuery): Promise<DeepPartial<ResponseQuery>> {
-    const e = ErrUnknownQuery.with(req.path)
-    return { code: e.code, codespace: e.codespace, log: e.message, height: this.app.lastCommit.height }
+    return this.app.queries.query(req)
   }
 }

@@ -5,9 +5,10 @@ import type { PipeApp } from '../app.ts'
 import { checkTxError } from './codes.ts'
 import { isResultsTx } from '../modules/inference/resultsTx.ts'
 import { ErrInjectedTx } from '../modules/inference/errors.ts'
+import { looksLikeTxRaw } from '../modules/tx/cosmosTx.ts'
 
 /**
- * The mempool connection. CheckTx(NEW) validates a submitted tx; CheckTx(RECHECK) runs after
+ * The mempool connection. CheckTx(NEW) validates a submitted tx (Ethereum or Cosmos); CheckTx(RECHECK) runs after
  * every Commit for each tx still waiting, against the new state. Either way nothing is written
  * to the chain's state: only this node's mempool bookkeeping changes.
  */
@@ -15,7 +16,7 @@ export class MempoolHandler implements MempoolConnection {
   constructor(private readonly app: PipeApp) {}
 
   prefetchCheckTx(req: RequestCheckTx): void {
-    this.app.mempool.prefetch(req.tx)
+    if (!looksLikeTxRaw(req.tx)) this.app.mempool.prefetch(req.tx)
   }
 
   async checkTx(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>> {
@@ -23,6 +24,10 @@ export class MempoolHandler implements MempoolConnection {
     const start = performance.now()
     try {
       if (isResultsTx(req.tx)) throw ErrInjectedTx.with('the PIPR results tx is not accepted from users or peers')
+      if (looksLikeTxRaw(req.tx)) {
+        const tx = await this.app.cosmos.mempool.check(req.tx)
+        return { code: 0, data: tx.hash, gasWanted: tx.gasLimit }
+      }
       const eth = await this.app.mempool.check(req.tx, (e) => this.app.admitInference(e))
       return { code: 0, data: eth.hash, gasWanted: eth.tx.gasLimit }
     } catch (err) {

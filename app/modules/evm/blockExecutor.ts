@@ -9,7 +9,7 @@ import { ErrGasLimitExceedsBlock, ErrTxNotExecutable } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
 import { nextBaseFee } from './feeMarket.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
-import type { BlockTxHooks } from './extensions.ts'
+import type { BlockCosmosTx, BlockTxHooks, CosmosTxResult, CosmosTxRunner } from './extensions.ts'
 
 /** What the EVM takes from the CometBFT block it executes. */
 export interface BlockContext {
@@ -23,10 +23,17 @@ export interface BlockContext {
   gasLimit: bigint
 }
 
-/** Per CometBFT tx: included in the Ethereum block (maybe reverted), or left out with a reason. */
+/**
+ * Per CometBFT tx: included in the Ethereum block (maybe reverted), a Cosmos tx that ran, or
+ * left out with a reason.
+ */
 export type TxOutcome =
   | { kind: 'included'; tx: StoredTx; result: RunTxResult; gasWanted: bigint }
+  | { kind: 'cosmos'; result: CosmosTxResult }
   | { kind: 'excluded'; error: AppError }
+
+/** A block's txs as FinalizeBlock hands them over: decoded, or why they cannot be. */
+export type BlockItem = EthTx | BlockCosmosTx | AppError
 
 export interface ExecutedBlock {
   block: StoredBlock
@@ -48,9 +55,10 @@ export class BlockExecutor {
     private readonly state: MerkleStateManager,
     private readonly common: Common,
     private readonly hooks?: BlockTxHooks,
+    private readonly cosmos?: CosmosTxRunner,
   ) {}
 
-  async execute(ctx: BlockContext, parent: StoredBlock, items: (EthTx | AppError)[]): Promise<ExecutedBlock> {
+  async execute(ctx: BlockContext, parent: StoredBlock, items: BlockItem[]): Promise<ExecutedBlock> {
     const baseFee = nextBaseFee({
       baseFee: parent.header.baseFeePerGas ?? 0n,
       gasUsed: parent.header.gasUsed,
@@ -69,12 +77,31 @@ export class BlockExecutor {
 
     const outcomes: TxOutcome[] = []
     const included: { eth: EthTx; result: RunTxResult }[] = []
+    // The Ethereum header's gasUsed counts Ethereum txs (receipts' cumulative gas must add up);
+    // the block's gas limit bounds both kinds together.
     let gasUsed = 0n
+    let cosmosGas = 0n
+    const cosmosBlock = { height: ctx.height, timestamp: ctx.timestamp, baseFee, coinbase: headerFields.coinbase }
     await this.state.checkpoint()
     try {
       for (const item of items) {
         if (item instanceof AppError) {
           outcomes.push({ kind: 'excluded', error: item })
+          continue
+        }
+        if (gasUsed + cosmosGas + item.gasLimit > ctx.gasLimit) {
+          outcomes.push({ kind: 'excluded', error: ErrGasLimitExceedsBlock.with(`block has ${ctx.gasLimit - gasUsed - cosmosGas} gas left, tx asks ${item.gasLimit}`) })
+          continue
+        }
+        if (item.kind === 'cosmos') {
+          if (!this.cosmos) throw new Error('a Cosmos tx in a block, and no Cosmos tx runner')
+          const ran = await this.cosmos.run(item, this.state, cosmosBlock)
+          if ('error' in ran) {
+            outcomes.push({ kind: 'excluded', error: ran.error })
+            continue
+          }
+          cosmosGas += ran.result.gasWanted
+          outcomes.push({ kind: 'cosmos', result: ran.result })
           continue
         }
         if (gasUsed + item.tx.gasLimit > ctx.gasLimit) {

@@ -21,6 +21,7 @@ import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
 
 /** A decoded, signature-checked Ethereum tx: what CheckTx caches and blocks execute. */
 export interface EthTx {
+  kind: 'ethereum'
   /** The exact bytes CometBFT carries (EIP-2718 envelope or legacy RLP). */
   raw: Uint8Array
   /** keccak256(raw): the Ethereum tx hash. */
@@ -29,6 +30,9 @@ export interface EthTx {
   tx: TypedTransaction
   /** Recovered once; the tx object caches the public key so execution never recovers again. */
   sender: Address
+  /** `tx.nonce` and `tx.gasLimit`, as every kind of block tx has them (see SequencedTx). */
+  nonce: bigint
+  gasLimit: bigint
 }
 
 /** Tx types PIPE accepts: legacy (0), EIP-2930 (1), EIP-1559 (2). */
@@ -109,7 +113,7 @@ function sealEthTx(tx: TypedTransaction, raw: Uint8Array, hash: Uint8Array, send
   // ethereumjs re-derives the address (a keccak) on every call, several times per executed tx.
   Object.defineProperty(tx, 'getSenderAddress', { value: () => sender })
   Object.freeze(tx)
-  return { raw, hash, hashHex: bytesToHex(hash) as `0x${string}`, tx, sender }
+  return { kind: 'ethereum', raw, hash, hashHex: bytesToHex(hash) as `0x${string}`, tx, sender, nonce: tx.nonce, gasLimit: tx.gasLimit }
 }
 
 function checkChainId(typed: boolean, values: Uint8Array[], chainId: bigint): void {

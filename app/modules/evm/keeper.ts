@@ -8,7 +8,7 @@ import { NO_EXTENSIONS, type EvmExtensions } from './extensions.ts'
 import type { Logger } from '../../log.ts'
 import type { KvStore, KvWrite, WriteSet } from '../../store/kvStore.ts'
 import type { AppError } from '../../errors.ts'
-import { BlockExecutor, type BlockContext, type ExecutedBlock } from './blockExecutor.ts'
+import { BlockExecutor, type BlockContext, type BlockItem, type ExecutedBlock } from './blockExecutor.ts'
 import { BlockHashSource } from './blockHashes.ts'
 import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
 import { createTxCommon } from './chainConfig.ts'
@@ -149,7 +149,7 @@ export class EvmKeeper {
    * Executes a block on the working state and stages its Ethereum block, txs and receipts into
    * `ws`. Nothing is visible to readers until Commit writes `ws` and calls {@link committed}.
    */
-  async executeBlock(ctx: BlockContext, items: (EthTx | AppError)[], ws: WriteSet): Promise<ExecutedBlock> {
+  async executeBlock(ctx: BlockContext, items: BlockItem[], ws: WriteSet): Promise<ExecutedBlock> {
     const parent = this.parentBlock()
     if (!this.working) throw new Error('executeBlock before genesis')
     if (ctx.height !== parent.header.number + 1n) {
@@ -215,6 +215,31 @@ export class EvmKeeper {
     return this.checkView
   }
 
+  /**
+   * The accounts the block just executed wrote that exist after it, in address order (the auth
+   * module numbers the new ones).
+   */
+  async accountsWrittenByBlock(): Promise<Address[]> {
+    const writes = this.uncommittedWrites
+    if (!writes || !this.working) return []
+    const out: Address[] = []
+    for (const key of [...writes].filter((k) => k.startsWith('a')).sort()) {
+      const address = new Address(hexToBytes(`0x${key.slice(1)}`))
+      if (await this.working.state.getAccount(address)) out.push(address)
+    }
+    return out
+  }
+
+  /**
+   * Committed state at `height` for queries (the latest is CheckTx's cached view), or
+   * undefined when no block of that height was committed.
+   */
+  async stateAtHeight(height: bigint): Promise<MerkleStateManager | undefined> {
+    if (height === (this.committedHead?.header.number ?? 0n)) return this.checkState()
+    const block = await this.blocks.blockByHeight(height)
+    return block ? this.stateAt(block) : undefined
+  }
+
   /** Read-only state at a committed block (for queries). */
   async stateAt(block: StoredBlock): Promise<MerkleStateManager> {
     return this.state.at(block.header.stateRoot)
@@ -241,7 +266,7 @@ export class EvmKeeper {
       evmOpts: { customPrecompiles: this.extensions.blockPrecompiles() },
     })
     const access = StateAccessLog.attach(state, { reads: false })
-    return { state, executor: new BlockExecutor(vm, state, this.common, this.extensions.blockHooks), access }
+    return { state, executor: new BlockExecutor(vm, state, this.common, this.extensions.blockHooks, this.extensions.cosmosTxs), access }
   }
 
   /**

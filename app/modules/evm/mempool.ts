@@ -1,10 +1,19 @@
-import type { AppError } from '../../errors.ts'
-import { toAppError } from '../../errors.ts'
+import type { Address } from '@ethereumjs/util'
+import { AppError, toAppError } from '../../errors.ts'
 import { validateTxAgainstAccount, validateTxStateless } from './ante.ts'
 import { ErrGasLimitExceedsBlock } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
 import type { EvmKeeper } from './keeper.ts'
 import { MempoolState } from './mempoolState.ts'
+
+/** What proposal selection needs of a block tx, whatever its kind (Ethereum or Cosmos). */
+export interface SequencedTx {
+  raw: Uint8Array
+  sender: Address
+  /** The sender's nonce the tx uses (a Cosmos tx's sequence). */
+  nonce: bigint
+  gasLimit: bigint
+}
 
 /**
  * The EVM side of CheckTx, PrepareProposal and ProcessProposal. All three share the stateless
@@ -66,49 +75,48 @@ export class EvmMempool {
   }
 
   /**
-   * PrepareProposal: CometBFT offers mempool txs in arrival order. Keep the valid, ready ones,
-   * each sender's in nonce order starting at its committed nonce and stopping at a gap or at a
-   * tx that is not ready (a tx whose predecessor arrives later in the list is held until it
-   * does), within the byte and gas limits.
+   * PrepareProposal: CometBFT offers mempool txs in arrival order (decoded by the caller, of
+   * either kind: a Cosmos tx's sequence is its sender's nonce). Keep the ready ones, each
+   * sender's in nonce order starting at its committed nonce and stopping at a gap or at a tx
+   * that is not ready (a tx whose predecessor arrives later in the list is held until it does),
+   * within the byte and gas limits.
    */
-  async selectForProposal(txs: Uint8Array[], maxTxBytes: bigint, isReady: (eth: EthTx) => boolean = () => true): Promise<EthTx[]> {
+  async selectForProposal<T extends SequencedTx>(txs: T[], maxTxBytes: bigint, isReady: (tx: T) => boolean = () => true): Promise<T[]> {
     const gasLimit = this.keeper.blockGasLimit()
     const view = await this.keeper.checkState()
     const expected = new Map<string, bigint>()
-    const held = new Map<string, Map<bigint, EthTx>>()
+    const held = new Map<string, Map<bigint, T>>()
     const blocked = new Set<string>()
-    const selected: EthTx[] = []
+    const selected: T[] = []
     let bytes = 0n
     let gas = 0n
     let full = false
-    const include = (eth: EthTx): boolean => {
-      if (gas + eth.tx.gasLimit > gasLimit) return false
-      if (bytes + BigInt(eth.raw.length) > maxTxBytes) {
+    const include = (tx: T): boolean => {
+      if (gas + tx.gasLimit > gasLimit) return false
+      if (bytes + BigInt(tx.raw.length) > maxTxBytes) {
         full = true
         return false
       }
-      gas += eth.tx.gasLimit
-      bytes += BigInt(eth.raw.length)
-      selected.push(eth)
+      gas += tx.gasLimit
+      bytes += BigInt(tx.raw.length)
+      selected.push(tx)
       return true
     }
-    for (const raw of txs) {
+    for (const tx of txs) {
       if (full) break
-      const eth = this.decodeForBlock(raw)
-      if (!('tx' in eth)) continue
-      const sender = eth.sender.toString()
+      const sender = tx.sender.toString()
       if (blocked.has(sender)) continue
       let next = expected.get(sender)
-      if (next === undefined) next = (await view.getAccount(eth.sender))?.nonce ?? 0n
-      if (eth.tx.nonce < next) continue
-      if (eth.tx.nonce > next) {
-        const waiting = held.get(sender) ?? new Map<bigint, EthTx>()
-        waiting.set(eth.tx.nonce, eth)
+      if (next === undefined) next = (await view.getAccount(tx.sender))?.nonce ?? 0n
+      if (tx.nonce < next) continue
+      if (tx.nonce > next) {
+        const waiting = held.get(sender) ?? new Map<bigint, T>()
+        waiting.set(tx.nonce, tx)
         held.set(sender, waiting)
         expected.set(sender, next)
         continue
       }
-      let current: EthTx | undefined = eth
+      let current: T | undefined = tx
       while (current && !full) {
         // A tx still waiting for inference holds back its sender's later nonces too.
         if (!isReady(current) || !include(current)) {
@@ -125,16 +133,17 @@ export class EvmMempool {
   }
 
   /**
-   * ProcessProposal: every tx must decode and pass the stateless checks, and the gas limits
-   * must fit the block. Returns the first problem, or undefined to accept.
+   * ProcessProposal: every tx must have decoded and passed the stateless checks (an AppError
+   * here says why one did not), and the gas limits must fit the block. Returns the first
+   * problem, or undefined to accept.
    */
-  verifyProposal(txs: Uint8Array[]): AppError | undefined {
+  verifyProposal(txs: (SequencedTx | AppError)[]): AppError | undefined {
     const gasLimit = this.keeper.blockGasLimit()
     let gas = 0n
     for (let i = 0; i < txs.length; i++) {
-      const eth = this.decodeForBlock(txs[i])
-      if (!('tx' in eth)) return eth
-      gas += eth.tx.gasLimit
+      const tx = txs[i]
+      if (tx instanceof AppError) return tx
+      gas += tx.gasLimit
       if (gas > gasLimit) return ErrGasLimitExceedsBlock.with(`txs up to index ${i} ask ${gas} gas, the block allows ${gasLimit}`)
     }
     return undefined

@@ -1,3 +1,4 @@
+import type { Address } from '@ethereumjs/util'
 import type { EthTx } from './ethTx.ts'
 import { maxCost, type PendingSpend } from './ante.ts'
 import { ErrSenderQueueFull } from './errors.ts'
@@ -39,16 +40,24 @@ export class MempoolState {
     return this.senders.get(sender) ?? new SenderQueue(committedNonce)
   }
 
-  /** Records an accepted tx. Call only after validation passed. */
+  /** Records an accepted Ethereum tx. Call only after validation passed. */
   admit(eth: EthTx, committedNonce: bigint): void {
-    const key = eth.sender.toString()
+    this.reserve(eth.sender, eth.nonce, maxCost(eth), committedNonce)
+    this.txs.set(eth.hashHex, eth)
+  }
+
+  /**
+   * Records an accepted tx of any kind by what it takes from its sender: its nonce (a Cosmos
+   * tx's sequence is the same counter) and the most it can spend.
+   */
+  reserve(sender: Address, nonce: bigint, cost: bigint, committedNonce: bigint): void {
+    const key = sender.toString()
     const q = this.senders.get(key) ?? new SenderQueue(committedNonce)
     if (q.nonces.size >= MAX_PENDING_PER_SENDER) {
       throw ErrSenderQueueFull.with(`${q.nonces.size} txs of ${key} are already waiting (limit ${MAX_PENDING_PER_SENDER})`)
     }
-    q.add(eth.tx.nonce, maxCost(eth))
+    q.add(nonce, cost)
     this.senders.set(key, q)
-    this.txs.set(eth.hashHex, eth)
   }
 
   /** Next contiguous nonce for `eth_getTransactionCount(addr, 'pending')`, if the sender has queued txs. */

@@ -9,6 +9,7 @@ import { newContext, type InferenceContext } from './inferenceContext.ts'
 import { InferenceMempool, type InferenceMempoolLimits } from './inferenceMempool.ts'
 import { InferenceRunner } from './inferenceRunner.ts'
 import { InferenceKeeper } from './keeper.ts'
+import { RegistryKeeper } from './registryKeeper.ts'
 import type { ModelStore } from './modelStore.ts'
 import { CALL_INFERENCE_TIMEOUT_MS, INFERENCE_TIMEOUT_MS, MAX_PENDING_INFERENCE_TXS } from './params.ts'
 import { inferencePrecompile } from './precompile.ts'
@@ -41,6 +42,8 @@ export class InferenceModule {
 
   private constructor(
     readonly keeper: InferenceKeeper,
+    /** Registered models and inference nodes. */
+    readonly registry: RegistryKeeper,
     readonly store: ModelStore,
     readonly executor: InferenceExecutor,
     private readonly log: Logger,
@@ -59,7 +62,7 @@ export class InferenceModule {
       { log: opts.log.child('executor'), ...opts.executor },
     )
     const limits = { maxPending: MAX_PENDING_INFERENCE_TXS, timeoutMs: INFERENCE_TIMEOUT_MS, ...opts.mempool }
-    return new InferenceModule(await InferenceKeeper.open(kv), store, executor, opts.log, opts.strategy ?? 'pipe', limits)
+    return new InferenceModule(await InferenceKeeper.open(kv), await RegistryKeeper.open(kv), store, executor, opts.log, opts.strategy ?? 'pipe', limits)
   }
 
   /** What the EVM gets: the precompile in its block VM and call VMs, and the block hooks. */

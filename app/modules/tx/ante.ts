@@ -42,12 +42,13 @@ export function checkTimeout(tx: CosmosTx, height: bigint): void {
   }
 }
 
-/**
- * The fee pays for the whole gas limit at the EVM's base fee (one fee market for both kinds of
- * tx); the tx must fit a block.
- */
-export function checkFee(tx: CosmosTx, baseFee: bigint, blockGasLimit: bigint): void {
+/** The tx must fit a block. */
+export function checkGasLimit(tx: CosmosTx, blockGasLimit: bigint): void {
   if (tx.gasLimit > blockGasLimit) throw ErrSdkInvalidGasLimit.with(`gas limit ${tx.gasLimit} exceeds the block gas limit ${blockGasLimit}`)
+}
+
+/** The fee pays for the whole gas limit at the EVM's base fee: one fee market for both kinds of tx. */
+export function checkFee(tx: CosmosTx, baseFee: bigint): void {
   const required = tx.gasLimit * baseFee
   if (tx.fee < required) {
     throw ErrSdkInsufficientFee.with(
@@ -56,12 +57,16 @@ export function checkFee(tx: CosmosTx, baseFee: bigint, blockGasLimit: bigint): 
   }
 }
 
-/** The signer must hold the fee and what its messages send, beyond what is already reserved. */
-export function checkFunds(tx: CosmosTx, balance: bigint, reserved = 0n): void {
-  const needed = tx.fee + tx.spend
+/**
+ * The signer must hold the fee and what its messages send beyond what is already reserved
+ * (`feeOnly`: just the fee, as a block checks before its messages run).
+ */
+export function checkFunds(tx: CosmosTx, balance: bigint, opts: { reserved?: bigint; feeOnly?: boolean } = {}): void {
+  const reserved = opts.reserved ?? 0n
+  const needed = opts.feeOnly ? tx.fee : tx.fee + tx.spend
   const available = balance - reserved
   if (available < needed) {
     const pending = reserved > 0n ? ` (${formatAmount(available < 0n ? 0n : available)} after its pending txs)` : ''
-    throw ErrSdkInsufficientFunds.with(`spendable balance ${formatAmount(balance)} of ${tx.senderBech32}${pending} is smaller than ${formatAmount(needed)} (fee ${formatAmount(tx.fee)} + sent ${formatAmount(tx.spend)})`)
+    throw ErrSdkInsufficientFunds.with(`spendable balance ${formatAmount(balance)} of ${tx.senderBech32}${pending} is smaller than ${formatAmount(needed)} (fee ${formatAmount(tx.fee)}${opts.feeOnly ? '' : ` + sent ${formatAmount(tx.spend)}`})`)
   }
 }

@@ -73,7 +73,7 @@ export interface CosmosTx {
 /** `deliver`: a tx to admit or execute; `simulate`: Simulate's unsigned one (no signature, key optional). */
 export type DecodeMode = 'deliver' | 'simulate'
 
-/** Whether bytes look like a Cosmos TxRaw rather than an Ethereum tx (see app/txEnvelope.ts). */
+/** Whether bytes look like a Cosmos TxRaw rather than an Ethereum tx (CheckTx, PrepareProposal and FinalizeBlock route on it). */
 export function looksLikeTxRaw(raw: Uint8Array): boolean {
   // TxRaw fields 1–3 are length-delimited: tags 0x0a, 0x12, 0x1a. No Ethereum tx starts so: typed
   // txs start with their type (0x01–0x04), legacy ones with an RLP list header (≥ 0xc0).

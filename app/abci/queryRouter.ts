@@ -1,0 +1,61 @@
+import type { RequestQuery, ResponseQuery } from 'cosmjs-types/tendermint/abci/types'
+import type { DeepPartial } from 'cosmjs-types/helpers'
+import { register, toAppError } from '../errors.ts'
+import { invalidArgument } from '../queryError.ts'
+import type { QueryContext, QueryMethod } from '../queryContext.ts'
+import type { EvmAccounts } from '../modules/bank/expectedKeepers.ts'
+
+export const ErrUnknownQuery = register('pipe', 2, 'unknown query path')
+
+/** Where a query reads committed state. */
+export interface QueryState {
+  latestHeight(): bigint
+  /** EVM accounts at a committed height, undefined if there is no such block. */
+  accountsAt(height: bigint): Promise<EvmAccounts | undefined>
+}
+
+/**
+ * ABCI Query: routes a gRPC method path (`/cosmos.bank.v1beta1.Query/Balance`) to the module
+ * that serves it, at the height asked (0: the latest committed one) and always answers that
+ * height, which @cosmjs/stargate requires. Errors come back as the SDK sends them (code,
+ * codespace, `rpc error: code = … desc = …` log).
+ */
+export class QueryRouter {
+  private readonly methods: ReadonlyMap<string, QueryMethod>
+
+  constructor(
+    methods: QueryMethod[],
+    private readonly state: QueryState,
+  ) {
+    this.methods = new Map(methods.map((m) => [m.path, m]))
+  }
+
+  /** The paths served, sorted (for docs and error messages). */
+  paths(): string[] {
+    return [...this.methods.keys()].sort()
+  }
+
+  async query(req: RequestQuery): Promise<DeepPartial<ResponseQuery>> {
+    const latest = this.state.latestHeight()
+    const height = req.height === 0n ? latest : req.height
+    try {
+      const method = this.methods.get(req.path)
+      if (!method) throw ErrUnknownQuery.with(`${req.path}; served: ${this.paths().join(', ')}`)
+      if (height > latest) throw invalidArgument(`cannot query with height in the future (${height}, latest is ${latest}); please provide a valid height`)
+      if (height < 0n) throw invalidArgument(`height ${height} is negative`)
+      let accounts: Promise<EvmAccounts> | undefined
+      const ctx: QueryContext = {
+        height,
+        accounts: () =>
+          (accounts ??= this.state.accountsAt(height).then((a) => {
+            if (!a) throw invalidArgument(`no state at height ${height}`)
+            return a
+          })),
+      }
+      return { code: 0, value: await method.handle(req.data, ctx), height }
+    } catch (err) {
+      const e = toAppError(err)
+      return { code: e.code, codespace: e.codespace, log: e.message, height }
+    }
+  }
+}

@@ -1,0 +1,88 @@
+import { Account } from '@ethereumjs/util'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
+import { AppError, toAppError } from '../../errors.ts'
+import { txEvent, type TxEvent } from '../../events.ts'
+import { ErrSdkUnknownAddress } from '../../sdkErrors.ts'
+import type { AuthKeeper } from '../auth/keeper.ts'
+import { formatAmount } from '../bank/coins.ts'
+import type { BankKeeper } from '../bank/keeper.ts'
+import type { CosmosTxBlock, CosmosTxResult, CosmosTxRunner } from '../evm/extensions.ts'
+import { checkFee, checkFunds, checkSequence, checkSignature, checkTimeout } from './ante.ts'
+import type { CosmosTx } from './cosmosTx.ts'
+
+/** State a tx's messages write outside the EVM trie; kept or dropped with the messages. */
+export interface TxScopedStore {
+  checkpoint(): void
+  commit(): void
+  revert(): void
+}
+
+/**
+ * Runs a block's Cosmos txs, as the SDK's DeliverTx does: the ante checks (a tx that fails
+ * them is left out and changes nothing), then the fee and the sequence bump, which stay even
+ * if a message fails, then the messages, all or none. The fee's base-fee part (gas limit ×
+ * base fee) is burnt, as EIP-1559 burns an Ethereum tx's; the rest goes to the proposer.
+ */
+export class CosmosBlockRunner implements CosmosTxRunner<CosmosTx> {
+  constructor(
+    private readonly auth: AuthKeeper,
+    private readonly bank: BankKeeper,
+    private readonly stores: readonly TxScopedStore[],
+  ) {}
+
+  async run(tx: CosmosTx, state: MerkleStateManager, block: CosmosTxBlock): Promise<{ result: CosmosTxResult } | { error: AppError }> {
+    let account: Account
+    try {
+      account = await this.ante(tx, state, block)
+    } catch (err) {
+      return { error: toAppError(err) }
+    }
+    await state.putAccount(tx.sender, new Account(account.nonce + 1n, account.balance - tx.fee, account.storageRoot, account.codeHash))
+    const burnt = tx.gasLimit * block.baseFee
+    await this.bank.credit(state, block.coinbase, tx.fee - burnt)
+    if (tx.pubKey) await this.auth.setPubKeyIfMissing(tx.sender, tx.pubKey.any)
+    const events: TxEvent[] = [
+      txEvent('tx', { fee: formatAmount(tx.fee), fee_payer: tx.senderBech32 }),
+      txEvent('tx', { acc_seq: `${tx.senderBech32}/${tx.nonce}` }),
+      txEvent('tx', { signature: Buffer.from(tx.signature).toString('base64') }),
+    ]
+    const base = { gasWanted: tx.gasLimit, gasUsed: tx.gasUsed }
+
+    await state.checkpoint()
+    for (const s of this.stores) s.checkpoint()
+    const responses: { typeUrl: string; value: Uint8Array }[] = []
+    const msgEvents: TxEvent[] = []
+    for (let i = 0; i < tx.msgs.length; i++) {
+      const { typeUrl, msg, handler } = tx.msgs[i]
+      try {
+        const r = await handler.deliver(msg, { accounts: state, signer: tx.sender, height: block.height })
+        msgEvents.push(txEvent('message', { action: typeUrl, sender: tx.senderBech32, module: handler.module, msg_index: String(i) }))
+        for (const e of r.events) msgEvents.push({ ...e, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] })
+        responses.push(r.response)
+      } catch (err) {
+        await state.revert()
+        for (const s of this.stores) s.revert()
+        const e = toAppError(err)
+        return { result: { ...base, code: e.code, codespace: e.codespace, log: `failed to execute message; message index: ${i}: ${e.message}`, data: new Uint8Array(0), events } }
+      }
+    }
+    await state.commit()
+    for (const s of this.stores) s.commit()
+    const data = TxMsgData.encode({ data: [], msgResponses: responses }).finish()
+    return { result: { ...base, code: 0, codespace: '', log: '', data, events: [...events, ...msgEvents] } }
+  }
+
+  /** The checks a block makes before charging the fee; returns the signer's account. */
+  private async ante(tx: CosmosTx, state: MerkleStateManager, block: CosmosTxBlock): Promise<Account> {
+    const number = await this.auth.accountNumber(tx.sender)
+    const account = await state.getAccount(tx.sender)
+    if (!number || !account) throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist`)
+    checkSequence(tx, account.nonce)
+    checkSignature(tx, number.number)
+    checkTimeout(tx, block.height)
+    checkFee(tx, block.baseFee)
+    checkFunds(tx, account.balance, { feeOnly: true })
+    return account
+  }
+}

@@ -1,0 +1,42 @@
+import { GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service'
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { ErrSdkUnknownAddress } from '../../sdkErrors.ts'
+import { invalidArgument, notFound } from '../../queryError.ts'
+import { queryMethod, type QueryMethod } from '../../queryContext.ts'
+import type { AuthKeeper } from '../auth/keeper.ts'
+import { checkFunds } from './ante.ts'
+import type { CosmosTxDecoder } from './txDecoder.ts'
+import { txRawBytesOf, type TxIndex } from './txIndex.ts'
+
+/**
+ * The tx service over ABCI Query, as @cosmjs/stargate calls it: `Simulate` (fee "auto") and
+ * `GetTx`. Simulate runs what CheckTx runs except the signature and sequence (cosmjs simulates
+ * unsigned, at the committed sequence) and the fee (it is what the caller wants to learn), and
+ * answers the exact gas the tx will use: gas is a pure function of the tx.
+ */
+export function txQueries(decoder: CosmosTxDecoder, auth: AuthKeeper, index: TxIndex): QueryMethod[] {
+  return [
+    queryMethod('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest, SimulateResponse, async (req, ctx) => {
+      const raw = req.txBytes.length > 0 ? req.txBytes : req.tx ? TxRaw.encode({ ...txRawBytesOf(req.tx), signatures: req.tx.signatures }).finish() : undefined
+      if (!raw) throw invalidArgument('empty tx')
+      const tx = decoder.decodeForSimulation(raw)
+      const accounts = await ctx.accounts()
+      const account = await accounts.getAccount(tx.sender)
+      if (!account || !(await auth.committedAccountNumber(tx.sender))) throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist on chain; send it funds first`)
+      checkFunds(tx, account.balance)
+      const msgCtx = { accounts, signer: tx.sender, height: ctx.height + 1n }
+      for (const m of tx.msgs) await m.handler.admit(m.msg, msgCtx)
+      return {
+        gasInfo: { gasWanted: tx.gasLimit, gasUsed: tx.gasUsed },
+        result: { data: new Uint8Array(0), log: '', events: [], msgResponses: [] },
+      }
+    }),
+    queryMethod('/cosmos.tx.v1beta1.Service/GetTx', GetTxRequest, GetTxResponse, async (req) => {
+      if (!/^(0x)?[0-9a-fA-F]{64}$/.test(req.hash)) throw invalidArgument(`tx hash "${req.hash}" is not 32 bytes of hex`)
+      const found = await index.get(Buffer.from(req.hash.replace(/^0x/, ''), 'hex'))
+      if (!found) throw notFound(`tx not found: ${req.hash.replace(/^0x/, '').toUpperCase()}`)
+      return found
+    }),
+  ]
+}
+

@@ -1,0 +1,40 @@
+import { sha256 } from '../../crypto.ts'
+import { decodeCosmosTx, type CosmosTx } from './cosmosTx.ts'
+import type { MsgHandler } from './msgHandler.ts'
+
+/** Decoded txs kept (CometBFT hands a tx over again at every RECHECK and proposal). */
+const CACHE_ENTRIES = 50_000
+
+/**
+ * Decodes Cosmos txs with the chain's message handlers, remembering the last ones by hash so
+ * a tx is decoded and its signature checked once.
+ */
+export class CosmosTxDecoder {
+  readonly handlers: ReadonlyMap<string, MsgHandler>
+  private readonly cache = new Map<string, CosmosTx>()
+
+  constructor(handlers: MsgHandler[]) {
+    this.handlers = new Map(handlers.map((h) => [h.typeUrl, h]))
+  }
+
+  /** A tx to admit or execute; throws the SDK error of the first failed stateless check. */
+  decode(raw: Uint8Array): CosmosTx {
+    const key = Buffer.from(sha256(raw)).toString('latin1')
+    const hit = this.cache.get(key)
+    if (hit) return hit
+    const tx = decodeCosmosTx(raw, this.handlers, 'deliver')
+    this.cache.set(key, tx)
+    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
+    return tx
+  }
+
+  /** Simulate's tx: unsigned, its key optional. Not cached. */
+  decodeForSimulation(raw: Uint8Array): CosmosTx {
+    return decodeCosmosTx(raw, this.handlers, 'simulate')
+  }
+
+  /** A committed tx will not be seen again. */
+  forget(tx: CosmosTx): void {
+    this.cache.delete(Buffer.from(tx.hash).toString('latin1'))
+  }
+}

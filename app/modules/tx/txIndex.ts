@@ -1,0 +1,50 @@
+import { Tx, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
+import type { KvStore, WriteSet } from '../../store/kvStore.ts'
+import type { CosmosTxResult } from '../evm/extensions.ts'
+import type { CosmosTx } from './cosmosTx.ts'
+import { TX_RESPONSE_PREFIX } from './keys.ts'
+
+const key = (hash: Uint8Array) => {
+  const out = new Uint8Array(TX_RESPONSE_PREFIX.length + hash.length)
+  out.set(TX_RESPONSE_PREFIX, 0)
+  out.set(hash, TX_RESPONSE_PREFIX.length)
+  return out
+}
+
+/**
+ * Executed Cosmos txs by hash, with their results, for `/cosmos.tx.v1beta1.Service/GetTx`.
+ * Written in the Commit batch of their block.
+ */
+export class TxIndex {
+  constructor(private readonly kv: KvStore) {}
+
+  stage(ws: WriteSet, tx: CosmosTx, result: CosmosTxResult, height: bigint, timestamp: bigint): void {
+    const response = TxResponse.fromPartial({
+      height,
+      txhash: tx.hashHex,
+      codespace: result.codespace,
+      code: result.code,
+      data: Buffer.from(result.data).toString('hex').toUpperCase(),
+      rawLog: result.log,
+      gasWanted: result.gasWanted,
+      gasUsed: result.gasUsed,
+      tx: { typeUrl: '/cosmos.tx.v1beta1.Tx', value: Tx.encode({ body: tx.body, authInfo: tx.authInfo, signatures: tx.txRaw.signatures }).finish() },
+      timestamp: new Date(Number(timestamp) * 1000).toISOString().replace('.000Z', 'Z'),
+      events: result.events,
+    })
+    ws.put(key(tx.hash), TxResponse.encode(response).finish())
+  }
+
+  async get(hash: Uint8Array): Promise<{ tx: Tx; txResponse: TxResponse } | undefined> {
+    const bytes = await this.kv.get(key(hash))
+    if (!bytes) return undefined
+    const txResponse = TxResponse.decode(bytes)
+    return { tx: Tx.decode(txResponse.tx!.value), txResponse }
+  }
+}
+
+/** The body and auth info as a Tx carries them (for Simulate's deprecated `tx` field). */
+export function txRawBytesOf(tx: Tx): { bodyBytes: Uint8Array; authInfoBytes: Uint8Array } {
+  return { bodyBytes: TxBody.encode(tx.body ?? TxBody.fromPartial({})).finish(), authInfoBytes: AuthInfo.encode(tx.authInfo ?? AuthInfo.fromPartial({})).finish() }
+}
