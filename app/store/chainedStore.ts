@@ -118,6 +118,17 @@ export class ChainedStore {
     return root
   }
 
+  /**
+   * Stages the genesis writes like `endBlock`, and lets committed reads see them at once:
+   * CheckTx may run before the first Commit writes them (a crash before it reruns InitChain,
+   * which writes the same values).
+   */
+  endGenesis(ws: WriteSet): Uint8Array {
+    const root = this.endBlock(ws)
+    for (const [k, v] of this.stagedWrites) this.remember(latin1(k), v)
+    return root
+  }
+
   /** The root after the block being finalized, or the committed one. */
   root(): Uint8Array {
     return this.stagedRoot ?? this.committedRoot

@@ -4,7 +4,8 @@ import path from 'node:path'
 import type { Common } from '@ethereumjs/common'
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
-import { CheckTxType, type RequestFinalizeBlock } from 'cosmjs-types/tendermint/abci/types'
+import { CheckTxType, type ExecTxResult, type RequestFinalizeBlock } from 'cosmjs-types/tendermint/abci/types'
+import type { DeepPartial } from 'cosmjs-types/helpers'
 import { abciApplication } from '../../app/abci/abciApp.ts'
 import type { AbciApplication } from '../../app/abci/application.ts'
 import { PipeApp, type AppOptions } from '../../app/app.ts'
@@ -13,6 +14,7 @@ import { defaultAppGenesis } from '../../app/genesis.ts'
 import { silentLogger } from '../../app/log.ts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
+import { looksLikeTxRaw } from '../../app/modules/tx/cosmosTx.ts'
 
 /**
  * The app driven directly through its ABCI handlers, on a real LevelDB in a temp dir, without
@@ -27,7 +29,7 @@ export interface InProcessApp {
    * `skipCheckTx` finalizes `txs` exactly as given (no CheckTx, no PrepareProposal);
    * `inMempool` skips CheckTx(NEW) for txs the mempool already holds.
    */
-  block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean; inMempool?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[] }>
+  block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean; inMempool?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[]; results: DeepPartial<ExecTxResult>[] }>
   close(): Promise<void>
 }
 
@@ -62,6 +64,7 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
         // As on a live chain, a tx that may call the inference precompile is proposed once the
         // mempool has simulated it (and computed its inferences).
         for (const tx of txs) {
+          if (looksLikeTxRaw(tx)) continue // Cosmos txs call no model
           const eth = app.evm.txCache.decode(tx)
           for (let i = 0; !app.inference.mempool.isReady(eth); i++) {
             if (i > 400) throw new Error(`tx ${eth.hashHex} not ready: ${JSON.stringify(app.inference.mempool.status(eth.hashHex)?.state)}`)
@@ -85,6 +88,7 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
         appHash: res.appHash as Uint8Array,
         codes: (res.txResults ?? []).map((r) => r?.code ?? 0),
         logs: (res.txResults ?? []).map((r) => r?.log ?? ''),
+        results: (res.txResults ?? []) as DeepPartial<ExecTxResult>[],
       }
     },
     async close() {

@@ -18,7 +18,7 @@ export function parseBech32Address(text: string, field = 'address'): Address {
   if (text === '') throw ErrSdkInvalidAddress.with(`${field} is empty`)
   let decoded: { prefix: string; data: Uint8Array }
   try {
-    decoded = fromBech32(text)
+    decoded = fromBech32(text, 90)
   } catch (err) {
     throw ErrSdkInvalidAddress.with(`${field} "${text}" is not bech32: ${(err as Error).message}`)
   }

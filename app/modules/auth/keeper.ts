@@ -30,7 +30,7 @@ export class AuthKeeper {
   /** Numbers the genesis accounts 0, 1, … in genesis order. */
   async initGenesis(addresses: Address[], ws: WriteSet): Promise<Uint8Array> {
     await this.assignNumbers(addresses, 0n)
-    return this.store.endBlock(ws)
+    return this.store.endGenesis(ws)
   }
 
   /** The account's number as block execution sees it (this block's assignments included). */
