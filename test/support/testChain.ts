@@ -17,6 +17,7 @@ export const PORT_OFFSETS = {
   crashRecovery: 1400,
   inference: 1500,
   inferenceConsensus: 1600,
+  cosmos: 1700,
   bench: 2000,
 } as const
 
