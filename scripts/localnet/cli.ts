@@ -16,6 +16,8 @@ import { Localnet, type LocalnetApp } from './localnet.ts'
 import { readManifest } from './manifest.ts'
 import { nodeEndpoints, nodePorts } from './ports.ts'
 import { fetchNodeStatus, formatHeightsLine, formatStatusLine } from './status.ts'
+import { hexToBytes } from '@ethereumjs/util'
+import { toBech32Address } from '../../app/modules/auth/address.ts'
 
 const USAGE = `PIPE localnet: N validators (CometBFT + pipe node each) on 127.0.0.1
 
@@ -131,7 +133,8 @@ export function formatBanner(net: Localnet): string {
     `Chain ids:    Cosmos ${net.chainId}   EVM ${EVM_CHAIN_ID} (0x${EVM_CHAIN_ID.toString(16)})`,
     `Dev accounts: mnemonic "${DEV_MNEMONIC}"`,
     `              m/44'/60'/0'/0/0…9 funded with ${DEV_ACCOUNT_BALANCE / 10n ** 18n} ETH each (same as Hardhat / Anvil)`,
-    `              #0 ${first.address}  key ${first.privateKey}`,
+    `              #0 ${first.address} = ${toBech32Address(hexToBytes(first.address))}  key ${first.privateKey}`,
+    ...(pipe ? ['Cosmos:       cosmjs connects to the CometBFT RPC URL; denom apipe (= wei), bech32 prefix pipe (docs/cosmos.md)'] : []),
     `Home:         ${net.home}`,
     `Logs:         ${net.logsDir}/{cometbft,pipe}-<i>.log`,
     '',

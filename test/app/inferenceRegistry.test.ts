@@ -70,7 +70,7 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
       artefacts: [{ name: 'settings', cid: artefact }],
       registeredHeight: 2n,
     })
-    const list = await abciQuery(a.abci, '/pipe.inference.v1.Query/Models', QueryModelsRequest.encode({}).finish(), QueryModelsResponse)
+    const list = await abciQuery(a.abci, '/pipe.inference.v1.Query/Models', QueryModelsRequest.encode(QueryModelsRequest.fromPartial({})).finish(), QueryModelsResponse)
     assert.ok(list.ok)
     assert.deepEqual(list.value.models.map((m) => m.cid), [cid])
     const node = await abciQuery(a.abci, '/pipe.inference.v1.Query/InferenceNode', QueryInferenceNodeRequest.encode({ nodeKey: NODE_KEY }).finish(), QueryInferenceNodeResponse)
@@ -151,7 +151,7 @@ test('registrations and account numbers survive a restart, with the same app has
   const again = await openInProcessApp({ dir, genesis: false })
   try {
     assert.equal(bytesToHex(again.app.lastCommit.appHash), hash)
-    const q = await abciQuery(again.abci, '/pipe.inference.v1.Query/Models', QueryModelsRequest.encode({}).finish(), QueryModelsResponse)
+    const q = await abciQuery(again.abci, '/pipe.inference.v1.Query/Models', QueryModelsRequest.encode(QueryModelsRequest.fromPartial({})).finish(), QueryModelsResponse)
     assert.ok(q.ok)
     assert.equal(q.value.models.length, 1)
     // a second registration by the same account continues from the committed sequence and roots

@@ -5,7 +5,7 @@ import { fromBech32 } from '@cosmjs/encoding'
 import { connectComet } from '@cosmjs/tendermint-rpc'
 import { BroadcastTxError, GasPrice, QueryClient, SigningStargateClient, StargateClient } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import { createPublicClient, createWalletClient, defineChain, http, type Hex } from 'viem'
+import { createPublicClient, createWalletClient, defineChain, http, type Chain, type Hex, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
@@ -23,8 +23,8 @@ let chain: TestChain
 let cid: string
 const dev = devAccounts(3)
 const bech = (i: number) => toBech32Address(Buffer.from(dev[i].address.slice(2), 'hex'))
-let pub: ReturnType<typeof createPublicClient>
-let pipe: ReturnType<typeof defineChain>
+let pub: PublicClient
+let pipe: Chain
 
 before(async () => {
   chain = await startTestChain({ name: 'cosmos', portOffset: PORT_OFFSETS.cosmos })
