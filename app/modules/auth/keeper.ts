@@ -3,7 +3,7 @@ import { Address, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import { Any } from 'cosmjs-types/google/protobuf/any'
 import { ChainedStore } from '../../store/chainedStore.ts'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
-import { ACCOUNT_NUMBER_PREFIX, NEXT_NUMBER_KEY, PUBKEY_PREFIX, ROOT_KEY, accountKey } from './keys.ts'
+import { ACCOUNT_NUMBER_PREFIX, NEXT_NUMBER_KEY, PUBKEY_PREFIX, ROOT_KEY, prefixed } from './keys.ts'
 
 /** An account's number and the height it was assigned at (0: genesis). */
 export interface AccountNumber {
@@ -35,23 +35,23 @@ export class AuthKeeper {
 
   /** The account's number as block execution sees it (this block's assignments included). */
   async accountNumber(address: Address): Promise<AccountNumber | undefined> {
-    return decodeNumber(await this.store.get(accountKey(ACCOUNT_NUMBER_PREFIX, address.bytes)))
+    return decodeNumber(await this.store.get(prefixed(ACCOUNT_NUMBER_PREFIX, address.bytes)))
   }
 
   /** The account's number as committed (CheckTx, queries). */
   async committedAccountNumber(address: Address): Promise<AccountNumber | undefined> {
-    return decodeNumber(await this.store.getCommitted(accountKey(ACCOUNT_NUMBER_PREFIX, address.bytes)))
+    return decodeNumber(await this.store.getCommitted(prefixed(ACCOUNT_NUMBER_PREFIX, address.bytes)))
   }
 
   /** The committed public key of the account, if it ever signed a Cosmos tx. */
   async committedPubKey(address: Address): Promise<Any | undefined> {
-    const bytes = await this.store.getCommitted(accountKey(PUBKEY_PREFIX, address.bytes))
+    const bytes = await this.store.getCommitted(prefixed(PUBKEY_PREFIX, address.bytes))
     return bytes ? Any.decode(bytes) : undefined
   }
 
   /** Records the key an account signed with, on its first Cosmos tx (as the SDK's ante does). */
   async setPubKeyIfMissing(address: Address, pubKey: Any): Promise<void> {
-    const key = accountKey(PUBKEY_PREFIX, address.bytes)
+    const key = prefixed(PUBKEY_PREFIX, address.bytes)
     if (await this.store.get(key)) return
     this.store.put(key, Any.encode(pubKey).finish())
   }
@@ -63,7 +63,7 @@ export class AuthKeeper {
   async assignNumbers(candidates: Address[], height: bigint, exists: (a: Address) => Promise<boolean> = async () => true): Promise<void> {
     let next: bigint | undefined
     for (const address of candidates) {
-      const key = accountKey(ACCOUNT_NUMBER_PREFIX, address.bytes)
+      const key = prefixed(ACCOUNT_NUMBER_PREFIX, address.bytes)
       if (await this.store.get(key)) continue
       if (!(await exists(address))) continue
       next ??= bytesToBigInt((await this.store.get(NEXT_NUMBER_KEY)) ?? new Uint8Array(0))

@@ -2,7 +2,7 @@
  * The auth module's LevelDB keys; only its keeper reads or writes them. Balances and sequences
  * are not here: they are the EVM account's balance and nonce.
  */
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+import { keyPrefix as enc } from '../../store/keys.ts'
 
 /** address (20) → RLP([account number, height it was assigned at]). */
 export const ACCOUNT_NUMBER_PREFIX = enc('auth/num/')
@@ -13,9 +13,4 @@ export const NEXT_NUMBER_KEY = enc('auth/next')
 /** The module's state commitment (a hash chain over every block's writes). */
 export const ROOT_KEY = enc('auth/root')
 
-export function accountKey(prefix: Uint8Array, address: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + address.length)
-  out.set(prefix, 0)
-  out.set(address, prefix.length)
-  return out
-}
+export { prefixed } from '../../store/keys.ts'

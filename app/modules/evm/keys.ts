@@ -2,7 +2,9 @@
  * The EVM module's LevelDB key prefixes. Only the EVM keeper and its stores use them
  * (cosmos-sdk x/bank/types/keys.go style): everything the module owns starts with `evm/`.
  */
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+import { keyPrefix as enc } from '../../store/keys.ts'
+
+export { prefixed } from '../../store/keys.ts'
 
 /** Merkle-Patricia trie nodes and contract code (content-addressed). */
 export const TRIE_NODE_PREFIX = enc('evm/n/')
@@ -24,9 +26,3 @@ export function heightKey(height: bigint): Uint8Array {
   return out
 }
 
-export function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length)
-  out.set(prefix, 0)
-  out.set(key, prefix.length)
-  return out
-}

@@ -1,7 +1,9 @@
 /**
  * The inference module's LevelDB key prefixes; only its keeper reads or writes them.
  */
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s)
+import { keyPrefix as enc } from '../../store/keys.ts'
+
+export { prefixed } from '../../store/keys.ts'
 
 /** request key (32) → recorded result (from a block's results tx). */
 export const RESULT_PREFIX = enc('inference/res/')
@@ -12,12 +14,6 @@ export const TX_RECORDS_PREFIX = enc('inference/tx/')
 /** The module's state commitment (a hash chain over every block's inference content). */
 export const ROOT_KEY = enc('inference/root')
 
-export function prefixed(prefix: Uint8Array, key: Uint8Array): Uint8Array {
-  const out = new Uint8Array(prefix.length + key.length)
-  out.set(prefix, 0)
-  out.set(key, prefix.length)
-  return out
-}
 
 /** Registry: model CID (utf-8) → Model (protobuf, proto/pipe/inference/v1/types.proto). */
 export const MODEL_PREFIX = enc('inference/reg/model/')

@@ -3,14 +3,10 @@ import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
 import type { CosmosTxResult } from '../evm/extensions.ts'
 import type { CosmosTx } from './cosmosTx.ts'
+import { prefixed } from '../../store/keys.ts'
 import { TX_RESPONSE_PREFIX } from './keys.ts'
 
-const key = (hash: Uint8Array) => {
-  const out = new Uint8Array(TX_RESPONSE_PREFIX.length + hash.length)
-  out.set(TX_RESPONSE_PREFIX, 0)
-  out.set(hash, TX_RESPONSE_PREFIX.length)
-  return out
-}
+const key = (hash: Uint8Array) => prefixed(TX_RESPONSE_PREFIX, hash)
 
 /**
  * Executed Cosmos txs by hash, with their results, for `/cosmos.tx.v1beta1.Service/GetTx`.
