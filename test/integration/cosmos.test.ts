@@ -1,6 +1,7 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { execFile } from 'node:child_process'
 import { fromBech32 } from '@cosmjs/encoding'
 import { connectComet } from '@cosmjs/tendermint-rpc'
 import { BroadcastTxError, GasPrice, QueryClient, SigningStargateClient, StargateClient } from '@cosmjs/stargate'
@@ -21,6 +22,7 @@ import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testCha
  */
 let chain: TestChain
 let cid: string
+let adjusterCid: string
 const dev = devAccounts(3)
 const bech = (i: number) => toBech32Address(Buffer.from(dev[i].address.slice(2), 'hex'))
 let pub: PublicClient
@@ -31,6 +33,8 @@ before(async () => {
   const res = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-scorer.onnx') })
   assert.ok(res.status === 201 || res.status === 200, `upload: ${res.status}`)
   cid = ((await res.json()) as { cid: string }).cid
+  const adjuster = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-adjuster.onnx') })
+  adjusterCid = ((await adjuster.json()) as { cid: string }).cid
   pipe = defineChain({ id: 1337, name: 'pipe', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [chain.rpc()] } } })
   pub = createPublicClient({ chain: pipe, transport: http(), pollingInterval: 100 })
 })
@@ -168,4 +172,36 @@ test('wrong sequence, bad signature, insufficient fee, wrong chain id and unknow
   } finally {
     client.disconnect()
   }
+})
+
+/** Runs the real `pipe` CLI in a child process. */
+function pipeCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env }
+  delete env.PIPE_KEY
+  delete env.PIPE_COMET
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['scripts/pipe.mjs', ...args], { env }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+test('pipe model register signs a MsgRegisterModel from the command line; a second one is refused with the chain\'s reason', async () => {
+  const first = await pipeCli('model', 'register', adjusterCid, '--dev-account', '1', '--modes', 'vanilla', '--comet', chain.comet())
+  assert.equal(first.code, 0, first.stderr)
+  assert.match(first.stdout, new RegExp(`^registered ${adjusterCid} for VANILLA by ${bech(1)}$`, 'm'))
+  assert.match(first.stdout, /^block \d+, tx [0-9A-F]{64}, gas \d+$/m)
+  const query = QueryClient.withExtensions(await connectComet(chain.comet()))
+  const res = QueryModelResponse.decode((await query.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid: adjusterCid }).finish())).value)
+  assert.equal(res.model?.owner, bech(1))
+
+  const again = await pipeCli('model', 'register', adjusterCid, '--dev-account', '1', '--comet', chain.comet())
+  assert.equal(again.code, 1)
+  assert.match(again.stderr, /^pipe: the chain refused the registration: model is already registered: bafkrei\w+ \[71\]$/m)
+  const noKey = await pipeCli('model', 'register', adjusterCid, '--comet', chain.comet())
+  assert.equal(noKey.code, 2)
+  assert.match(noKey.stderr, /needs the owner's key: --key <hex>/)
+  const badMode = await pipeCli('model', 'register', adjusterCid, '--dev-account', '1', '--modes', 'vanilla,magic', '--comet', chain.comet())
+  assert.equal(badMode.code, 2)
+  assert.match(badMode.stderr, /--modes: unknown mode "magic" \(vanilla, zkml, tee\)/)
 })

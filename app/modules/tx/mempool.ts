@@ -22,7 +22,9 @@ export class CosmosMempool {
 
   async check(raw: Uint8Array): Promise<CosmosTx> {
     const tx = this.decoder.decode(raw)
-    const account = await (await this.evm.checkState()).getAccount(tx.sender)
+    const state = await this.evm.checkState()
+    const height = (this.evm.head()?.header.number ?? 0n) + 1n
+    const account = await state.getAccount(tx.sender)
     const number = await this.auth.committedAccountNumber(tx.sender)
     if (!number || !account) {
       throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist on chain; send it funds first (to its 0x address ${tx.sender} from an Ethereum wallet works too)`)
@@ -30,12 +32,11 @@ export class CosmosMempool {
     const pending = this.queue.pendingFor(tx.sender.toString(), account.nonce)
     checkSequence(tx, pending.nextNonce)
     checkSignature(tx, number.number)
-    checkTimeout(tx, (this.evm.head()?.header.number ?? 0n) + 1n)
+    checkTimeout(tx, height)
     checkGasLimit(tx, this.evm.blockGasLimit())
     checkFee(tx, this.evm.nextBaseFee())
     checkFunds(tx, account.balance, { reserved: pending.reserved })
-    const ctx = { accounts: await this.evm.checkState(), signer: tx.sender, height: (this.evm.head()?.header.number ?? 0n) + 1n }
-    for (const m of tx.msgs) await m.handler.admit(m.msg, ctx)
+    for (const m of tx.msgs) await m.handler.admit(m.msg, { accounts: state, signer: tx.sender, height })
     this.queue.reserve(tx.sender, tx.nonce, tx.fee + tx.spend, account.nonce)
     return tx
   }
