@@ -1,12 +1,18 @@
 import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { connectComet } from '@cosmjs/tendermint-rpc'
+import { GasPrice, QueryClient, SigningStargateClient, StargateClient } from '@cosmjs/stargate'
+import { toBech32Address } from '../../app/modules/auth/address.ts'
+import { QueryModelRequest, QueryModelResponse } from '../../app/proto/pipe/inference/v1/query.ts'
+import { devEthWallet, msgSend, pipeRegistry } from '../support/cosmos.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
 import { receiptsOf, sendMixedWorkload, type SentTx } from '../support/workload.ts'
 
 /**
  * A 4-validator localnet of real cometbft + pipe processes: every node must report the same app
- * hash at every height under a mixed workload, and a validator killed with SIGKILL must come
+ * hash at every height under a mixed workload (Ethereum and Cosmos txs), and a validator killed with SIGKILL must come
  * back with the same state, blocks and receipts and catch up.
  */
 let chain: TestChain
@@ -88,6 +94,46 @@ test('4 validators under a mixed workload report the same app hash at every heig
     const other = await receiptsOf(chain.rpc(n), sent.slice(0, 20))
     for (const [hash, r] of other) assert.deepEqual(r, receipts.get(hash))
   }
+})
+
+test('Cosmos txs sent through different validators: every node reports the same app hash and answers the same queries', async () => {
+  const upload = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-scorer.onnx') })
+  const { cid } = (await upload.json()) as { cid: string }
+  const sends = [8, 9].map(async (i) => {
+    const client = await SigningStargateClient.connectWithSigner(chain.comet(i % VALIDATORS), await devEthWallet(i), {
+      registry: pipeRegistry(),
+      gasPrice: GasPrice.fromString('2000000000apipe'),
+      broadcastPollIntervalMs: 200,
+    })
+    try {
+      const [{ address }] = await (await devEthWallet(i)).getAccounts()
+      const msgs = [msgSend(address, toBech32Address(new Uint8Array(20).fill(i)), 1000n)]
+      if (i === 8) msgs.push({ typeUrl: '/pipe.inference.v1.MsgRegisterModel', value: { owner: address, modelCid: cid, modes: [0], zkVerifyingKeyHash: new Uint8Array(0), artefacts: [] } })
+      const r = await client.signAndBroadcast(address, msgs, 'auto')
+      assert.equal(r.code, 0, r.rawLog)
+      return r.height
+    } finally {
+      client.disconnect()
+    }
+  })
+  const heights = await Promise.all(sends)
+  const top = BigInt(Math.max(...heights))
+  await chain.net.waitForHeight(top + 1n)
+  await assertAgreement(top, [0, 1, 2, 3])
+  // the new account (numbered at the end of its block) and the registration, as every node sees them
+  const answers = await Promise.all([0, 1, 2, 3].map(async (n) => {
+    const client = await StargateClient.connect(chain.comet(n))
+    try {
+      const account = await client.getAccount(toBech32Address(new Uint8Array(20).fill(8)))
+      const q = QueryClient.withExtensions(await connectComet(chain.comet(n)))
+      const model = QueryModelResponse.decode((await q.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish(), Number(top))).value)
+      return JSON.stringify({ number: String(account?.accountNumber), owner: model.model?.owner, height: String(model.model?.registeredHeight) })
+    } finally {
+      client.disconnect()
+    }
+  }))
+  assert.ok(answers.every((a) => a === answers[0]), answers.join('\n'))
+  assert.match(answers[0], /"number":"\d+","owner":"pipe1\w+"/)
 })
 
 test('a validator killed with SIGKILL restarts with the same state, blocks and receipts, and catches up', async () => {
