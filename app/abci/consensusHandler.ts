@@ -72,7 +72,6 @@ export class ConsensusHandler implements ConsensusConnection {
       genesis.evm.accounts.map((a) => new Address(hexToBytes(a.address))),
       this.app.pending,
     )
-    this.app.inference.registry.endBlock(this.app.pending)
     const appHash = this.appHash(stateRoot)
     this.app.log.info(`genesis: ${genesis.evm.accounts.length} accounts, block gas limit ${gasLimit}, app hash ${bytesToHex(appHash)}`)
     return { appHash }

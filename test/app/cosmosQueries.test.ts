@@ -8,7 +8,7 @@ import {
   QueryBalanceResponse,
 } from 'cosmjs-types/cosmos/bank/v1beta1/query'
 import { GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service'
-import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { AuthInfo, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
 import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
 import { sha256 } from '../../app/crypto.ts'
@@ -75,6 +75,11 @@ test('Simulate answers the gas the signed tx then uses (to a byte), and GetTx fi
     unsigned.signatures = [new Uint8Array(0)]
     const sim = await abciQuery(a.abci, '/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes: TxRaw.encode(unsigned).finish() }).finish(), SimulateResponse)
     assert.ok(sim.ok, sim.ok ? '' : sim.log)
+    // the deprecated `tx` field (a decoded Tx) is answered the same
+    const decoded = { body: TxBody.decode(unsigned.bodyBytes), authInfo: AuthInfo.decode(unsigned.authInfoBytes), signatures: unsigned.signatures }
+    const viaTx = await abciQuery(a.abci, '/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ tx: decoded, txBytes: new Uint8Array(0) }).finish(), SimulateResponse)
+    assert.ok(viaTx.ok, viaTx.ok ? '' : viaTx.log)
+    assert.equal(viaTx.value.gasInfo!.gasUsed, sim.value.gasInfo!.gasUsed)
     const r = await a.block([signed])
     assert.deepEqual(r.codes, [0], r.logs.join('; '))
     // Gas is a pure function of the tx: Simulate counts a 65-byte signature (the longest either

@@ -1,12 +1,12 @@
 import { GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service'
-import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { AuthInfo, TxBody, TxRaw, type Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { ErrSdkUnknownAddress } from '../../sdkErrors.ts'
 import { invalidArgument, notFound } from '../../queryError.ts'
 import { queryMethod, type QueryMethod } from '../../queryContext.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import { checkFunds } from './ante.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'
-import { txRawBytesOf, type TxIndex } from './txIndex.ts'
+import type { TxIndex } from './txIndex.ts'
 
 /**
  * The tx service over ABCI Query, as @cosmjs/stargate calls it: `Simulate` (fee "auto") and
@@ -40,3 +40,7 @@ export function txQueries(decoder: CosmosTxDecoder, auth: AuthKeeper, index: TxI
   ]
 }
 
+/** The body and auth info as a Tx carries them (for Simulate's deprecated `tx` field). */
+function txRawBytesOf(tx: Tx): { bodyBytes: Uint8Array; authInfoBytes: Uint8Array } {
+  return { bodyBytes: TxBody.encode(tx.body ?? TxBody.fromPartial({})).finish(), authInfoBytes: AuthInfo.encode(tx.authInfo ?? AuthInfo.fromPartial({})).finish() }
+}

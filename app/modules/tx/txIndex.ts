@@ -1,4 +1,4 @@
-import { Tx, TxBody, AuthInfo } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
 import type { CosmosTxResult } from '../evm/extensions.ts'
@@ -38,9 +38,4 @@ export class TxIndex {
     const txResponse = TxResponse.decode(bytes)
     return { tx: Tx.decode(txResponse.tx!.value), txResponse }
   }
-}
-
-/** The body and auth info as a Tx carries them (for Simulate's deprecated `tx` field). */
-export function txRawBytesOf(tx: Tx): { bodyBytes: Uint8Array; authInfoBytes: Uint8Array } {
-  return { bodyBytes: TxBody.encode(tx.body ?? TxBody.fromPartial({})).finish(), authInfoBytes: AuthInfo.encode(tx.authInfo ?? AuthInfo.fromPartial({})).finish() }
 }
