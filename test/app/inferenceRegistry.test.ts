@@ -158,6 +158,21 @@ test('registrations and account numbers survive a restart, with the same app has
     const { metadata } = await again.app.inference.store.put(fs.readFileSync('models/risk-adjuster.onnx'))
     const r = await again.block([await signTx(await devEthWallet(0), [registerModel(bech(0), metadata.cid)], { accountNumber: 0n, sequence: 1 })])
     assert.deepEqual(r.codes, [0], r.logs.join('; '))
+    // listings come a page at a time, in CID order
+    const page = (key: Uint8Array, limit: bigint) =>
+      abciQuery(again.abci, '/pipe.inference.v1.Query/Models', QueryModelsRequest.encode({ pagination: { key, limit } }).finish(), QueryModelsResponse)
+    const first = await page(new Uint8Array(0), 1n)
+    assert.ok(first.ok)
+    assert.equal(first.value.models.length, 1)
+    assert.ok(first.value.pagination!.nextKey.length > 0)
+    const second = await page(first.value.pagination!.nextKey, 1n)
+    assert.ok(second.ok)
+    assert.equal(second.value.models.length, 1)
+    assert.equal(second.value.pagination!.nextKey.length, 0, 'the last page')
+    assert.ok(first.value.models[0].cid < second.value.models[0].cid)
+    const tooMany = await page(new Uint8Array(0), 5000n)
+    assert.ok(!tooMany.ok)
+    assert.match(tooMany.log, /InvalidArgument desc = limit 5000 is above the maximum, 1000/)
   } finally {
     await again.close()
   }
