@@ -2,7 +2,10 @@
  * Committed EVM throughput on one validator, and where the node's time goes.
  *
  *   npm run bench -- [--txs 10000] [--senders 200] [--block-time 1s] [--submit rpc|comet]
- *                    [--workload transfer|call|both] [--out docs/benchmarks.md]
+ *                    [--workload transfer|call|both|bank] [--out docs/benchmarks.md]
+ *
+ * `bank` sends Cosmos MsgSends (signed with cosmjs, ethsecp256k1 keys of the same senders)
+ * through CometBFT broadcast_tx_sync batches.
  *
  * Starts a fresh 1-validator localnet (real cometbft + pipe node), funds `senders` fresh
  * accounts, pre-signs the workload, submits it as fast as the node takes it (JSON-RPC batches of
@@ -10,7 +13,11 @@
  * the first submission to the block that holds the last tx. The node's `pipe_stats` gives the
  * time spent in CheckTx, PrepareProposal, ProcessProposal, FinalizeBlock and Commit.
  */
+import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import { DirectEthSecp256k1Wallet } from '@cosmjs/proto-signing'
+import { SigningStargateClient, StargateClient } from '@cosmjs/stargate'
+import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import os from 'node:os'
 import path from 'node:path'
 import { encodeAbiParameters, getContractAddress, keccak256, toHex, type Hex } from 'viem'
@@ -25,7 +32,7 @@ interface Options {
   senders: number
   blockTime: string
   submit: 'rpc' | 'comet'
-  workload: 'transfer' | 'call' | 'both'
+  workload: 'transfer' | 'call' | 'both' | 'bank'
   out: string | undefined
 }
 
@@ -37,7 +44,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--senders') o.senders = Number(v)
     else if (flag === '--block-time') o.blockTime = v
     else if (flag === '--submit' && (v === 'rpc' || v === 'comet')) o.submit = v
-    else if (flag === '--workload' && (v === 'transfer' || v === 'call' || v === 'both')) o.workload = v
+    else if (flag === '--workload' && (v === 'transfer' || v === 'call' || v === 'both' || v === 'bank')) o.workload = v
     else if (flag === '--out') o.out = v
     else throw new Error(`unknown or bad flag ${flag} ${v ?? ''}`)
   }
@@ -106,20 +113,46 @@ interface RunResult {
   phases: PhaseStats
 }
 
+/** How a workload's txs are found once committed. */
+interface TxLookup {
+  /** True once the tx is in a block (undefined before, as waitFor wants); throws if it failed. */
+  committed(raw: Hex): Promise<true | undefined>
+  /** Txs of this workload in block `h`. */
+  blockTxs(h: bigint): Promise<number>
+}
+
+const ethLookup = (chain: TestChain): TxLookup => ({
+  committed: async (raw) => {
+    const receipt = (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(raw)])).result as { status: string } | null
+    if (receipt && receipt.status !== '0x1') throw new Error(`tx ${keccak256(raw)} failed`)
+    return receipt ? true : undefined
+  },
+  blockTxs: async (h) => ((await rawRpc(chain.rpc(), 'eth_getBlockByNumber', [toHex(h), false])).result as { transactions: string[] }).transactions.length,
+})
+
+/** Cosmos txs: CometBFT's tx index (by sha256) and block data. */
+const cometLookup = (chain: TestChain): TxLookup => ({
+  committed: async (raw) => {
+    const hash = createHash('sha256').update(Buffer.from(raw.slice(2), 'hex')).digest('hex')
+    const body = (await (await fetch(`${chain.comet()}/tx?hash=0x${hash}`)).json()) as { result?: { tx_result: { code: number; log: string } } }
+    if (body.result && body.result.tx_result.code !== 0) throw new Error(`a bank tx failed: ${body.result.tx_result.log}`)
+    return body.result ? true : undefined
+  },
+  blockTxs: async (h) => ((await (await fetch(`${chain.comet()}/block?height=${h}`)).json()) as { result: { block: { data: { txs: string[] | null } } } }).result.block.data.txs?.length ?? 0,
+})
+
 /** Submits pre-signed txs and waits until the last one is committed. */
-async function measure(chain: TestChain, name: string, raws: Hex[], submit: Options['submit'], senderCount: number): Promise<RunResult> {
+async function measure(chain: TestChain, name: string, raws: Hex[], submit: Options['submit'], senderCount: number, lookup: TxLookup = ethLookup(chain)): Promise<RunResult> {
   const startHeight = BigInt((await rawRpc(chain.rpc(), 'eth_blockNumber')).result as string)
   const before = await stats(chain)
   const t0 = performance.now()
   await sendBatches(chain, raws, submit)
   const submitted = performance.now()
   log(`  ${name}: submitted ${raws.length} txs in ${((submitted - t0) / 1000).toFixed(1)} s`)
-  const firstHash = keccak256(raws[0])
   // Txs are signed round-robin over senders, so the tail holds every sender's last nonce: the
   // run is done when all of those are committed.
   for (const raw of raws.slice(-senderCount)) {
-    const hash = keccak256(raw)
-    await waitFor('the last txs', async () => (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [hash])).result, 300_000)
+    await waitFor('the last txs', () => lookup.committed(raw), 300_000)
   }
   const t1 = performance.now()
   const after = await stats(chain)
@@ -129,16 +162,14 @@ async function measure(chain: TestChain, name: string, raws: Hex[], submit: Opti
   let maxBlockTxs = 0
   const timeline: string[] = []
   for (let h = startHeight + 1n; h <= endHeight; h++) {
-    const b = (await rawRpc(chain.rpc(), 'eth_getBlockByNumber', [toHex(h), false])).result as { transactions: string[]; timestamp: string }
-    const n = b.transactions.length
+    const n = await lookup.blockTxs(h)
     committed += n
     if (n > 0) blocks++
     maxBlockTxs = Math.max(maxBlockTxs, n)
     timeline.push(`${h}:${n}`)
   }
   log(`  blocks (height:txs): ${timeline.join(' ')}`)
-  const first = (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [firstHash])).result as { status: string }
-  if (first.status !== '0x1') throw new Error(`${name}: first tx failed`)
+  if (!(await lookup.committed(raws[0]))) throw new Error(`${name}: the first tx is not committed`)
   if (committed < raws.length) throw new Error(`${name}: only ${committed} of ${raws.length} txs committed`)
   const seconds = (t1 - t0) / 1000
   return { workload: name, txs: raws.length, seconds, txPerSec: raws.length / seconds, blocks, maxBlockTxs, phases: diff(before, after) }
@@ -173,12 +204,17 @@ async function main(): Promise<void> {
       }
       return out
     }
-    if (o.workload !== 'call') {
+    if (o.workload === 'bank') {
+      log(`signing ${o.txs} Cosmos MsgSends…`)
+      const raws = await signBankSends(chain, senders.map((s, i) => keccak256(toHex(`pipe-bench-${i}`))), perSender, o.txs)
+      results.push(await measure(chain, 'bank sends (Cosmos MsgSend)', raws, 'comet', o.senders, cometLookup(chain)))
+    }
+    if (o.workload === 'transfer' || o.workload === 'both') {
       log(`signing ${o.txs} transfers…`)
       const raws = await sign((s) => ({ to: senders[(s + 1) % senders.length].address, value: 1n, gas: 21_000n }))
       results.push(await measure(chain, 'value transfers', raws, o.submit, o.senders))
     }
-    if (o.workload !== 'transfer') {
+    if (o.workload === 'call' || o.workload === 'both') {
       const deployer = senders[0]
       const deployRaw = await deployer.signTransaction({ chainId: 1337, type: 'eip1559', nonce: nonces[0], data: STORE_AND_LOG_INITCODE, gas: 200_000n, maxFeePerGas: 10n * gwei, maxPriorityFeePerGas: 0n })
       const contract = getContractAddress({ from: deployer.address, nonce: BigInt(nonces[0]) })
@@ -197,6 +233,30 @@ async function main(): Promise<void> {
   }
 }
 
+/**
+ * MsgSends round-robin over the senders (each to the next), signed offline with cosmjs as
+ * ethsecp256k1 accounts: their account numbers come from the chain, their sequences from 0.
+ */
+async function signBankSends(chain: TestChain, keys: Hex[], perSender: number, total: number): Promise<Hex[]> {
+  const query = await StargateClient.connect(chain.comet())
+  const wallets = await Promise.all(keys.map((k) => DirectEthSecp256k1Wallet.fromKey(Buffer.from(k.slice(2), 'hex'), 'pipe')))
+  const addresses = await Promise.all(wallets.map(async (w) => (await w.getAccounts())[0].address))
+  const numbers = await Promise.all(addresses.map(async (a) => (await query.getAccount(a))!.accountNumber))
+  query.disconnect()
+  const clients = await Promise.all(wallets.map((w) => SigningStargateClient.offline(w)))
+  const fee = { amount: [{ denom: 'apipe', amount: (100_000n * 10n * gwei).toString() }], gas: '100000' }
+  const out: Hex[] = []
+  for (let k = 0; k < perSender; k++) {
+    for (let s = 0; s < wallets.length && out.length < total; s++) {
+      const to = addresses[(s + 1) % addresses.length]
+      const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: addresses[s], toAddress: to, amount: [{ denom: 'apipe', amount: '1' }] } }
+      const raw = await clients[s].sign(addresses[s], [msg], fee, '', { accountNumber: numbers[s], sequence: k, chainId: 'pipe_1337-1' })
+      out.push(`0x${Buffer.from(TxRaw.encode(raw).finish()).toString('hex')}`)
+    }
+  }
+  return out
+}
+
 function machine(): string {
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU'
   return `${cpu}, ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`
@@ -205,7 +265,9 @@ function machine(): string {
 function render(o: Options, results: RunResult[]): string {
   const command = `npm run bench -- --txs ${o.txs} --senders ${o.senders} --block-time ${o.blockTime} --submit ${o.submit} --workload ${o.workload}`
   const lines = [
-    `### EVM throughput, submit via ${o.submit === 'rpc' ? 'JSON-RPC eth_sendRawTransaction batches' : 'CometBFT broadcast_tx_sync batches'}, block time ${o.blockTime}`,
+    o.workload === 'bank'
+      ? `### Cosmos bank throughput, submit via CometBFT broadcast_tx_sync batches, block time ${o.blockTime}`
+      : `### EVM throughput, submit via ${o.submit === 'rpc' ? 'JSON-RPC eth_sendRawTransaction batches' : 'CometBFT broadcast_tx_sync batches'}, block time ${o.blockTime}`,
     '',
     `Machine: ${machine()}. Command: \`${command}\`.`,
     '',

@@ -43,10 +43,16 @@ export function decodeSignerPubKey(any: Any): SignerPubKey {
   } catch (err) {
     throw ErrSdkInvalidPubKey.with(`${any.typeUrl} does not decode: ${(err as Error).message}`)
   }
-  if (key.length !== 33 || !secp256k1.publicKeyVerify(key)) {
+  if (key.length !== 33 || (type === 'secp256k1' && !secp256k1.publicKeyVerify(key))) {
     throw ErrSdkInvalidPubKey.with(`${any.typeUrl} must hold a 33-byte compressed secp256k1 point, got ${key.length} bytes${key.length === 33 ? ' that are not on the curve' : ''}`)
   }
-  return { type, key, address: pubKeyAddress(type, key), any }
+  let address: Address
+  try {
+    address = pubKeyAddress(type, key) // an ethsecp256k1 key is decompressed here, which checks the point
+  } catch {
+    throw ErrSdkInvalidPubKey.with(`${any.typeUrl} must hold a 33-byte compressed secp256k1 point, got 33 bytes that are not on the curve`)
+  }
+  return { type, key, address, any }
 }
 
 /** The account a key controls. */

@@ -84,7 +84,7 @@ export function looksLikeTxRaw(raw: Uint8Array): boolean {
  * Decodes a TxRaw and runs the stateless checks, each failure with the Cosmos SDK's error.
  * @example decodeCosmosTx(txBytes, handlers, 'deliver').senderBech32 // 'pipe1…'
  */
-export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, MsgHandler>, mode: DecodeMode): CosmosTx {
+export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, MsgHandler>, mode: DecodeMode, hash: Uint8Array = sha256(raw)): CosmosTx {
   if (raw.length > MAX_TX_BYTES) throw ErrSdkTxTooLarge.with(`${raw.length} bytes, the limit is ${MAX_TX_BYTES}`)
   let txRaw: TxRaw, body: TxBody, authInfo: AuthInfo
   try {
@@ -166,7 +166,6 @@ export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, Ms
     if (gasLimit === 0n) throw ErrSdkInvalidGasLimit.with(`the fee's gas limit is 0; this tx needs ${gasUsed}`)
     if (gasLimit < gasUsed) throw ErrSdkOutOfGas.with(`the tx needs ${gasUsed} gas, its gas limit is ${gasLimit}`)
   }
-  const hash = sha256(raw)
   return {
     kind: 'cosmos',
     raw,

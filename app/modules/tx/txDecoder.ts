@@ -19,10 +19,11 @@ export class CosmosTxDecoder {
 
   /** A tx to admit or execute; throws the SDK error of the first failed stateless check. */
   decode(raw: Uint8Array): CosmosTx {
-    const key = Buffer.from(sha256(raw)).toString('latin1')
+    const hash = sha256(raw)
+    const key = Buffer.from(hash).toString('latin1')
     const hit = this.cache.get(key)
     if (hit) return hit
-    const tx = decodeCosmosTx(raw, this.handlers, 'deliver')
+    const tx = decodeCosmosTx(raw, this.handlers, 'deliver', hash)
     this.cache.set(key, tx)
     if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
     return tx
@@ -31,10 +32,5 @@ export class CosmosTxDecoder {
   /** Simulate's tx: unsigned, its key optional. Not cached. */
   decodeForSimulation(raw: Uint8Array): CosmosTx {
     return decodeCosmosTx(raw, this.handlers, 'simulate')
-  }
-
-  /** A committed tx will not be seen again. */
-  forget(tx: CosmosTx): void {
-    this.cache.delete(Buffer.from(tx.hash).toString('latin1'))
   }
 }

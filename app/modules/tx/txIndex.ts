@@ -25,7 +25,8 @@ export class TxIndex {
       rawLog: result.log,
       gasWanted: result.gasWanted,
       gasUsed: result.gasUsed,
-      tx: { typeUrl: '/cosmos.tx.v1beta1.Tx', value: Tx.encode({ body: tx.body, authInfo: tx.authInfo, signatures: tx.txRaw.signatures }).finish() },
+      // TxRaw's fields are Tx's fields as bytes, so the raw tx is a valid encoded Tx as it is.
+      tx: { typeUrl: '/cosmos.tx.v1beta1.Tx', value: tx.raw },
       timestamp: new Date(Number(timestamp) * 1000).toISOString().replace('.000Z', 'Z'),
       events: result.events,
     })
