@@ -263,7 +263,7 @@ function machine(): string {
 }
 
 function render(o: Options, results: RunResult[]): string {
-  const command = `npm run bench -- --txs ${o.txs} --senders ${o.senders} --block-time ${o.blockTime} --submit ${o.submit} --workload ${o.workload}`
+  const command = `npm run bench -- --txs ${o.txs} --senders ${o.senders} --block-time ${o.blockTime}${o.workload === 'bank' ? '' : ` --submit ${o.submit}`} --workload ${o.workload}`
   const lines = [
     o.workload === 'bank'
       ? `### Cosmos bank throughput, submit via CometBFT broadcast_tx_sync batches, block time ${o.blockTime}`
