@@ -104,10 +104,6 @@ export class BlockExecutor {
           outcomes.push({ kind: 'cosmos', result: ran.result })
           continue
         }
-        if (gasUsed + item.tx.gasLimit > ctx.gasLimit) {
-          outcomes.push({ kind: 'excluded', error: ErrGasLimitExceedsBlock.with(`block has ${ctx.gasLimit - gasUsed} gas left, tx asks ${item.tx.gasLimit}`) })
-          continue
-        }
         let result: RunTxResult
         this.hooks?.beforeTx(item)
         try {
