@@ -174,3 +174,28 @@ function prefixEnd(prefix: Uint8Array): Uint8Array {
   }
   throw new Error('prefix of 0xff bytes has no end')
 }
+
+/**
+ * A keeper whose state is one ChainedStore: the block lifecycle the consensus handler drives
+ * (stage at the end of a block, root for the app hash, commit, discard) is the store's.
+ */
+export abstract class ChainedKeeper {
+  protected constructor(protected readonly store: ChainedStore) {}
+
+  /** Stages the block's writes; returns the module's root. */
+  endBlock(ws: WriteSet): Uint8Array {
+    return this.store.endBlock(ws)
+  }
+
+  root(): Uint8Array {
+    return this.store.root()
+  }
+
+  committed(): void {
+    this.store.committed()
+  }
+
+  discardUncommitted(): void {
+    this.store.discardUncommitted()
+  }
+}

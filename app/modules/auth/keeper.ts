@@ -1,7 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import { Address, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import { Any } from 'cosmjs-types/google/protobuf/any'
-import { ChainedStore } from '../../store/chainedStore.ts'
+import { ChainedKeeper, ChainedStore } from '../../store/chainedStore.ts'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
 import { ACCOUNT_NUMBER_PREFIX, NEXT_NUMBER_KEY, PUBKEY_PREFIX, ROOT_KEY, prefixed } from './keys.ts'
 
@@ -20,8 +20,10 @@ export interface AccountNumber {
  * transfer, a bank send, a contract creation): at the end of each block, the accounts the block
  * wrote that exist and have none are numbered in address order. Numbers never change.
  */
-export class AuthKeeper {
-  private constructor(private readonly store: ChainedStore) {}
+export class AuthKeeper extends ChainedKeeper {
+  private constructor(store: ChainedStore) {
+    super(store)
+  }
 
   static async open(kv: KvStore): Promise<AuthKeeper> {
     return new AuthKeeper(await ChainedStore.open(kv, ROOT_KEY))
@@ -71,23 +73,6 @@ export class AuthKeeper {
       next++
     }
     if (next !== undefined) this.store.put(NEXT_NUMBER_KEY, bigIntToUnpaddedBytes(next))
-  }
-
-  /** Stages the block's writes; returns the module's root. */
-  endBlock(ws: WriteSet): Uint8Array {
-    return this.store.endBlock(ws)
-  }
-
-  root(): Uint8Array {
-    return this.store.root()
-  }
-
-  committed(): void {
-    this.store.committed()
-  }
-
-  discardUncommitted(): void {
-    this.store.discardUncommitted()
   }
 }
 

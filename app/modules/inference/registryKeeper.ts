@@ -1,5 +1,5 @@
-import { ChainedStore } from '../../store/chainedStore.ts'
-import type { KvStore, WriteSet } from '../../store/kvStore.ts'
+import { ChainedKeeper, ChainedStore } from '../../store/chainedStore.ts'
+import type { KvStore } from '../../store/kvStore.ts'
 import { InferenceNode, Model } from '../../proto/pipe/inference/v1/types.ts'
 import { MODEL_PREFIX, NODE_PREFIX, REGISTRY_ROOT_KEY, prefixed } from './keys.ts'
 
@@ -18,8 +18,10 @@ export interface RegistryPage<T> {
  * TEE attestation). Registrations are written once and never change; ZK and TEE verification
  * read them to know which key a result must be checked against.
  */
-export class RegistryKeeper {
-  private constructor(private readonly store: ChainedStore) {}
+export class RegistryKeeper extends ChainedKeeper {
+  private constructor(store: ChainedStore) {
+    super(store)
+  }
 
   static async open(kv: KvStore): Promise<RegistryKeeper> {
     return new RegistryKeeper(await ChainedStore.open(kv, REGISTRY_ROOT_KEY))
@@ -83,21 +85,5 @@ export class RegistryKeeper {
 
   revert(): void {
     this.store.revert()
-  }
-
-  endBlock(ws: WriteSet): Uint8Array {
-    return this.store.endBlock(ws)
-  }
-
-  root(): Uint8Array {
-    return this.store.root()
-  }
-
-  committed(): void {
-    this.store.committed()
-  }
-
-  discardUncommitted(): void {
-    this.store.discardUncommitted()
   }
 }
