@@ -178,3 +178,23 @@ test("a faulty proposer's Cosmos tx with a bad sequence or signature is left out
     await a.close()
   }
 })
+
+test('Cosmos gas counts toward the EIP-1559 base fee: Cosmos txs asking over half the block gas raise it', async () => {
+  const a = await openInProcessApp()
+  try {
+    const w0 = await devEthWallet(0)
+    const txs = await Promise.all([0, 1, 2].map((sequence) => signTx(w0, [msgSend(bech(0), bech(1), 1n)], { accountNumber: 0n, sequence, fee: fee(20_000_000n) })))
+    const r = await a.block(txs)
+    assert.deepEqual(r.codes, [0, 0, 0], r.logs.join('; '))
+    const head = a.app.evm.head()!
+    assert.equal(head.header.gasUsed, 0n, 'the Ethereum header counts Ethereum txs only')
+    assert.equal(head.cosmosGasUsed, 60_000_000n)
+    const baseFee = head.header.baseFeePerGas!
+    // 60M of a 100M block: 10M over the 50M target, so +1/8 × 10/50 of the base fee
+    assert.equal(a.app.evm.nextBaseFee(), baseFee + (baseFee * 10_000_000n) / 50_000_000n / 8n)
+    await a.block([])
+    assert.equal(a.app.evm.head()!.header.baseFeePerGas, baseFee + (baseFee * 10_000_000n) / 50_000_000n / 8n, 'and the next block charges it')
+  } finally {
+    await a.close()
+  }
+})

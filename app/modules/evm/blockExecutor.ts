@@ -7,7 +7,7 @@ import { AppError } from '../../errors.ts'
 import type { StoredBlock, StoredTx } from './blockStore.ts'
 import { ErrGasLimitExceedsBlock, ErrTxNotExecutable } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
-import { nextBaseFee } from './feeMarket.ts'
+import { baseFeeAfter } from './feeMarket.ts'
 import { orderedTrieRoot } from './orderedTrie.ts'
 import type { BlockCosmosTx, BlockTxHooks, CosmosTxResult, CosmosTxRunner } from './extensions.ts'
 
@@ -59,11 +59,7 @@ export class BlockExecutor {
   ) {}
 
   async execute(ctx: BlockContext, parent: StoredBlock, items: BlockItem[]): Promise<ExecutedBlock> {
-    const baseFee = nextBaseFee({
-      baseFee: parent.header.baseFeePerGas ?? 0n,
-      gasUsed: parent.header.gasUsed,
-      gasLimit: parent.header.gasLimit,
-    })
+    const baseFee = baseFeeAfter(parent)
     const headerFields = {
       parentHash: parent.hash,
       number: ctx.height,
@@ -172,7 +168,7 @@ export class BlockExecutor {
     })
     let next = 0
     for (const o of outcomes) if (o.kind === 'included') o.tx = txs[next++]
-    return { block: { header, hash, txHashes: txs.map((t) => t.hash), cometHash: ctx.cometHash, size }, txs, outcomes, stateRoot }
+    return { block: { header, hash, txHashes: txs.map((t) => t.hash), cometHash: ctx.cometHash, size, cosmosGasUsed: cosmosGas }, txs, outcomes, stateRoot }
   }
 }
 

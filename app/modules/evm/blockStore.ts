@@ -46,19 +46,22 @@ export interface StoredBlock {
   cometHash: Uint8Array
   /** Size in bytes of the RLP block (header + txs), as eth_getBlock reports. */
   size: number
+  /** Gas the block's Cosmos txs took (their gas limits); the header's gasUsed counts Ethereum txs only. */
+  cosmosGasUsed: bigint
 }
 
 const int = (n: bigint | number): Uint8Array => bigIntToUnpaddedBytes(BigInt(n))
 const num = (b: Uint8Array): number => Number(bytesToBigInt(b))
 
 export function encodeBlock(b: StoredBlock): Uint8Array {
-  return RLP.encode([b.header.serialize(), b.txHashes, b.cometHash, int(b.size)])
+  return RLP.encode([b.header.serialize(), b.txHashes, b.cometHash, int(b.size), int(b.cosmosGasUsed)])
 }
 
 export function decodeBlock(bytes: Uint8Array, common: Common): StoredBlock {
-  const [headerBytes, txHashes, cometHash, size] = RLP.decode(bytes) as [Uint8Array, Uint8Array[], Uint8Array, Uint8Array]
+  const [headerBytes, txHashes, cometHash, size, cosmosGas] = RLP.decode(bytes) as [Uint8Array, Uint8Array[], Uint8Array, Uint8Array, Uint8Array?]
   const header = createBlockHeaderFromRLP(headerBytes, { common, skipConsensusFormatValidation: true })
-  return { header, hash: header.hash(), txHashes, cometHash, size: num(size) }
+  // Blocks stored before Cosmos txs existed have no fifth field.
+  return { header, hash: header.hash(), txHashes, cometHash, size: num(size), cosmosGasUsed: cosmosGas ? bytesToBigInt(cosmosGas) : 0n }
 }
 
 export function encodeTx(t: StoredTx): Uint8Array {

@@ -1,4 +1,18 @@
+import type { StoredBlock } from './blockStore.ts'
 import { BASE_FEE_MAX_CHANGE_DENOMINATOR, ELASTICITY_MULTIPLIER, MIN_BASE_FEE } from './params.ts'
+
+/**
+ * Gas a block used, both kinds of tx: its Ethereum txs (the header's gasUsed) and its Cosmos
+ * txs, so a block full of either raises the base fee alike.
+ */
+export function blockGasUsed(block: StoredBlock): bigint {
+  return block.header.gasUsed + block.cosmosGasUsed
+}
+
+/** The base fee of the block after `block`. */
+export function baseFeeAfter(block: StoredBlock): bigint {
+  return nextBaseFee({ baseFee: block.header.baseFeePerGas ?? 0n, gasUsed: blockGasUsed(block), gasLimit: block.header.gasLimit })
+}
 
 /**
  * EIP-1559 base fee of the block after `parent`

@@ -14,7 +14,7 @@ import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
 import { createTxCommon } from './chainConfig.ts'
 import { EthTxCache, type EthTx } from './ethTx.ts'
 import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
-import { nextBaseFee } from './feeMarket.ts'
+import { baseFeeAfter } from './feeMarket.ts'
 import type { EvmGenesis } from './genesis.ts'
 import { PARAMS_KEY } from './keys.ts'
 import { DEFAULT_BLOCK_GAS_LIMIT, INITIAL_BASE_FEE } from './params.ts'
@@ -111,7 +111,7 @@ export class EvmKeeper {
   nextBaseFee(): bigint {
     const head = this.committedHead
     if (!head) return INITIAL_BASE_FEE
-    return nextBaseFee({ baseFee: head.header.baseFeePerGas ?? 0n, gasUsed: head.header.gasUsed, gasLimit: head.header.gasLimit })
+    return baseFeeAfter(head)
   }
 
   /**
@@ -138,7 +138,7 @@ export class EvmKeeper {
       { number: 0n, timestamp, gasLimit, baseFeePerGas: INITIAL_BASE_FEE, stateRoot },
       { common: this.common, skipConsensusFormatValidation: true },
     )
-    const block: StoredBlock = { header, hash: header.hash(), txHashes: [], cometHash: new Uint8Array(32), size: header.serialize().length }
+    const block: StoredBlock = { header, hash: header.hash(), txHashes: [], cometHash: new Uint8Array(32), size: header.serialize().length, cosmosGasUsed: 0n }
     this.blocks.stage(ws, block, [])
     this.uncommitted = block
     this.working = await this.makeWorkingState(state)

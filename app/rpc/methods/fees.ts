@@ -1,6 +1,6 @@
 import { bigIntToHex } from '@ethereumjs/util'
 import type { StoredBlock, StoredTx } from '../../modules/evm/blockStore.ts'
-import { nextBaseFee } from '../../modules/evm/feeMarket.ts'
+import { baseFeeAfter, blockGasUsed } from '../../modules/evm/feeMarket.ts'
 import type { RpcContext, RpcMethod } from '../context.ts'
 import { requireBlock } from '../blocks.ts'
 import { invalidParams } from '../errors.ts'
@@ -82,11 +82,10 @@ export const feeMethods: Record<string, RpcMethod> = {
       const block = await ctx.evm.blocks.blockByHeight(h)
       if (!block) throw new Error(`block ${h} missing`)
       baseFees.push(bigIntToHex(block.header.baseFeePerGas ?? 0n))
-      ratios.push(Number(block.header.gasUsed) / Number(block.header.gasLimit))
+      ratios.push(Number(blockGasUsed(block)) / Number(block.header.gasLimit))
       if (percentiles) reward.push(rewards(block, await ctx.evm.blocks.blockTxs(block), percentiles as number[]))
     }
-    const h = newest.header
-    baseFees.push(bigIntToHex(nextBaseFee({ baseFee: h.baseFeePerGas ?? 0n, gasUsed: h.gasUsed, gasLimit: h.gasLimit })))
+    baseFees.push(bigIntToHex(baseFeeAfter(newest)))
     return {
       oldestBlock: bigIntToHex(oldest),
       baseFeePerGas: baseFees,
