@@ -1,5 +1,4 @@
 import { MsgSend, MsgSendResponse } from 'cosmjs-types/cosmos/bank/v1beta1/tx'
-import { ErrSdkInvalidRequest } from '../../sdkErrors.ts'
 import { txEvent } from '../../events.ts'
 import { parseBech32Address, toBech32Address } from '../auth/address.ts'
 import type { MsgHandler } from '../tx/msgHandler.ts'
@@ -27,9 +26,9 @@ export function msgSendHandler(bank: BankKeeper): MsgHandler<MsgSend> {
     spend: (msg) => coinsAmount(msg.amount, 'amount', { positive: true }),
     async admit() {},
     async deliver(msg, ctx) {
-      const from = parseBech32Address(msg.fromAddress, 'from_address')
+      // from_address is the tx's signer: decoding checked every message names it.
+      const from = ctx.signer
       const to = parseBech32Address(msg.toAddress, 'to_address')
-      if (!from.equals(ctx.signer)) throw ErrSdkInvalidRequest.with('from_address is not the signer')
       const amount = coinsAmount(msg.amount, 'amount', { positive: true })
       await bank.send(ctx.accounts, from, to, amount)
       const sender = toBech32Address(from)

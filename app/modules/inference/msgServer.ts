@@ -1,4 +1,3 @@
-import { ErrSdkInvalidRequest } from '../../sdkErrors.ts'
 import { txEvent } from '../../events.ts'
 import {
   MsgRegisterInferenceNode,
@@ -8,7 +7,7 @@ import {
 } from '../../proto/pipe/inference/v1/tx.ts'
 import { parseBech32Address, toBech32Address } from '../auth/address.ts'
 import { pubKeyAddress } from '../auth/pubkey.ts'
-import type { MsgContext, MsgHandler } from '../tx/msgHandler.ts'
+import type { MsgHandler } from '../tx/msgHandler.ts'
 import { REGISTRATION_GAS, REGISTRATION_GAS_PER_BYTE } from '../tx/params.ts'
 import { ErrModelNotInHub, ErrModelRegistered, ErrNodeRegistered } from './errors.ts'
 import type { ModelStore } from './modelStore.ts'
@@ -25,11 +24,6 @@ import {
 
 const REGISTER_MODEL = '/pipe.inference.v1.MsgRegisterModel'
 const REGISTER_NODE = '/pipe.inference.v1.MsgRegisterInferenceNode'
-
-/** The signer named by a message must be the tx's signer (decoding made sure of it; blocks check again). */
-function requireSigner(text: string, ctx: MsgContext): void {
-  if (!parseBech32Address(text).equals(ctx.signer)) throw ErrSdkInvalidRequest.with('the message names another signer than the tx')
-}
 
 /**
  * `/pipe.inference.v1.MsgRegisterModel`: binds a model of the hub to the verification modes
@@ -59,7 +53,6 @@ export function registerModelHandler(registry: RegistryKeeper, hub: ModelStore):
       }
     },
     async deliver(msg, ctx) {
-      requireSigner(msg.owner, ctx)
       if (await registry.model(msg.modelCid)) throw ErrModelRegistered.with(msg.modelCid)
       const modes = canonicalModes(msg.modes)
       registry.putModel({
@@ -99,7 +92,6 @@ export function registerInferenceNodeHandler(registry: RegistryKeeper): MsgHandl
       if (await registry.committedNode(msg.nodeKey)) throw ErrNodeRegistered.with(Buffer.from(msg.nodeKey).toString('hex'))
     },
     async deliver(msg, ctx) {
-      requireSigner(msg.operator, ctx)
       if (await registry.node(msg.nodeKey)) throw ErrNodeRegistered.with(Buffer.from(msg.nodeKey).toString('hex'))
       const modes = canonicalModes(msg.modes)
       const nodeAddress = toBech32Address(pubKeyAddress('ethsecp256k1', msg.nodeKey))

@@ -1,4 +1,8 @@
+import type { Account } from '@ethereumjs/util'
+import type { AccountNumber } from '../auth/keeper.ts'
+import type { MsgContext } from './msgHandler.ts'
 import {
+  ErrSdkUnknownAddress,
   ErrSdkInsufficientFee,
   ErrSdkInsufficientFunds,
   ErrSdkInvalidGasLimit,
@@ -15,6 +19,22 @@ import { signBytes, type CosmosTx } from './cosmosTx.ts'
  * The checks of a Cosmos tx against state (the SDK's ante decorators), shared by CheckTx,
  * Simulate and block execution so the three agree. Each throws the SDK's error.
  */
+
+/**
+ * The signer must have an account: a number (every account in the EVM state gets one at the end
+ * of the block it appears in) and an EVM account. Returns both.
+ */
+export function signerAccount(tx: CosmosTx, account: Account | undefined, number: AccountNumber | undefined): { account: Account; number: bigint } {
+  if (!number || !account) {
+    throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist on chain; send it funds first (to its 0x address ${tx.sender} from an Ethereum wallet works too)`)
+  }
+  return { account, number: number.number }
+}
+
+/** The messages' admission checks (CheckTx, Simulate) against committed state. */
+export async function admitMsgs(tx: CosmosTx, ctx: MsgContext): Promise<void> {
+  for (const m of tx.msgs) await m.handler.admit(m.msg, ctx)
+}
 
 /** The signer's sequence must be the account's next one (its EVM nonce, plus its queued txs in CheckTx). */
 export function checkSequence(tx: CosmosTx, expected: bigint): void {

@@ -3,12 +3,11 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
 import { AppError, toAppError } from '../../errors.ts'
 import { txEvent, type TxEvent } from '../../events.ts'
-import { ErrSdkUnknownAddress } from '../../sdkErrors.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import { formatAmount } from '../bank/coins.ts'
 import type { BankKeeper } from '../bank/keeper.ts'
 import type { CosmosTxBlock, CosmosTxResult, CosmosTxRunner } from '../evm/extensions.ts'
-import { checkFee, checkFunds, checkSequence, checkSignature, checkTimeout } from './ante.ts'
+import { checkFee, checkFunds, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 
 /** State a tx's messages write outside the EVM trie; kept or dropped with the messages. */
@@ -75,11 +74,9 @@ export class CosmosBlockRunner implements CosmosTxRunner<CosmosTx> {
 
   /** The checks a block makes before charging the fee; returns the signer's account. */
   private async ante(tx: CosmosTx, state: MerkleStateManager, block: CosmosTxBlock): Promise<Account> {
-    const number = await this.auth.accountNumber(tx.sender)
-    const account = await state.getAccount(tx.sender)
-    if (!number || !account) throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist`)
+    const { account, number } = signerAccount(tx, await state.getAccount(tx.sender), await this.auth.accountNumber(tx.sender))
     checkSequence(tx, account.nonce)
-    checkSignature(tx, number.number)
+    checkSignature(tx, number)
     checkTimeout(tx, block.height)
     checkFee(tx, block.baseFee)
     checkFunds(tx, account.balance, { feeOnly: true })

@@ -1,8 +1,7 @@
-import { ErrSdkUnknownAddress } from '../../sdkErrors.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
 import type { MempoolState } from '../evm/mempoolState.ts'
-import { checkFee, checkFunds, checkGasLimit, checkSequence, checkSignature, checkTimeout } from './ante.ts'
+import { admitMsgs, checkFee, checkFunds, checkGasLimit, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'
 
@@ -24,19 +23,15 @@ export class CosmosMempool {
     const tx = this.decoder.decode(raw)
     const state = await this.evm.checkState()
     const height = (this.evm.head()?.header.number ?? 0n) + 1n
-    const account = await state.getAccount(tx.sender)
-    const number = await this.auth.committedAccountNumber(tx.sender)
-    if (!number || !account) {
-      throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist on chain; send it funds first (to its 0x address ${tx.sender} from an Ethereum wallet works too)`)
-    }
+    const { account, number } = signerAccount(tx, await state.getAccount(tx.sender), await this.auth.committedAccountNumber(tx.sender))
     const pending = this.queue.pendingFor(tx.sender.toString(), account.nonce)
     checkSequence(tx, pending.nextNonce)
-    checkSignature(tx, number.number)
+    checkSignature(tx, number)
     checkTimeout(tx, height)
     checkGasLimit(tx, this.evm.blockGasLimit())
     checkFee(tx, this.evm.nextBaseFee())
     checkFunds(tx, account.balance, { reserved: pending.reserved })
-    for (const m of tx.msgs) await m.handler.admit(m.msg, { accounts: state, signer: tx.sender, height })
+    await admitMsgs(tx, { accounts: state, signer: tx.sender, height })
     this.queue.reserve(tx.sender, tx.nonce, tx.fee + tx.spend, account.nonce)
     return tx
   }

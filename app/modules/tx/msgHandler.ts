@@ -43,6 +43,9 @@ export interface MsgHandler<M = unknown> {
    * (they may read what is not consensus state, like the model hub). Throws an AppError.
    */
   admit(msg: M, ctx: MsgContext): Promise<void>
-  /** Executes the message in a block; throws an AppError to fail the tx (its writes are reverted). */
+  /**
+   * Executes the message in a block; throws an AppError to fail the tx (its writes are
+   * reverted). `ctx.signer` is the message's signer: decoding checked it.
+   */
   deliver(msg: M, ctx: MsgContext): Promise<MsgResult>
 }

@@ -1,10 +1,9 @@
 import { GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service'
 import { AuthInfo, TxBody, TxRaw, type Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import { ErrSdkUnknownAddress } from '../../sdkErrors.ts'
 import { invalidArgument, notFound } from '../../queryError.ts'
 import { queryMethod, type QueryMethod } from '../../queryContext.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
-import { checkFunds } from './ante.ts'
+import { admitMsgs, checkFunds, signerAccount } from './ante.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'
 import type { TxIndex } from './txIndex.ts'
 
@@ -21,11 +20,9 @@ export function txQueries(decoder: CosmosTxDecoder, auth: AuthKeeper, index: TxI
       if (!raw) throw invalidArgument('empty tx')
       const tx = decoder.decodeForSimulation(raw)
       const accounts = await ctx.accounts()
-      const account = await accounts.getAccount(tx.sender)
-      if (!account || !(await auth.committedAccountNumber(tx.sender))) throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist on chain; send it funds first`)
+      const { account } = signerAccount(tx, await accounts.getAccount(tx.sender), await auth.committedAccountNumber(tx.sender))
       checkFunds(tx, account.balance)
-      const msgCtx = { accounts, signer: tx.sender, height: ctx.height + 1n }
-      for (const m of tx.msgs) await m.handler.admit(m.msg, msgCtx)
+      await admitMsgs(tx, { accounts, signer: tx.sender, height: ctx.height + 1n })
       return {
         gasInfo: { gasWanted: tx.gasLimit, gasUsed: tx.gasUsed },
         result: { data: new Uint8Array(0), log: '', events: [], msgResponses: [] },
