@@ -1,14 +1,14 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AbciServer } from './abci/server.ts'
-import { abciApplication } from './abci/abciApp.ts'
-import { PipeApp } from './app.ts'
+import { abciApplication } from './abci/handlers.ts'
+import { PipeApp } from './pipeApp.ts'
 import type { NodeConfig } from './config.ts'
 import { initCrypto } from './crypto.ts'
 import { createLogger, type Logger } from './log.ts'
 import { JsonRpcServer } from './rpc/server.ts'
-import { ModelStore } from './modules/inference/modelStore.ts'
-import { ModelHubServer } from './modules/inference/modelHubServer.ts'
+import { ModelStore } from './modelHub/modelStore.ts'
+import { ModelHubServer } from './modelHub/modelHubServer.ts'
 
 /** A running pipe node: the ABCI app CometBFT drives, and the user-facing servers. */
 export interface RunningNode {

@@ -18,15 +18,15 @@ import {
 } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
 import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { ConsensusConnection } from './application.ts'
-import type { PipeApp } from '../app.ts'
+import type { ConsensusConnection } from './connections.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import { computeAppHash, stageLastCommit } from '../appMeta.ts'
 import { parseAppGenesis } from '../genesis.ts'
 import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
 import type { TxOutcome } from '../modules/evm/blockExecutor.ts'
 import { execTxError } from './codes.ts'
 import type { CosmosTx } from '../modules/tx/cosmosTx.ts'
-import { buildProposal, checkProposal, splitBlock, type SplitBlock } from './blockProposal.ts'
+import { buildProposal, checkProposal, splitBlock, type SplitBlock } from '../block/proposal.ts'
 
 /**
  * The consensus connection (calls arrive one at a time): genesis, block proposals, block

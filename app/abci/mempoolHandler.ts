@@ -1,9 +1,9 @@
 import { CheckTxType, type RequestCheckTx, type ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import type { MempoolConnection } from './application.ts'
-import type { PipeApp } from '../app.ts'
+import type { MempoolConnection } from './connections.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import { checkTxError } from './codes.ts'
-import { isResultsTx } from '../modules/inference/resultsTx.ts'
+import { isResultsTx } from '../modules/inference/block/resultsTx.ts'
 import { ErrInjectedTx } from '../modules/inference/errors.ts'
 import { looksLikeTxRaw } from '../modules/tx/cosmosTx.ts'
 

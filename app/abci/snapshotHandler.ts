@@ -7,7 +7,7 @@ import {
   type ResponseOfferSnapshot,
 } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import type { SnapshotConnection } from './application.ts'
+import type { SnapshotConnection } from './connections.ts'
 
 /** The snapshot connection: state sync is not offered yet, so there are no snapshots to serve. */
 export class SnapshotHandler implements SnapshotConnection {

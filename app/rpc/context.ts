@@ -1,4 +1,4 @@
-import type { PipeApp } from '../app.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import type { Simulator } from '../modules/evm/simulator.ts'
 import type { CometClient } from './cometClient.ts'

@@ -1,6 +1,6 @@
 import http from 'node:http'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { PipeApp } from '../app.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import type { NodeConfig } from '../config.ts'
 import type { Logger } from '../log.ts'
 import { Simulator } from '../modules/evm/simulator.ts'

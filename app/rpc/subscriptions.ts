@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import type { WebSocket } from 'ws'
-import type { CommittedBlockEvent } from '../app.ts'
+import type { CommittedBlockEvent } from '../pipeApp.ts'
 import { invalidParams } from './errors.ts'
 import { formatHeader, txLogs } from './format.ts'
 import { logMatches, parseLogFilter, type LogCriteria } from './logQuery.ts'

@@ -10,8 +10,8 @@
  */
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { decodeAbiParameters, decodeFunctionData, encodeAbiParameters, encodeFunctionData, type Hex } from 'viem'
-import { modelInputParam, modelOutputParam, ogInferenceAbi, type ModelInferenceRequest, type ModelOutput } from '../../app/modules/inference/abi.ts'
-import { decodeInferenceCall, decodeModelOutput, encodeModelInput, encodeModelOutput } from '../../app/modules/inference/abiCodec.ts'
+import { modelInputParam, modelOutputParam, ogInferenceAbi, type ModelInferenceRequest, type ModelOutput } from '../../app/modules/inference/precompile/abi.ts'
+import { decodeInferenceCall, decodeModelOutput, encodeModelInput, encodeModelOutput } from '../../app/modules/inference/precompile/abiCodec.ts'
 
 const args = process.argv.slice(2)
 const budgetMs = args.includes('--ms') ? Number(args[args.indexOf('--ms') + 1]) : 200

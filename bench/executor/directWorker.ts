@@ -1,6 +1,6 @@
 import { parentPort } from 'node:worker_threads'
 import * as ort from 'onnxruntime-node'
-import { SESSION_OPTIONS } from '../../app/modules/inference/executor/sessionCache.ts'
+import { SESSION_OPTIONS } from '../../app/executor/sessionCache.ts'
 import { timeRuns, type DirectJob, type DirectReport } from './directRun.ts'
 
 /** A worker of `directParallel` (directRun.ts): one session, its share of the rows, then it ends. */

@@ -7,7 +7,7 @@
 import WebSocket from 'ws'
 import type { Hex } from 'viem'
 import type { PhaseStats } from '../../app/metrics.ts'
-import type { ExecutorStats } from '../../app/modules/inference/executor/inferenceExecutor.ts'
+import type { ExecutorStats } from '../../app/executor/inferenceExecutor.ts'
 
 export interface NodeStats {
   phases: Record<string, PhaseStats>

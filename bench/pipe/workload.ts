@@ -3,7 +3,7 @@
  * distinct input per tx, for one cost model (`buildCostModel({ targetMs })`, input `x [batch, n]`).
  */
 import { encodeFunctionData, type Hex } from 'viem'
-import { ogInferenceAbi } from '../../app/modules/inference/abi.ts'
+import { ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 
 /**
  * Input of tx i: `width` TensorLib numbers with 3 decimals, all in [0, 0.999] (non-negative and

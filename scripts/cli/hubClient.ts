@@ -1,6 +1,6 @@
-import type { ModelMetadata } from '../../app/modules/inference/modelMetadata.ts'
-import type { HubErrorBody } from '../../app/modules/inference/modelHubServer.ts'
-import { describeFetchError } from '../../app/modules/inference/modelPeerFetch.ts'
+import type { ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
+import type { HubErrorBody } from '../../app/modelHub/modelHubServer.ts'
+import { describeFetchError } from '../../app/modelHub/modelPeerFetch.ts'
 
 /** The node could not be reached at all (nothing listening, DNS, timeout). */
 export class HubUnreachableError extends Error {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
-import { parseModelCid } from '../../app/modules/inference/cid.ts'
+import { parseModelCid } from '../../app/modelHub/cid.ts'
 import { AppError } from '../../app/errors.ts'
-import { formatShape, type ModelMetadata } from '../../app/modules/inference/modelMetadata.ts'
+import { formatShape, type ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
 import { HubClient, HubRequestError } from './hubClient.ts'
 
 /** What a command prints to; the CLI passes process.stdout. */

@@ -3,7 +3,7 @@ import { CommandError, listModels, showModel, uploadModel, type ModelCommandOpti
 import { HubUnreachableError } from './hubClient.ts'
 import { registerModel } from './registryCommands.ts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
-import { canonicalModes } from '../../app/modules/inference/registryRules.ts'
+import { canonicalModes } from '../../app/modules/inference/registry/rules.ts'
 import { AppError } from '../../app/errors.ts'
 import type { Artefact } from '../../app/proto/pipe/inference/v1/types.ts'
 

@@ -7,10 +7,10 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { EXAMPLE_MODELS } from '../../app/modules/inference/models/exampleModels.ts'
-import { modelCid } from '../../app/modules/inference/cid.ts'
+import { EXAMPLE_MODELS } from './exampleModels.ts'
+import { modelCid } from '../../app/modelHub/cid.ts'
 
-const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url))
+const MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url))
 
 async function main(args: string[]): Promise<number> {
   const check = args.includes('--check')

@@ -5,7 +5,7 @@ import secp256k1 from 'secp256k1'
 import { Address, bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
-import { modelCid } from '../../app/modules/inference/cid.ts'
+import { modelCid } from '../../app/modelHub/cid.ts'
 import {
   QueryInferenceNodeRequest,
   QueryInferenceNodeResponse,

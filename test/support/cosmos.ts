@@ -3,7 +3,7 @@ import { DirectEthSecp256k1HdWallet, DirectSecp256k1HdWallet, Registry, type Enc
 import { SigningStargateClient, defaultRegistryTypes, type StdFee } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { DEV_MNEMONIC } from '../../app/modules/evm/devAccounts.ts'
-import { inferenceRegistryTypes } from '../../app/modules/inference/registryTypes.ts'
+import { inferenceRegistryTypes } from '../../scripts/cli/registryTypes.ts'
 
 /** cosmjs' default message types plus PIPE's registry messages. */
 export function pipeRegistry(): Registry {

@@ -4,7 +4,7 @@ import { validateTxAgainstAccount, validateTxStateless } from './ante.ts'
 import { ErrGasLimitExceedsBlock } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
 import type { EvmKeeper } from './keeper.ts'
-import { MempoolState } from './mempoolState.ts'
+import { MempoolState } from './senderQueues.ts'
 
 /** What proposal selection needs of a block tx, whatever its kind (Ethereum or Cosmos). */
 export interface SequencedTx {

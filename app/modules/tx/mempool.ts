@@ -1,6 +1,6 @@
 import type { AuthKeeper } from '../auth/keeper.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
-import type { MempoolState } from '../evm/mempoolState.ts'
+import type { MempoolState } from '../evm/senderQueues.ts'
 import { admitMsgs, checkFee, checkFunds, checkGasLimit, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'

@@ -1,7 +1,7 @@
 import { bigIntToHex, bytesToHex } from '@ethereumjs/util'
-import { MODE_NAMES, type ModelOutput } from '../../modules/inference/abi.ts'
-import type { InferenceRecord } from '../../modules/inference/inferenceRecord.ts'
-import { decodeModelOutput } from '../../modules/inference/inferenceRequest.ts'
+import { MODE_NAMES, type ModelOutput } from '../../modules/inference/precompile/abi.ts'
+import type { InferenceRecord } from '../../modules/inference/block/inferenceRecord.ts'
+import { decodeModelOutput } from '../../modules/inference/types/request.ts'
 import type { RpcMethod } from '../context.ts'
 import { arity, hash32 } from '../params.ts'
 

@@ -1,0 +1,103 @@
+import { createBlock, type Block } from '@ethereumjs/block'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import { runTx, type VM } from '@ethereumjs/vm'
+import type { EthTx } from '../../evm/ethTx.ts'
+import type { EvmKeeper } from '../../evm/keeper.ts'
+import type { StoredBlock } from '../../evm/blockStore.ts'
+import { accountKey, StateAccessLog } from '../../evm/stateAccessLog.ts'
+import { newContext, type InferenceContext, type ModelCatalog } from '../precompile/inferenceCalls.ts'
+import { inferencePrecompile } from '../precompile/precompile.ts'
+
+/**
+ * Runs txs on the latest committed state without changing it, with the inference precompile
+ * reading a context the caller provides, to learn which inferences a tx asks for. One VM per
+ * committed block, reused; calls are serialized (the context is shared by the VM).
+ *
+ * The block context is the next block with the parent's timestamp and no coinbase: fixed and
+ * known to every validator, so the mempool's simulation and a validator's check of a proposal
+ * see the same thing.
+ */
+/** What one simulation saw. */
+export interface Simulation {
+  /** The committed height it ran on. */
+  height: bigint
+  /**
+   * State keys it read ({@link StateAccessLog}), except the sender's and the coinbase's accounts:
+   * the VM reads those for every tx (nonce, fee), and a block changes them for every sender.
+   * A contract that branches on its own caller's balance is therefore not re-simulated when
+   * only that balance changed; block execution still judges it on the real state.
+   */
+  reads: ReadonlySet<string>
+}
+
+interface HeadVm {
+  height: bigint
+  vm: VM
+  state: MerkleStateManager
+  block: Block
+  access: StateAccessLog
+}
+
+export class TxSimulator {
+  private current: HeadVm | undefined
+  private ctx: InferenceContext = newContext('simulate')
+  private tail: Promise<unknown> = Promise.resolve()
+
+  constructor(
+    private readonly evm: EvmKeeper,
+    private readonly models: ModelCatalog,
+  ) {}
+
+  /** Height of the committed block simulations run on top of. */
+  headHeight(): bigint {
+    return this.evm.head()?.header.number ?? 0n
+  }
+
+  /** Runs `eth` with `ctx` as the precompile's context; the state is left untouched. */
+  simulate(eth: EthTx, ctx: InferenceContext): Promise<Simulation> {
+    const run = this.tail.then(() => this.run(eth, ctx))
+    this.tail = run.catch(() => {})
+    return run
+  }
+
+  /** Forgets the VM: the next simulation opens the new committed state. */
+  invalidate(): void {
+    this.current = undefined
+  }
+
+  private async run(eth: EthTx, ctx: InferenceContext): Promise<Simulation> {
+    const current = await this.vmAtHead()
+    ctx.txHash = eth.hash
+    this.ctx = ctx
+    current.access.take()
+    await current.state.checkpoint()
+    try {
+      await runTx(current.vm, { tx: eth.tx, block: current.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
+    } catch {
+      // A tx the EVM refuses makes no requests; CheckTx and block execution judge it.
+    } finally {
+      await current.state.revert()
+    }
+    const { reads } = current.access.take()
+    reads.delete(accountKey(eth.sender))
+    reads.delete(accountKey(current.block.header.coinbase))
+    return { height: current.height, reads }
+  }
+
+  private async vmAtHead(): Promise<HeadVm> {
+    const height = this.headHeight()
+    if (this.current?.height === height) return this.current
+    const { vm, state, head } = await this.evm.simulationVm([inferencePrecompile(() => this.ctx, this.models)])
+    const access = StateAccessLog.attach(state, { reads: true })
+    this.current = { height, vm, state, block: simulationBlock(head), access }
+    return this.current
+  }
+}
+
+function simulationBlock(head: StoredBlock): Block {
+  const h = head.header
+  return createBlock(
+    { header: { parentHash: head.hash, number: h.number + 1n, timestamp: h.timestamp, gasLimit: h.gasLimit, baseFeePerGas: 0n } },
+    { common: h.common, skipConsensusFormatValidation: true },
+  )
+}

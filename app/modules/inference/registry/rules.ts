@@ -1,0 +1,79 @@
+import secp256k1 from 'secp256k1'
+import { VerificationMode, verificationModeToJSON } from '../../../proto/pipe/inference/v1/types.ts'
+import type { Artefact } from '../../../proto/pipe/inference/v1/types.ts'
+import { parseModelCid } from '../../../modelHub/cid.ts'
+import { ErrInvalidCid } from '../../../modelHub/errors.ts'
+import { ErrInvalidArtefact, ErrInvalidAttestation, ErrInvalidModes, ErrInvalidNodeKey, ErrInvalidVerifyingKey } from '../errors.ts'
+
+/**
+ * The stateless rules of registrations, shared by CheckTx, Simulate and block execution.
+ * Each returns the canonical value stored (modes ascending, artefacts by name) or throws the
+ * registry's error naming the field.
+ */
+
+const MODES = [VerificationMode.VERIFICATION_MODE_VANILLA, VerificationMode.VERIFICATION_MODE_ZKML, VerificationMode.VERIFICATION_MODE_TEE]
+const ARTEFACT_NAME = /^[a-z0-9_]{1,64}$/
+/** Most artefacts one model may list. */
+const MAX_ARTEFACTS = 16
+/** Largest attestation document accepted (AWS Nitro documents are ~4.5 KB). */
+export const MAX_ATTESTATION_BYTES = 16 * 1024
+
+/** `VANILLA`, `ZKML`, `TEE`. */
+export function modeName(mode: VerificationMode): string {
+  return verificationModeToJSON(mode).replace('VERIFICATION_MODE_', '')
+}
+
+/** At least one mode, each known, none twice; returned ascending. */
+export function canonicalModes(modes: VerificationMode[]): VerificationMode[] {
+  if (modes.length === 0) throw ErrInvalidModes.with('list at least one of VANILLA (0), ZKML (1), TEE (2)')
+  for (const m of modes) if (!MODES.includes(m)) throw ErrInvalidModes.with(`unknown mode ${m}; the modes are VANILLA (0), ZKML (1), TEE (2)`)
+  const sorted = [...modes].sort((a, b) => a - b)
+  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) throw ErrInvalidModes.with(`${modeName(sorted[i])} is listed twice`)
+  return sorted
+}
+
+/** The model CID in its canonical form (the form the hub and the precompile use). */
+export function canonicalModelCid(text: string): string {
+  const cid = parseModelCid(text)
+  if (cid !== text) throw ErrInvalidCid.with(`model_cid "${text}" is not in canonical form; use ${cid}`)
+  return cid
+}
+
+/** ZKML needs the 32-byte sha256 of its verifying key; the other modes take none. */
+export function checkVerifyingKeyHash(modes: VerificationMode[], hash: Uint8Array): void {
+  const zk = modes.includes(VerificationMode.VERIFICATION_MODE_ZKML)
+  if (zk && hash.length !== 32) {
+    throw ErrInvalidVerifyingKey.with(`ZKML needs the 32-byte sha256 of the EZKL verifying key, got ${hash.length} bytes`)
+  }
+  if (!zk && hash.length !== 0) throw ErrInvalidVerifyingKey.with('a verifying key hash is only taken with ZKML')
+}
+
+/** Names unique (lower-case, digits, `_`), CIDs valid; returned sorted by name. */
+export function canonicalArtefacts(artefacts: Artefact[]): Artefact[] {
+  if (artefacts.length > MAX_ARTEFACTS) throw ErrInvalidArtefact.with(`${artefacts.length} artefacts, at most ${MAX_ARTEFACTS}`)
+  const sorted = [...artefacts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  sorted.forEach((a, i) => {
+    if (!ARTEFACT_NAME.test(a.name)) throw ErrInvalidArtefact.with(`name "${a.name}" must be 1-64 of a-z, 0-9 and _`)
+    if (i > 0 && sorted[i - 1].name === a.name) throw ErrInvalidArtefact.with(`name "${a.name}" is listed twice`)
+    try {
+      if (parseModelCid(a.cid) !== a.cid) throw new Error('not canonical')
+    } catch {
+      throw ErrInvalidArtefact.with(`"${a.name}" has CID "${a.cid}"; artefact CIDs are canonical CIDv1 (raw, sha2-256, base32), like model CIDs`)
+    }
+  })
+  return sorted
+}
+
+/** A node key is a 33-byte compressed secp256k1 point. */
+export function checkNodeKey(key: Uint8Array): void {
+  if (key.length !== 33) throw ErrInvalidNodeKey.with(`node_key must be a 33-byte compressed secp256k1 public key, got ${key.length} bytes`)
+  if (!secp256k1.publicKeyVerify(key)) throw ErrInvalidNodeKey.with('node_key is 33 bytes but not a point on secp256k1')
+}
+
+/** TEE needs the enclave's attestation document; the other modes take none. */
+export function checkAttestation(modes: VerificationMode[], attestation: Uint8Array): void {
+  const tee = modes.includes(VerificationMode.VERIFICATION_MODE_TEE)
+  if (tee && attestation.length === 0) throw ErrInvalidAttestation.with('TEE needs the enclave attestation document that binds node_key')
+  if (!tee && attestation.length !== 0) throw ErrInvalidAttestation.with('an attestation document is only taken with TEE')
+  if (attestation.length > MAX_ATTESTATION_BYTES) throw ErrInvalidAttestation.with(`${attestation.length} bytes, at most ${MAX_ATTESTATION_BYTES}`)
+}
