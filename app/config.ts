@@ -21,8 +21,6 @@ export interface NodeConfig {
   models: string
   /** REST base URLs of other nodes to fetch unknown models from (comma-separated on the CLI). */
   modelPeers: string[]
-  /** `pipe` pre-executes inference in the mempool; `inline` runs it in FinalizeBlock (baseline). */
-  inference: 'pipe' | 'inline'
   /** Inference worker threads; default one per core. */
   inferenceWorkers: number | undefined
   /** How long one inference may take before its tx is dropped from the mempool. */
@@ -40,7 +38,6 @@ export const DEFAULT_CONFIG: NodeConfig = {
   cometRpc: 'http://127.0.0.1:26657',
   models: '',
   modelPeers: [],
-  inference: 'pipe',
   inferenceWorkers: undefined,
   inferenceTimeoutMs: 30_000,
   logLevel: 'info',
@@ -65,14 +62,6 @@ const FLAGS: Record<string, Flag> = {
   '--cometbft-rpc': { key: 'cometRpc', help: "CometBFT's RPC URL" },
   '--models': { key: 'models', help: 'model store folder (default <home>/models)' },
   '--model-peers': { key: 'modelPeers', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean), help: 'REST URLs of nodes to fetch unknown models from, comma-separated' },
-  '--inference': {
-    key: 'inference',
-    parse: (v) => {
-      if (v !== 'pipe' && v !== 'inline') throw new Error('--inference must be pipe or inline')
-      return v
-    },
-    help: 'pipe (pre-execute in the mempool) or inline (run in FinalizeBlock: a baseline)',
-  },
   '--inference-workers': {
     key: 'inferenceWorkers',
     parse: positiveInt('--inference-workers'),

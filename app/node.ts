@@ -1,14 +1,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { AbciServer } from './abci/server.ts'
-import { abciApplication } from './abci/handlers.ts'
-import { PipeApp } from './pipeApp.ts'
-import type { NodeConfig } from './config.ts'
+import { abciHandlers } from './abci/handlers.ts'
+import { type AppOptions, PipeApp } from './pipeApp.ts'
+import { type NodeConfig, parseNodeArgs } from './config.ts'
 import { initCrypto } from './crypto.ts'
 import { createLogger, type Logger } from './log.ts'
 import { JsonRpcServer } from './rpc/server.ts'
 import { ModelStore } from './modelHub/modelStore.ts'
 import { ModelHubServer } from './modelHub/modelHubServer.ts'
+import { startCpuProfile } from './profiler.ts'
 
 /** A running pipe node: the ABCI app CometBFT drives, and the user-facing servers. */
 export interface RunningNode {
@@ -16,31 +17,69 @@ export interface RunningNode {
   stop(): Promise<void>
 }
 
-/** Opens the database, then starts the ABCI server and JSON-RPC. */
-export async function startNode(config: NodeConfig, log: Logger = createLogger(config.logLevel)): Promise<RunningNode> {
+/**
+ * Opens the database, then starts the ABCI server, JSON-RPC and the model hub. `app` adds what
+ * flags cannot say (bench/pipe's inline baseline passes its inference module).
+ */
+export async function startNode(config: NodeConfig, log: Logger = createLogger(config.logLevel), app: Pick<AppOptions, 'inferenceModule'> = {}): Promise<RunningNode> {
   await initCrypto()
   fs.mkdirSync(config.home, { recursive: true })
-  const models = new ModelStore({ dir: config.models, peers: config.modelPeers, log: log.child('models') })
-  const app = await PipeApp.open(path.join(config.home, 'data'), log, {
-    models,
-    inference: config.inference,
+  const hub = new ModelStore({ dir: config.models, peers: config.modelPeers, log: log.child('models') })
+  const pipe = await PipeApp.open(path.join(config.home, 'data'), log, {
+    ...app,
+    hub,
     executor: { workers: config.inferenceWorkers },
     inferenceMempool: { timeoutMs: config.inferenceTimeoutMs },
   })
-  const rpc = new JsonRpcServer(app, config, log.child('rpc'))
+  const rpc = new JsonRpcServer(pipe, config, log.child('rpc'))
   await rpc.listen()
-  const hub = new ModelHubServer(models, { log: log.child('hub') })
-  await hub.listen(config.rest)
-  const abci = new AbciServer(abciApplication(app), log.child('abci'))
+  const hubServer = new ModelHubServer(hub, { log: log.child('hub') })
+  await hubServer.listen(config.rest)
+  const abci = new AbciServer(abciHandlers(pipe), log.child('abci'))
   await abci.listen(config.abci)
-  log.info(`pipe node ready: home ${config.home}, last committed height ${app.lastCommit.height}, inference ${config.inference}, models in ${config.models}`)
+  log.info(`pipe node ready: home ${config.home}, last committed height ${pipe.lastCommit.height}, models in ${config.models}`)
   return {
-    app,
+    app: pipe,
     async stop() {
       await abci.close()
       await rpc.close()
-      await hub.close()
-      await app.close()
+      await hubServer.close()
+      await pipe.close()
     },
+  }
+}
+
+/**
+ * A node process: flags from `argv` (app/config.ts), a node started with them, stopped cleanly
+ * on SIGINT or SIGTERM (with a CPU profile written if PIPE_CPU_PROFILE asks for one).
+ */
+export async function runNodeProcess(argv: string[], app: Pick<AppOptions, 'inferenceModule'> = {}): Promise<void> {
+  let config: NodeConfig
+  try {
+    config = parseNodeArgs(argv)
+  } catch (err) {
+    console.error((err as Error).message)
+    process.exit(2)
+  }
+  const log = createLogger(config.logLevel)
+  const stopProfile = await startCpuProfile()
+  const node = await startNode(config, log, app)
+  let stopping = false
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return
+      stopping = true
+      log.info(`${signal}: stopping`)
+      node.stop().then(
+        async () => {
+          if (stopProfile) log.info(`CPU profile written to ${await stopProfile()}`)
+          process.exit(0)
+        },
+        (err) => {
+          log.error(`stop failed: ${err}`)
+          process.exit(1)
+        },
+      )
+    })
   }
 }

@@ -18,20 +18,23 @@ import {
 } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
 import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { ConsensusConnection } from './connections.ts'
 import type { PipeApp } from '../pipeApp.ts'
 import { computeAppHash, stageLastCommit } from '../appMeta.ts'
+import type { BlockTxOutcome } from '../block/blockExecutor.ts'
+import { buildProposal, checkProposal, type SplitBlock, splitBlock } from '../block/proposal.ts'
 import { parseAppGenesis } from '../genesis.ts'
 import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
-import type { TxOutcome } from '../modules/evm/blockExecutor.ts'
-import { execTxError } from './codes.ts'
 import type { CosmosTx } from '../modules/tx/cosmosTx.ts'
-import { buildProposal, checkProposal, splitBlock, type SplitBlock } from '../block/proposal.ts'
+import { execTxError } from './codes.ts'
+import type { ConsensusConnection } from './connections.ts'
 
 /**
  * The consensus connection (calls arrive one at a time): genesis, block proposals, block
- * execution and commit. FinalizeBlock stages every write in `app.pending`; Commit writes them
- * in one LevelDB batch, so a crash leaves either the whole block or none of it.
+ * execution and commit. FinalizeBlock stages every write in `app.blockWrites`; Commit writes
+ * them in one LevelDB batch, so a crash leaves either the whole block or none of it.
+ * ProcessProposal, FinalizeBlock and Commit read only the request and committed state: the
+ * mempool is read by PrepareProposal, and by ProcessProposal only where it proves the verdict
+ * a simulation on committed state would give (InferenceMempool.provenRequests).
  */
 export class ConsensusHandler implements ConsensusConnection {
   constructor(private readonly app: PipeApp) {}
@@ -41,22 +44,15 @@ export class ConsensusHandler implements ConsensusConnection {
    * account numbers and keys, the inference records and the model and node registries.
    */
   private appHash(evmStateRoot: Uint8Array): Uint8Array {
-    return computeAppHash([
-      ['evm', evmStateRoot],
-      ['auth', this.app.auth.root()],
-      ['inference', this.app.inference.keeper.root()],
-      ['inference/registry', this.app.inference.registry.root()],
-    ])
+    return computeAppHash([['evm', evmStateRoot], ...this.app.chainedKeepers().map(([name, k]) => [name, k.root()] as const)])
   }
 
   /** Forgets everything staged for a block that was not committed. */
   private async discardStaged(): Promise<void> {
     this.app.staged = undefined
-    this.app.pending.clear()
+    this.app.blockWrites.clear()
     await this.app.evm.discardUncommitted()
-    this.app.inference.keeper.discardUncommitted()
-    this.app.inference.registry.discardUncommitted()
-    this.app.auth.discardUncommitted()
+    for (const [, keeper] of this.app.chainedKeepers()) keeper.discardUncommitted()
   }
 
   async initChain(req: RequestInitChain): Promise<DeepPartial<ResponseInitChain>> {
@@ -67,10 +63,10 @@ export class ConsensusHandler implements ConsensusConnection {
     const maxGas = req.consensusParams?.block?.maxGas ?? -1n
     const gasLimit = maxGas > 0n ? maxGas : DEFAULT_BLOCK_GAS_LIMIT
     await this.discardStaged()
-    const stateRoot = await this.app.evm.initGenesis(genesis.evm, req.time.seconds, gasLimit, this.app.pending)
+    const stateRoot = await this.app.evm.initGenesis(genesis.evm, req.time.seconds, gasLimit, this.app.blockWrites)
     await this.app.auth.initGenesis(
       genesis.evm.accounts.map((a) => new Address(hexToBytes(a.address))),
-      this.app.pending,
+      this.app.blockWrites,
     )
     const appHash = this.appHash(stateRoot)
     this.app.log.info(`genesis: ${genesis.evm.accounts.length} accounts, block gas limit ${gasLimit}, app hash ${bytesToHex(appHash)}`)
@@ -114,34 +110,24 @@ export class ConsensusHandler implements ConsensusConnection {
       async () => {
         // A block executed earlier but never committed (CometBFT restarted in between) is
         // replayed now: start again from the committed state.
-        if (this.app.staged) await this.discardStaged()
+        const { app } = this
+        if (app.staged) await this.discardStaged()
         // Results first (the results tx at index 0), then the txs that use them.
-        const split = splitBlock(req.txs)
-        this.app.inference.recorder.beginBlock(req.height, split.results)
-        const items = split.userTxs.map((raw) => this.app.decodeBlockTx(raw))
-        const executed = await this.app.evm.executeBlock(
-          {
-            height: req.height,
-            timestamp: req.time.seconds,
-            proposer: req.proposerAddress,
-            cometHash: req.hash,
-            gasLimit: this.app.evm.blockGasLimit(),
-          },
-          items,
-          this.app.pending,
-        )
-        const { records, computed } = this.app.inference.recorder.endBlock()
-        this.app.inference.keeper.stageBlock(this.app.pending, [...split.results, ...computed], records)
+        const split = splitBlock(app.inference, req.txs)
+        app.inference.beginBlock(req.height, split.results)
+        const items = split.userTxs.map((raw) => app.blockTxs.decode(raw))
+        const ctx = { height: req.height, timestamp: req.time.seconds, proposer: req.proposerAddress, cometHash: req.hash, gasLimit: app.evm.blockGasLimit() }
+        const executed = await app.blockExecutor.execute(ctx, items, app.blockWrites)
+        app.inference.endBlock()
         // Accounts that appeared in this block get their numbers, in address order.
-        await this.app.auth.assignNumbers(await this.app.evm.accountsWrittenByBlock(), req.height)
-        this.app.auth.endBlock(this.app.pending)
-        this.app.inference.registry.endBlock(this.app.pending)
+        await app.auth.assignNumbers(await app.evm.accountsWrittenByBlock(), req.height)
+        for (const [, keeper] of app.chainedKeepers()) keeper.endBlock(app.blockWrites)
         executed.outcomes.forEach((o, i) => {
-          if (o.kind === 'cosmos') this.app.cosmos.index.stage(this.app.pending, items[i] as CosmosTx, o.result, req.height, req.time.seconds)
+          if (o.kind === 'cosmos') app.cosmos.index.stage(app.blockWrites, items[i] as CosmosTx, o.result, req.height, req.time.seconds)
         })
         const appHash = this.appHash(executed.stateRoot)
-        this.app.staged = { height: req.height, appHash }
-        stageLastCommit(this.app.pending, this.app.staged)
+        app.staged = { height: req.height, appHash }
+        stageLastCommit(app.blockWrites, app.staged)
         const txResults = executed.outcomes.map(txResult)
         if (split.hasResultsTx) txResults.unshift(resultsTxResult(split))
         return { txResults, appHash }
@@ -153,17 +139,15 @@ export class ConsensusHandler implements ConsensusConnection {
   async commit(): Promise<DeepPartial<ResponseCommit>> {
     return this.app.metrics.time('commit', async () => {
       const { app } = this
-      const writes = [...app.pending.entries(), ...app.evm.drainStateWrites()]
+      const writes = [...app.blockWrites.entries(), ...app.evm.drainStateWrites()]
       await app.kv.write(writes)
-      app.pending.clear()
-      const committed = app.evm.committed()
-      app.inference.keeper.committed()
-      app.inference.registry.committed()
-      app.auth.committed()
-      if (app.inference.strategy === 'pipe') app.inference.mempool.committed(committed?.txs.map((t) => t.hash) ?? [], committed?.writes)
+      app.blockWrites.clear()
+      const committed = app.evm.blockCommitted()
+      for (const [, keeper] of app.chainedKeepers()) keeper.blockCommitted()
       if (app.staged) app.lastCommit = app.staged
       app.staged = undefined
-      app.mempool.reset()
+      app.evmMempool.reset()
+      app.inference.blockCommitted(committed?.txs.map((t) => t.hash) ?? [], committed?.writes)
       if (committed) {
         const { block, txs } = committed
         const line = `committed block ${block.header.number}: ${txs.length} txs, ${block.header.gasUsed} gas, app hash ${bytesToHex(app.lastCommit.appHash)}`
@@ -189,7 +173,7 @@ function resultsTxResult(split: SplitBlock): DeepPartial<ExecTxResult> {
  * FinalizeBlock's per-tx result: Ethereum txs carry their hash and gas, Cosmos txs their code,
  * gas and events as the SDK reports them; txs left out say why.
  */
-function txResult(o: TxOutcome): DeepPartial<ExecTxResult> {
+function txResult(o: BlockTxOutcome): DeepPartial<ExecTxResult> {
   if (o.kind === 'excluded') return execTxError(o.error)
   if (o.kind === 'cosmos') return o.result
   const { tx, result } = o

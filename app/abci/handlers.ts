@@ -6,7 +6,7 @@ import { MempoolHandler } from './mempoolHandler.ts'
 import { SnapshotHandler } from './snapshotHandler.ts'
 
 /** Joins the four per-connection handlers into the application the ABCI server calls. */
-export function abciApplication(app: PipeApp): AbciApplication {
+export function abciHandlers(app: PipeApp): AbciApplication {
   const info = new InfoHandler(app)
   const mempool = new MempoolHandler(app)
   const consensus = new ConsensusHandler(app)

@@ -16,7 +16,7 @@ export class MempoolHandler implements MempoolConnection {
   constructor(private readonly app: PipeApp) {}
 
   prefetchCheckTx(req: RequestCheckTx): void {
-    if (!looksLikeTxRaw(req.tx)) this.app.mempool.prefetch(req.tx)
+    if (!looksLikeTxRaw(req.tx)) this.app.evmMempool.prefetch(req.tx)
   }
 
   async checkTx(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>> {
@@ -28,7 +28,7 @@ export class MempoolHandler implements MempoolConnection {
         const tx = await this.app.cosmos.mempool.check(req.tx)
         return { code: 0, data: tx.hash, gasWanted: tx.gasLimit }
       }
-      const eth = await this.app.mempool.check(req.tx, (e) => this.app.admitInference(e))
+      const eth = await this.app.evmMempool.check(req.tx, (e) => this.app.inference.admit(e))
       return { code: 0, data: eth.hash, gasWanted: eth.tx.gasLimit }
     } catch (err) {
       return checkTxError(err)

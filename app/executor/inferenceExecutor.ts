@@ -1,39 +1,37 @@
 import os from 'node:os'
 import type { AppError } from '../errors.ts'
-import { silentLogger, type Logger } from '../log.ts'
-import { BatchQueue, type Batch, type QueueItem } from './batchQueue.ts'
+import { type Logger, silentLogger } from '../log.ts'
+import { type Batch, BatchQueue, type QueueItem } from './batchQueue.ts'
+import { batchShape } from './batchSignature.ts'
 import {
   ErrExecutorClosed,
-  ErrInferenceFailed,
-  ErrInferenceInput,
-  ErrInferenceTimeout,
-  ErrModelSource,
   ErrQueueFull,
+  ErrRunFailed,
+  ErrRunInput,
+  ErrRunTimeout,
   ErrSessionCreate,
-  ErrUnknownModel,
   ErrWorkerCrashed,
   executorError,
 } from './errors.ts'
 import type { RunMessage, WireError, WorkerMessage } from './executorWire.ts'
-import type { InferenceRequest, InferenceResult } from './modelRun.ts'
-import { RecentCache } from './recentCache.ts'
+import { type ModelRun, type ModelRunOutput, runProblem } from './modelRun.ts'
 import type { ModelSource } from './modelSource.ts'
-import { requestIdentity, type RequestIdentity } from './requestIdentity.ts'
-import { materialize, storeAlone, storeBatch, type StoredResult } from './storedResult.ts'
-import { concatRows, splittable } from './tensorBatch.ts'
-import { tensorProblem, type TensorData } from './tensorData.ts'
+import { type ModelInfo, type ModelState, ModelStates } from './modelStates.ts'
+import { concatRows, sliceRows, splittable } from './tensorBatch.ts'
+import type { TensorData } from './tensorData.ts'
+import { chooseWorker } from './workerChoice.ts'
 import { WorkerSlot } from './workerSlot.ts'
 
 export interface ExecutorOptions {
   /** Worker threads, each running one inference at a time on one core; default os.availableParallelism(). */
   workers?: number
-  /** Most rows stacked into one session run; default 256 (bench/executor: 64 gives 2.5–4×, 256 gives 4.4–5.8× single-request throughput on small models). */
+  /** Most rows stacked into one session run; default 256 (bench/executor: 64 gives 2.5–4×, 256 gives 4.4–5.8× single-run throughput on small models). */
   maxBatch?: number
-  /** How long a request may wait for others to batch with, in ms; default 2. A full batch goes at once. */
+  /** How long a run may wait for others to batch with, in ms; default 2. A full batch goes at once. */
   maxWaitMs?: number
-  /** Requests of one model waiting for a worker before `run` refuses more; default 1024. */
+  /** Runs of one model waiting for a worker before `run` refuses more; default 1024. */
   maxQueuePerModel?: number
-  /** Requests of all models waiting for a worker before `run` refuses more; default 8192. */
+  /** Runs of all models waiting for a worker before `run` refuses more; default 8192. */
   maxQueued?: number
   /** onnxruntime sessions each worker keeps open (least recently used closed first); default 32. */
   sessionsPerWorker?: number
@@ -42,90 +40,37 @@ export interface ExecutorOptions {
    * consensus work on the main thread preempts pre-execution when cores are scarce.
    */
   workerNiceness?: number
-  /** Recent results kept so a re-simulated tx does not run its model again: up to 1024 by default (at least half that many recent ones, at most 64 MiB). 0 turns the cache off. */
-  resultCacheSize?: number
   log?: Logger
   /** The worker module (default inferenceWorker.ts); tests substitute one that crashes on cue. */
   workerEntry?: URL
 }
 
 export interface ExecutorStats {
-  /** Requests waiting for a worker (including those whose model is being looked up). */
+  /** Runs waiting for a worker (including those whose model is being looked up). */
   queued: number
-  /** Requests sent to a worker and not answered yet. */
+  /** Runs sent to a worker and not answered yet. */
   running: number
-  /** `run` calls that resolved, including those served by deduplication. */
+  /** `run` calls that resolved. */
   completed: number
   /** `run` calls that rejected (model errors, full queue, timeouts, crashes). */
   failed: number
-  /** `run` calls answered by an identical request already running or recently computed. */
-  deduplicated: number
-  /** onnxruntime session runs (a batch is one run; each retry of a failed batch's requests is one more). */
+  /** onnxruntime session runs (a batch is one run; each retry of a failed batch's runs is one more). */
   batches: number
-  /** Requests waiting per model, for models that have any. */
+  /** Runs waiting per model, for models that have any. */
   perModel: Record<string, { queued: number }>
 }
 
-/** One caller of `run` waiting for a job. */
-interface Waiter {
-  resolve: (r: InferenceResult) => void
-  reject: (e: AppError) => void
-  /** Set once the caller has its answer (or its timeout): later outcomes are dropped. */
-  done: boolean
-  timer: NodeJS.Timeout | undefined
-}
-
-/** One distinct computation: every identical `run` call waits on the same job. */
+/** One `run` call, from the queue to its answer. */
 interface Job extends QueueItem {
-  key: string
   model: ModelState
   inputs: Record<string, TensorData>
   state: 'queued' | 'running' | 'settled'
-  /** The caller that caused the job; `others` are identical calls that joined it (rare: no array for the usual case). */
-  waiter: Waiter | undefined
-  others: Waiter[] | undefined
+  resolve: (r: ModelRunOutput) => void
+  reject: (e: AppError) => void
+  /** Set once the caller has its answer or its timeout: a later outcome is dropped. */
+  done: boolean
+  timer: NodeJS.Timeout | undefined
 }
-
-interface ModelInfo {
-  path: string
-  batchable: boolean
-}
-
-/** What the executor knows about one model (one map lookup per request finds all of it). */
-interface ModelState {
-  cid: string
-  /** The lookup of path and batchability; a failed one is dropped, so the next request retries. */
-  lookup: Promise<ModelInfo> | undefined
-  /** Its result, once there: requests then join the queue without waiting a tick. */
-  info: ModelInfo | undefined
-  /** Requests waiting for a worker, including those waiting for the lookup. */
-  queued: number
-  /** Mean µs of a session run (moving average), to know which work is fast; undefined until one ran. */
-  runMicros: number | undefined
-  /** Mean µs per row of its session runs (moving average); undefined until one ran. */
-  rowMicros: number | undefined
-}
-
-/**
- * Rows of a model costing more than this each run one per session run, even if the model could
- * batch: stacking saves the per-run overhead (tens of µs), negligible next to such a row, while
- * one batch keeps every row on one worker and leaves the others idle.
- */
-const SOLO_ROW_MICROS = 2000
-
-const RESULT_CACHE_BYTES = 64 * 1024 * 1024
-/** Models remembered; beyond, the oldest one without waiting requests is forgotten. */
-const MODEL_STATES = 4096
-/**
- * When no worker is idle, the worker expected to finish first is sent the next batch in advance
- * (so it does not sit idle for a round trip through the main thread) if what it runs ends within
- * this many µs, or if it runs one batch of the same model (back to back, as a dedicated thread
- * would). Never behind a model not yet timed, and never another model behind a slow one: a slow
- * model must not hold up others.
- */
-const PIPELINE_MICROS = 1000
-/** Most batches sent to one worker and not yet answered. */
-const MAX_IN_FLIGHT = 4
 
 /** A batch sent to a worker, and when (performance.now()), to estimate when the worker is free. */
 interface Sent {
@@ -135,22 +80,26 @@ interface Sent {
 }
 
 /**
- * Runs ONNX inferences for the inference mempool on a pool of worker threads, one per core, each
- * running onnxruntime-node single-threaded — so a slow model holds one core and fast models keep
- * flowing on the others.
+ * Rows of a model costing more than this each run one per session run, even if the model could
+ * batch: stacking saves the per-run overhead (tens of µs), negligible next to such a row, while
+ * one batch keeps every row on one worker and leaves the others idle.
+ */
+const SOLO_ROW_MICROS = 2000
+
+/**
+ * Runs ONNX models on a pool of worker threads, one per core, each running onnxruntime-node
+ * single-threaded — so a slow model holds one core and fast models keep flowing on the others.
+ * It knows nothing of the chain: no requests, results or caches, only model runs.
  *
- * - Identical requests (same model, byte-identical inputs) are computed once: concurrent ones
- *   share the pending result, and recent results are kept in an LRU.
- * - Requests to a batchable model with the same input signature are stacked along dim 0 (up to
- *   `maxBatch` rows, waiting up to `maxWaitMs` for company) and run in one session run; a batch
- *   that fails is retried request by request, so one bad request fails alone.
- * - A batch goes to an idle worker, preferring one that has the model's session open. Requests
- *   wait here until a worker is free — where they keep batching — except that the busy worker
- *   expected to be free first gets its next batch in advance when it is finishing fast work
- *   (< 1 ms, as measured) or one batch of the same model (see PIPELINE_MICROS).
- * - Over `maxQueuePerModel` / `maxQueued` waiting requests, `run` refuses at once (ErrQueueFull).
+ * - Runs of a batchable model with the same input signature are stacked along dim 0 (up to
+ *   `maxBatch` rows, waiting up to `maxWaitMs` for company) and go in one session run; a batch
+ *   that fails is retried run by run, so one bad input fails alone.
+ * - A batch goes to an idle worker, preferring one that has the model's session open. Runs wait
+ *   here until a worker is free — where they keep batching — except that the busy worker
+ *   expected to be free first gets its next batch in advance (workerChoice.ts).
+ * - Over `maxQueuePerModel` / `maxQueued` waiting runs, `run` refuses at once (ErrQueueFull).
  *
- * Callers must not change a request's input arrays until its `run` settles.
+ * Callers must not change a run's input arrays until its `run` settles.
  * @example
  * const executor = new InferenceExecutor(modelHub)
  * const { outputs } = await executor.run({ modelCid, inputs: { x: { type: 'float32', dims: [1, 4], data } } }, { timeoutMs: 5000 })
@@ -158,9 +107,9 @@ interface Sent {
 export class InferenceExecutor {
   private readonly slots: WorkerSlot<Sent>[]
   private readonly queue: BatchQueue<Job>
-  private readonly pending = new Map<string, Job>()
-  private readonly results: RecentCache<string, StoredResult>
-  private readonly models = new Map<string, ModelState>()
+  private readonly models: ModelStates
+  /** Runs waiting for their model's lookup (not in the queue yet). */
+  private readonly lookingUp = new Set<Job>()
   private readonly maxQueuePerModel: number
   private readonly maxQueued: number
   private readonly log: Logger
@@ -168,16 +117,15 @@ export class InferenceExecutor {
   private running = 0
   private completed = 0
   private failed = 0
-  private deduplicated = 0
   private batches = 0
   private nextId = 0
   private closed = false
   private pumping = false
-  /** Whether the workers are ref'd (the executor has requests waiting or running). */
+  /** Whether the workers are ref'd (the executor has runs waiting or running). */
   private keepingAlive = false
 
   constructor(
-    private readonly source: ModelSource,
+    source: ModelSource,
     opts: ExecutorOptions = {},
   ) {
     const integer = (name: string, v: number, min: number): number => {
@@ -193,11 +141,7 @@ export class InferenceExecutor {
     const sessionsPerWorker = integer('sessionsPerWorker', opts.sessionsPerWorker ?? 32, 1)
     const niceness = integer('workerNiceness', opts.workerNiceness ?? 10, 0)
     this.log = (opts.log ?? silentLogger).child('inference-executor')
-    this.results = new RecentCache({
-      maxEntries: integer('resultCacheSize', opts.resultCacheSize ?? 1024, 0),
-      maxWeight: RESULT_CACHE_BYTES,
-      weight: (r) => r.bytes,
-    })
+    this.models = new ModelStates(source)
     this.queue = new BatchQueue<Job>({ maxBatch, maxWaitMs, onReady: () => this.pump() })
     const events = {
       ready: () => this.pump(),
@@ -209,53 +153,44 @@ export class InferenceExecutor {
   }
 
   /**
-   * Runs one inference. Rejects with an AppError of the `inference` codespace: ErrUnknownModel,
-   * ErrQueueFull (at once, when too many requests wait), ErrInferenceTimeout (after `timeoutMs`;
-   * the work itself goes on and its result is still cached), ErrSessionCreate, ErrInferenceFailed,
-   * ErrInferenceInput, ErrWorkerCrashed, ErrExecutorClosed.
+   * Runs a model once. Rejects with an AppError of the `executor` codespace: ErrModelMissing,
+   * ErrQueueFull (at once, when too many runs wait), ErrRunTimeout (after `timeoutMs`; the work
+   * itself goes on), ErrSessionCreate, ErrRunFailed, ErrRunInput, ErrWorkerCrashed,
+   * ErrExecutorClosed.
    */
-  run(req: InferenceRequest, opts?: { timeoutMs?: number }): Promise<InferenceResult> {
+  run(run: ModelRun, opts?: { timeoutMs?: number }): Promise<ModelRunOutput> {
     if (this.closed) return this.refuse(executorError(ErrExecutorClosed, 'inference executor is closed'))
     const timeoutMs = opts?.timeoutMs
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) return this.refuse(executorError(ErrInferenceInput, `timeoutMs must be > 0, got ${timeoutMs}`))
-    const problem = requestProblem(req)
-    if (problem) return this.refuse(executorError(ErrInferenceInput, problem))
-    const id = requestIdentity(req)
-    const key = id.key
-    const cached = this.results.get(key)
-    if (cached) {
-      this.deduplicated++
-      this.completed++
-      return Promise.resolve(materialize(cached))
+    if (timeoutMs !== undefined && !(timeoutMs > 0)) return this.refuse(executorError(ErrRunInput, `timeoutMs must be > 0, got ${timeoutMs}`))
+    const problem = runProblem(run)
+    if (problem) return this.refuse(executorError(ErrRunInput, problem))
+    const model = this.models.get(run.modelCid)
+    if (model.queued >= this.maxQueuePerModel) {
+      return this.refuse(executorError(ErrQueueFull, `inference queue for model ${model.cid} is full (${model.queued} waiting); try again later`))
     }
-    let job = this.pending.get(key)
-    if (job) {
-      this.deduplicated++
-    } else {
-      const model = this.model(req.modelCid)
-      if (model.queued >= this.maxQueuePerModel) {
-        return this.refuse(executorError(ErrQueueFull, `inference queue for model ${model.cid} is full (${model.queued} waiting); try again later`))
-      }
-      if (this.queued >= this.maxQueued) {
-        return this.refuse(executorError(ErrQueueFull, `inference queue is full (${this.queued} waiting for all models); try again later`))
-      }
-      job = this.enqueue(id, req, model)
+    if (this.queued >= this.maxQueued) {
+      return this.refuse(executorError(ErrQueueFull, `inference queue is full (${this.queued} waiting for all models); try again later`))
     }
-    return this.wait(job, timeoutMs)
+    return new Promise((resolve, reject) => {
+      const { signature, rows } = batchShape(run)
+      const job: Job = { model, cid: model.cid, inputs: run.inputs, rows, signature, enqueuedAt: 0, state: 'queued', resolve, reject, done: false, timer: undefined }
+      if (timeoutMs !== undefined) {
+        job.timer = setTimeout(() => {
+          job.done = true
+          this.failed++
+          reject(executorError(ErrRunTimeout, `inference on model ${job.cid} timed out after ${timeoutMs} ms`))
+        }, timeoutMs)
+        // The timer alone must not keep the process alive; a running worker does.
+        job.timer.unref()
+      }
+      this.enqueue(job)
+    })
   }
 
   stats(): ExecutorStats {
     const perModel: Record<string, { queued: number }> = {}
-    for (const m of this.models.values()) if (m.queued > 0) perModel[m.cid] = { queued: m.queued }
-    return {
-      queued: this.queued,
-      running: this.running,
-      completed: this.completed,
-      failed: this.failed,
-      deduplicated: this.deduplicated,
-      batches: this.batches,
-      perModel,
-    }
+    for (const m of this.models.all()) if (m.queued > 0) perModel[m.cid] = { queued: m.queued }
+    return { queued: this.queued, running: this.running, completed: this.completed, failed: this.failed, batches: this.batches, perModel }
   }
 
   /**
@@ -266,121 +201,47 @@ export class InferenceExecutor {
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
-    for (const job of this.pending.values()) this.settle(job, executorError(ErrExecutorClosed, 'inference executor is closed'))
-    this.queue.drain()
-    for (const m of this.models.values()) m.queued = 0
+    const closedError = executorError(ErrExecutorClosed, 'inference executor is closed')
+    for (const job of this.queue.drain()) this.settle(job, closedError)
+    for (const s of this.slots) for (const sent of s.inFlight.values()) for (const job of sent.batch.jobs) this.settle(job, closedError)
+    for (const job of this.lookingUp) this.settle(job, closedError)
+    for (const m of this.models.all()) m.queued = 0
     this.queued = 0
     this.running = 0
     await Promise.all(this.slots.map((s) => s.close()))
   }
 
-  private enqueue(id: RequestIdentity, req: InferenceRequest, model: ModelState): Job {
-    const job: Job = {
-      key: id.key,
-      model,
-      cid: model.cid,
-      inputs: req.inputs,
-      rows: id.rows,
-      signature: id.signature,
-      enqueuedAt: 0,
-      state: 'queued',
-      waiter: undefined,
-      others: undefined,
-    }
-    this.pending.set(id.key, job)
+  private enqueue(job: Job): void {
+    const model = job.model
     model.queued++
     this.queued++
     this.busyChanged()
-    if (model.info) {
-      this.addToQueue(job, model, model.info)
-    } else {
-      this.lookUp(model).then(
-        (info) => this.addToQueue(job, model, info),
-        (err: AppError) => {
-          if (job.state !== 'queued') return // closed meanwhile
-          this.dequeued(job)
-          this.settle(job, err)
-        },
-      )
-    }
-    return job
+    if (model.info) return this.addToQueue(job, model.info)
+    this.lookingUp.add(job)
+    this.models.lookUp(model).then(
+      (info) => {
+        this.lookingUp.delete(job)
+        this.addToQueue(job, info)
+      },
+      (err: AppError) => {
+        this.lookingUp.delete(job)
+        if (job.state !== 'queued') return // closed meanwhile
+        this.dequeued(job)
+        this.settle(job, err)
+      },
+    )
   }
 
-  private addToQueue(job: Job, model: ModelState, info: ModelInfo): void {
+  private addToQueue(job: Job, info: ModelInfo): void {
     if (job.state !== 'queued') return // closed meanwhile
     job.enqueuedAt = performance.now()
-    const slowRows = (model.rowMicros ?? 0) > SOLO_ROW_MICROS
+    const slowRows = (job.model.rowMicros ?? 0) > SOLO_ROW_MICROS
     this.queue.add(job, slowRows ? { path: info.path, batchable: false } : info)
-  }
-
-  /** The caller's view of a job: its own copy of the result, its own timeout. */
-  private wait(job: Job, timeoutMs: number | undefined): Promise<InferenceResult> {
-    return new Promise((resolve, reject) => {
-      const waiter: Waiter = { resolve, reject, done: false, timer: undefined }
-      if (timeoutMs !== undefined) {
-        waiter.timer = setTimeout(() => {
-          waiter.done = true
-          this.failed++
-          reject(executorError(ErrInferenceTimeout, `inference on model ${job.cid} timed out after ${timeoutMs} ms`))
-        }, timeoutMs)
-        // The timer alone must not keep the process alive; a running worker does.
-        waiter.timer.unref()
-      }
-      if (!job.waiter) job.waiter = waiter
-      else (job.others ??= []).push(waiter)
-    })
   }
 
   private refuse(err: AppError): Promise<never> {
     this.failed++
     return Promise.reject(err)
-  }
-
-  /** The state of a model, created on its first request. */
-  private model(cid: string): ModelState {
-    let m = this.models.get(cid)
-    if (!m) {
-      m = { cid, lookup: undefined, info: undefined, queued: 0, runMicros: undefined, rowMicros: undefined }
-      this.models.set(cid, m)
-      if (this.models.size > MODEL_STATES) {
-        // Forget the oldest idle model (its lookup and timing are cheap to redo).
-        for (const old of this.models.values()) {
-          if (old.queued === 0 && old !== m) {
-            this.models.delete(old.cid)
-            break
-          }
-        }
-      }
-    }
-    return m
-  }
-
-  /** Path and batchability of a model, looked up once and remembered (a failed lookup is not). */
-  private lookUp(model: ModelState): Promise<ModelInfo> {
-    if (model.lookup) return model.lookup
-    const cid = model.cid
-    const lookup = (async (): Promise<ModelInfo> => {
-      let path: string | undefined
-      let batchable = false
-      try {
-        path = await this.source.path(cid)
-        if (path !== undefined) batchable = await this.source.batchable(cid)
-      } catch (err) {
-        throw executorError(ErrModelSource, `cannot look up model ${cid}: ${err instanceof Error ? err.message : String(err)}`, err)
-      }
-      if (path === undefined) throw executorError(ErrUnknownModel, `unknown model ${cid}`)
-      return { path, batchable }
-    })()
-    model.lookup = lookup
-    lookup.then(
-      (info) => {
-        if (model.lookup === lookup) model.info = info
-      },
-      () => {
-        if (model.lookup === lookup) model.lookup = undefined
-      },
-    )
-    return lookup
   }
 
   /** Sends ready batches to workers until one or the other runs out. */
@@ -391,59 +252,13 @@ export class InferenceExecutor {
       for (;;) {
         const cid = this.queue.nextModel()
         if (cid === undefined) return
-        const slot = this.chooseWorker(cid)
+        const slot = chooseWorker(this.slots, cid, performance.now())
         if (!slot) return
-        this.dispatch(this.queue.take()!, slot)
+        this.dispatch(this.queue.take() as Batch<Job>, slot)
       }
     } finally {
       this.pumping = false
     }
-  }
-
-  /**
-   * Where the next batch (of model `cid`) goes, or undefined when it should wait here: the
-   * least-loaded idle worker — preferring one with the model's session open, so each worker does
-   * not load every model — else the busy worker expected to be free first, under the
-   * conditions of PIPELINE_MICROS.
-   */
-  private chooseWorker(cid: string): WorkerSlot<Sent> | undefined {
-    let idle: WorkerSlot<Sent> | undefined
-    let idleScore = Infinity
-    let first: WorkerSlot<Sent> | undefined
-    let firstFree = Infinity
-    const now = performance.now()
-    for (const s of this.slots) {
-      if (!s.isReady) continue
-      if (s.inFlight.size === 0) {
-        const score = s.warm.has(cid) ? 0 : s.warm.size === 0 ? 1 : 2
-        if (score < idleScore) {
-          idle = s
-          idleScore = score
-        }
-        continue
-      }
-      const free = this.freeAt(s, now)
-      if (free < firstFree) {
-        first = s
-        firstFree = free
-      }
-    }
-    if (idle) return idle
-    if (!first || first.inFlight.size >= MAX_IN_FLIGHT) return undefined
-    if ((firstFree - now) * 1000 <= PIPELINE_MICROS) return first
-    if (first.inFlight.size === 1 && first.inFlight.values().next().value!.batch.cid === cid) return first
-    return undefined
-  }
-
-  /** When a busy worker should be done with what it was sent (performance.now() scale); Infinity if any of it is of a model not timed yet. */
-  private freeAt(slot: WorkerSlot<Sent>, now: number): number {
-    let at = 0
-    for (const sent of slot.inFlight.values()) {
-      const micros = sent.model.runMicros
-      if (micros === undefined) return Infinity
-      at = Math.max(at, sent.at, now) + micros / 1000
-    }
-    return at
   }
 
   private dispatch(batch: Batch<Job>, slot: WorkerSlot<Sent>): void {
@@ -454,42 +269,51 @@ export class InferenceExecutor {
       job.state = 'running'
     }
     const rows = new Uint32Array(batch.jobs.length)
-    for (let i = 0; i < rows.length; i++) rows[i] = batch.jobs[i].rows ?? 1
+    for (let i = 0; i < rows.length; i++) rows[i] = rowsOf(batch.jobs[i] as Job)
     let inputs: Record<string, TensorData>
     const transfer: ArrayBuffer[] = []
     if (batch.jobs.length === 1) {
-      inputs = batch.jobs[0].inputs // copied by postMessage: the caller keeps its arrays
+      inputs = (batch.jobs[0] as Job).inputs // copied by postMessage: the caller keeps its arrays
     } else {
       inputs = concatRows(batch.jobs.map((j) => j.inputs))
       for (const name in inputs) {
-        const data = inputs[name].data
+        const data = (inputs[name] as TensorData).data
         if (!Array.isArray(data)) transfer.push(data.buffer as ArrayBuffer)
       }
     }
     const msg: RunMessage = { kind: 'run', id: this.nextId++, cid: batch.cid, path: batch.path, rows, inputs }
-    slot.send({ batch, model: batch.jobs[0].model, at: performance.now() }, msg, transfer)
+    slot.send({ batch, model: (batch.jobs[0] as Job).model, at: performance.now() }, msg, transfer)
   }
 
   private answered({ batch, model }: Sent, msg: Exclude<WorkerMessage, { kind: 'ready' }>): void {
     this.running -= batch.jobs.length
     this.batches += msg.runs
-    const n = batch.jobs.length
+    const jobs = batch.jobs
     if (msg.kind === 'batch') {
-      this.timed(model, msg.micros, batch.jobs.reduce((r, j) => r + (j.rows ?? 1), 0))
-      const rows = batch.jobs.map((j) => j.rows ?? 1)
-      if (splittable(msg.outputs, rows.reduce((a, b) => a + b, 0))) {
-        const stored = storeBatch(msg.outputs, rows, msg.micros)
-        for (let i = 0; i < n; i++) this.settle(batch.jobs[i], stored[i])
+      const rows = jobs.map(rowsOf)
+      const total = rows.reduce((a, b) => a + b, 0)
+      this.timed(model, msg.micros, total)
+      if (splittable(msg.outputs, total)) {
+        // Each run gets its rows as views of the batch's outputs: disjoint, so callers cannot see each other's.
+        let start = 0
+        jobs.forEach((job, i) => {
+          const own: Record<string, TensorData> = {}
+          for (const name in msg.outputs) own[name] = sliceRows(msg.outputs[name] as TensorData, start, rows[i] as number, false)
+          start += rows[i] as number
+          this.settle(job, { outputs: own, micros: msg.micros, batchSize: jobs.length })
+        })
       } else {
         // The worker checks this before answering `batch`; a mismatch here is a bug.
-        for (const job of batch.jobs) this.settle(job, this.wireError(batch, { kind: 'run', message: 'batch outputs do not split along dim 0' }))
+        for (const job of jobs) this.settle(job, this.wireError(batch, { kind: 'run', message: 'batch outputs do not split along dim 0' }))
       }
     } else if (msg.kind === 'each') {
-      for (let i = 0; i < n; i++) {
+      jobs.forEach((job, i) => {
         const r = msg.results[i]
-        if (r.ok) this.timed(model, r.micros, batch.jobs[i].rows ?? 1)
-        this.settle(batch.jobs[i], r.ok ? storeAlone(r.outputs, r.micros) : this.wireError(batch, r.error))
-      }
+        if (r?.ok) {
+          this.timed(model, r.micros, rowsOf(job))
+          this.settle(job, { outputs: r.outputs, micros: r.micros, batchSize: 1 })
+        } else this.settle(job, this.wireError(batch, r ? r.error : { kind: 'run', message: 'no answer for this run' }))
+      })
     } else {
       if (msg.error.kind === 'load') {
         // The file may be fixed or replaced: look the model up again next time.
@@ -497,7 +321,7 @@ export class InferenceExecutor {
         model.info = undefined
         for (const s of this.slots) s.warm.delete(batch.cid)
       }
-      for (const job of batch.jobs) this.settle(job, this.wireError(batch, msg.error))
+      for (const job of jobs) this.settle(job, this.wireError(batch, msg.error))
     }
     this.busyChanged()
     this.pump()
@@ -510,10 +334,10 @@ export class InferenceExecutor {
   }
 
   private crashed(slot: WorkerSlot<Sent>, lost: Sent[], reason: string): void {
-    this.log.error(`inference worker ${slot.index} died (${reason})${lost.length ? ` while running model ${lost[0].batch.cid}` : ''}; starting a new one`)
+    this.log.error(`inference worker ${slot.index} died (${reason})${lost[0] ? ` while running model ${lost[0].batch.cid}` : ''}; starting a new one`)
     for (const { batch } of lost) {
       this.running -= batch.jobs.length
-      const message = `inference worker ${slot.index} crashed (${reason}) while running model ${batch.cid}; the request was not completed, send it again`
+      const message = `inference worker ${slot.index} crashed (${reason}) while running model ${batch.cid}; the run was not completed, send it again`
       for (const job of batch.jobs) this.settle(job, executorError(ErrWorkerCrashed, message))
     }
     this.busyChanged()
@@ -524,7 +348,7 @@ export class InferenceExecutor {
     this.log.error(`inference worker ${slot.index} failed to start (${reason}); retrying`)
     if (this.slots.some((s) => s.isReady)) return
     // No worker can take the queue: fail it rather than let callers wait for ever.
-    const message = `no inference worker could start (${reason}); the request was not run`
+    const message = `no inference worker could start (${reason}); the run was not made`
     for (const job of this.queue.drain()) {
       this.dequeued(job)
       this.settle(job, executorError(ErrWorkerCrashed, message))
@@ -535,8 +359,8 @@ export class InferenceExecutor {
     if (e.kind === 'load') {
       return executorError(ErrSessionCreate, `cannot create an onnxruntime session for model ${batch.cid} from ${batch.path}: ${e.message}`)
     }
-    if (e.kind === 'input') return executorError(ErrInferenceInput, `model ${batch.cid}: ${e.message}`)
-    return executorError(ErrInferenceFailed, `model ${batch.cid} failed: ${e.message}`)
+    if (e.kind === 'input') return executorError(ErrRunInput, `model ${batch.cid}: ${e.message}`)
+    return executorError(ErrRunFailed, `model ${batch.cid} failed: ${e.message}`)
   }
 
   private dequeued(job: Job): void {
@@ -545,7 +369,7 @@ export class InferenceExecutor {
     this.busyChanged()
   }
 
-  /** Workers keep the process alive exactly while requests wait or run. */
+  /** Workers keep the process alive exactly while runs wait or run. */
   private busyChanged(): void {
     const busy = this.queued + this.running > 0 && !this.closed
     if (busy === this.keepingAlive) return
@@ -553,39 +377,23 @@ export class InferenceExecutor {
     for (const s of this.slots) s.keepAlive(busy)
   }
 
-  /** Hands a job's outcome to every caller still waiting for it; a result also goes into the cache. */
-  private settle(job: Job, outcome: StoredResult | AppError): void {
+  /** Hands a run's outcome to its caller, unless the caller has given up waiting. */
+  private settle(job: Job, outcome: ModelRunOutput | AppError): void {
     if (job.state === 'settled') return
     job.state = 'settled'
-    this.pending.delete(job.key)
-    if (!(outcome instanceof Error)) this.results.set(job.key, outcome)
-    if (job.waiter) this.deliver(job.waiter, outcome)
-    if (job.others) for (const w of job.others) this.deliver(w, outcome)
-  }
-
-  private deliver(w: Waiter, outcome: StoredResult | AppError): void {
-    if (w.done) return
-    w.done = true
-    if (w.timer) clearTimeout(w.timer)
+    if (job.done) return
+    job.done = true
+    if (job.timer) clearTimeout(job.timer)
     if (outcome instanceof Error) {
       this.failed++
-      w.reject(outcome)
+      job.reject(outcome)
     } else {
       this.completed++
-      // Every caller gets its own copy: the original stays in the cache, maybe shared with its batch.
-      w.resolve(materialize(outcome))
+      job.resolve(outcome)
     }
   }
 }
 
-/** What is wrong with a request before any model sees it, or undefined. */
-function requestProblem(req: InferenceRequest): string | undefined {
-  if (req === null || typeof req !== 'object') return 'an inference request must be { modelCid, inputs }'
-  if (typeof req.modelCid !== 'string' || req.modelCid.length === 0) return 'an inference request needs a modelCid'
-  if (req.inputs === null || typeof req.inputs !== 'object') return `model ${req.modelCid}: inputs must be an object of named tensors`
-  for (const name in req.inputs) {
-    const p = tensorProblem(req.inputs[name])
-    if (p) return `model ${req.modelCid}: input "${name}" ${p}`
-  }
-  return undefined
+function rowsOf(job: Job): number {
+  return job.rows ?? 1
 }

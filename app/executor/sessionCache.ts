@@ -1,5 +1,5 @@
 import * as ort from 'onnxruntime-node'
-import { LruCache } from './lruCache.ts'
+import { LRUCache } from 'lru-cache'
 
 /**
  * The onnxruntime sessions one worker keeps: one per model, created on first use from the
@@ -7,10 +7,16 @@ import { LruCache } from './lruCache.ts'
  * runs one message at a time, so a session is never released while it runs.
  */
 export class SessionCache {
-  private readonly sessions: LruCache<string, ort.InferenceSession>
+  private readonly sessions: LRUCache<string, ort.InferenceSession>
 
   constructor(max: number) {
-    this.sessions = new LruCache({ maxEntries: max, onEvict: (_cid, s) => void s.release().catch(() => {}) })
+    this.sessions = new LRUCache({
+      max,
+      // Only a session pushed out is released here; `close` releases the rest itself.
+      dispose: (s, _cid, reason) => {
+        if (reason === 'evict') void s.release().catch(() => {})
+      },
+    })
   }
 
   /** The session for `cid`, created from `path` if this worker has none. Throws onnxruntime's error when creation fails. */

@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads'
 import { startWorker } from '../workers/startWorker.ts'
 import type { InferenceWorkerData, RunMessage, ToWorkerMessage, WorkerMessage } from './executorWire.ts'
-import { LruCache } from './lruCache.ts'
+import { LRUCache } from 'lru-cache'
 
 /** What a slot tells its owner. */
 export interface WorkerSlotEvents<T> {
@@ -31,7 +31,7 @@ export class WorkerSlot<T> {
   /** Work sent and not yet answered, by message id, oldest first (the one running). */
   readonly inFlight = new Map<number, T>()
   /** Models this worker probably has a session for (mirrors its session LRU), to send a model's work back where it is warm. */
-  readonly warm: LruCache<string, true>
+  readonly warm: LRUCache<string, true>
   private worker: Worker | undefined
   private ready = false
   private closed = false
@@ -45,7 +45,7 @@ export class WorkerSlot<T> {
     private readonly events: WorkerSlotEvents<T>,
     private readonly entry: URL = INFERENCE_WORKER,
   ) {
-    this.warm = new LruCache({ maxEntries: data.sessionsPerWorker })
+    this.warm = new LRUCache({ max: data.sessionsPerWorker })
     this.start()
   }
 

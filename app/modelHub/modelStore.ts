@@ -122,6 +122,11 @@ export class ModelStore {
     return (await this.ensureLocal(canonical)) ? this.file(canonical, 'onnx') : undefined
   }
 
+  /** Whether runs of the model can be stacked along dim 0 (the executor's ModelSource asks). */
+  async batchable(cid: string): Promise<boolean> {
+    return (await this.metadata(cid))?.batchable ?? false
+  }
+
   /** Every model in this store (not the peers'), ordered by CID. */
   async list(): Promise<ModelMetadata[]> {
     const names = (await readdir(this.dir)).sort()

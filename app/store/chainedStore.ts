@@ -11,7 +11,7 @@ const latin1 = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.
  * A module's key-value state beside the EVM trie (account numbers, registries), with the
  * staging block execution needs:
  * - reads during a block see the block's earlier writes; a tx's writes can be reverted
- *   (`checkpoint` / `commit` / `revert`, one level: a tx's messages succeed or fail together);
+ *   (`beginTx` / `commitTx` / `revertTx`, one level: a tx's messages succeed or fail together);
  * - `endBlock` stages the block's writes into the Commit batch and extends the module's root, a
  *   hash chain: root' = keccak(root ‖ keccak(RLP([[key, value]…]))) over the writes in the order
  *   they were made, so every validator that made the same writes has the same root;
@@ -24,7 +24,7 @@ export class ChainedStore {
   /** This block's writes in order, and the latest value per key. */
   private blockWrites: [Uint8Array, Uint8Array][] = []
   private blockValues = new Map<string, Uint8Array>()
-  /** Writes of the tx under a checkpoint. */
+  /** Writes of the tx begun with `beginTx`. */
   private txWrites: [Uint8Array, Uint8Array][] | undefined
   private txValues = new Map<string, Uint8Array>()
   /** Writes `endBlock` staged, until Commit makes them committed. */
@@ -80,30 +80,31 @@ export class ChainedStore {
     this.blockValues.set(latin1(key), value)
   }
 
-  checkpoint(): void {
-    if (this.txWrites) throw new Error('ChainedStore checkpoints do not nest')
+  /** Starts a tx whose writes `commitTx` keeps in the block and `revertTx` drops. */
+  beginTx(): void {
+    if (this.txWrites) throw new Error('ChainedStore txs do not nest')
     this.txWrites = []
   }
 
   /** Keeps the tx's writes in the block. */
-  commit(): void {
+  commitTx(): void {
     const writes = this.txWrites
-    if (!writes) throw new Error('commit without checkpoint')
+    if (!writes) throw new Error('commitTx without beginTx')
     this.txWrites = undefined
     this.txValues = new Map()
     for (const [k, v] of writes) this.put(k, v)
   }
 
   /** Drops the tx's writes. */
-  revert(): void {
-    if (!this.txWrites) throw new Error('revert without checkpoint')
+  revertTx(): void {
+    if (!this.txWrites) throw new Error('revertTx without beginTx')
     this.txWrites = undefined
     this.txValues = new Map()
   }
 
   /** Stages the block's writes into `ws` and returns the module's root after them. */
   endBlock(ws: WriteSet): Uint8Array {
-    if (this.txWrites) throw new Error('endBlock inside a tx checkpoint')
+    if (this.txWrites) throw new Error('endBlock inside a tx')
     const parent = this.committedRoot
     if (this.blockWrites.length === 0) {
       this.stagedRoot = parent
@@ -135,7 +136,7 @@ export class ChainedStore {
   }
 
   /** Commit wrote the batch `endBlock` staged. */
-  committed(): void {
+  blockCommitted(): void {
     if (this.stagedRoot) this.committedRoot = this.stagedRoot
     this.stagedRoot = undefined
     for (const [k, v] of this.stagedWrites) this.remember(latin1(k), v)
@@ -191,11 +192,24 @@ export abstract class ChainedKeeper {
     return this.store.root()
   }
 
-  committed(): void {
-    this.store.committed()
+  blockCommitted(): void {
+    this.store.blockCommitted()
   }
 
   discardUncommitted(): void {
     this.store.discardUncommitted()
+  }
+
+  /** A tx's writes are kept or dropped with its messages (see ChainedStore.beginTx). */
+  beginTx(): void {
+    this.store.beginTx()
+  }
+
+  commitTx(): void {
+    this.store.commitTx()
+  }
+
+  revertTx(): void {
+    this.store.revertTx()
   }
 }

@@ -19,7 +19,7 @@ import * as ort from 'onnxruntime-node'
 import { modelCid } from '../../app/modelHub/cid.ts'
 import { FileModelSource } from '../../test/support/fileModelSource.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
-import type { InferenceResult } from '../../app/executor/modelRun.ts'
+import type { ModelRunOutput } from '../../app/executor/modelRun.ts'
 import { SESSION_OPTIONS } from '../../app/executor/sessionCache.ts'
 import { buildCostModel, buildMlp, seededValues } from '../../scripts/models/modelFactory.ts'
 import { directParallel, timeRuns } from './directRun.ts'
@@ -162,7 +162,7 @@ async function throughExecutor(
       const t0 = performance.now()
       executor
         .run({ modelCid: cid, inputs: { [inputName]: { type: 'float32', dims: [1, width], data: rows.subarray(i * width, (i + 1) * width) } } })
-        .then((r: InferenceResult) => {
+        .then((r: ModelRunOutput) => {
           latencies[i] = performance.now() - t0
           batchSum += r.batchSize
           runMicros += r.micros

@@ -12,7 +12,7 @@ import type { ExecutorStats } from '../../app/executor/inferenceExecutor.ts'
 export interface NodeStats {
   phases: Record<string, PhaseStats>
   mempool: { queued: number }
-  inference: Record<string, number> | { strategy: 'inline' }
+  inference: Record<string, number>
   executor: ExecutorStats
   height: string
 }

@@ -21,6 +21,7 @@
  *  6. PrepareProposal with every tx offered; 7. ProcessProposal; 8. FinalizeBlock; 9. Commit.
  * For each step: ms, ms per tx, and the functions that took the main thread's time.
  */
+import { InlineInferenceModule } from './inlineInference.ts'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -28,7 +29,7 @@ import { Session } from 'node:inspector/promises'
 import { hexToBytes, keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
-import { abciApplication } from '../../app/abci/handlers.ts'
+import { abciHandlers } from '../../app/abci/handlers.ts'
 import { PipeApp } from '../../app/pipeApp.ts'
 import { initCrypto } from '../../app/crypto.ts'
 import { silentLogger } from '../../app/log.ts'
@@ -100,8 +101,8 @@ async function until(what: string, cond: () => boolean, timeoutMs = 300_000): Pr
 async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
   await initCrypto()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pipe-phases-${strategy}-`))
-  const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, { inference: strategy })
-  const abci = abciApplication(app)
+  const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, strategy === 'inline' ? { inferenceModule: InlineInferenceModule } : {})
+  const abci = abciHandlers(app)
   try {
     const senders = Array.from({ length: SENDERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`pipe-phases-${i}`))))
     await abci.initChain({
@@ -129,7 +130,7 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
       await abci.commit()
     }
     const emptyBlockAfterGenesis = emptyBlock // the first block after genesis, outside any measurement
-    const { metadata } = await app.inference.store.put(buildCostModel(SPEC))
+    const { metadata } = await app.inference.hub.put(buildCostModel(SPEC))
     const width = SPEC.size
     await emptyBlockAfterGenesis()
     const GAS = await new Simulator(app.evm).estimateGas(

@@ -1,8 +1,8 @@
 /**
  * PIPE vs inline inference on one validator: the same workload — N txs, each calling the
  * inference precompile once (EOA → 0x…F4, distinct inputs, one model of cost C) — through a node
- * that pre-executes inference in its mempool (`--inference pipe`) and through one that runs the
- * model inside FinalizeBlock (`--inference inline`, a chain without PIPE).
+ * that pre-executes inference in its mempool (the pipe node) and through one that runs the
+ * model inside FinalizeBlock (bench/pipe/inlineNode.ts, the inline baseline: a chain without PIPE).
  *
  *   node --import tsx bench/pipe/run.ts [--quick] [--block-time 1s] [--costs 0.1w16,0.1w512,2w512,10w512,50,200]
  *        [--txs 4000,600,400,300,120,60] [--strategies pipe,inline] [--pending 4000] [--pending-cost 0.6w16]
@@ -40,6 +40,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
+import { fileURLToPath } from 'node:url'
 import { keccak256, toHex, type Hex } from 'viem'
 import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
@@ -136,6 +137,8 @@ function parseArgs(argv: string[]): Options {
 }
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
+/** The node entry of the inline baseline. */
+const INLINE_NODE = fileURLToPath(new URL('./inlineNode.ts', import.meta.url))
 const gwei = 10n ** 9n
 const MAX_FEE = 50n * gwei
 const CORES = os.availableParallelism()
@@ -363,8 +366,7 @@ function blockPhases(blocks: Map<number, SeenBlock>, from: number, to: number, o
 }
 
 function pendingInference(s: NodeStats): number {
-  if ('strategy' in s.inference) return 0
-  const i = s.inference as Record<string, number>
+  const i = s.inference
   return (i.simulating ?? 0) + (i.running ?? 0) + (i.ready ?? 0)
 }
 
@@ -509,7 +511,7 @@ async function measureRun(
 
   // Executor throughput over the window it was busy with this run.
   const samples = poller.samples
-  const computed = (s: NodeStats) => s.executor.completed - s.executor.deduplicated
+  const computed = (s: NodeStats) => s.executor.completed
   const c0 = computed(before)
   const cEnd = samples.length > 0 ? computed(samples.at(-1)!.stats) : c0
   const firstMove = samples.findIndex((s) => computed(s.stats) > c0)
@@ -587,8 +589,8 @@ interface PendingResult {
 
 async function runStrategy(o: Options, strategy: Strategy, models: Model[], directs: Direct[], pendingLoad?: { model: Model; direct: Direct }): Promise<{ runs: RunResult[]; pending?: PendingResult }> {
   if (o.profile) process.env.PIPE_CPU_PROFILE = path.join(o.profile, strategy)
-  log(`\n[${strategy}] starting a 1-validator localnet (block time ${o.blockTime}, --inference ${strategy})…`)
-  const chain = await startTestChain({ name: `bench-pipe-${strategy}`, portOffset: PORT_OFFSET, validators: 1, blockTime: o.blockTime, nodeArgs: ['--inference', strategy, ...o.nodeArgs] })
+  log(`\n[${strategy}] starting a 1-validator localnet (block time ${o.blockTime}, ${strategy === 'inline' ? 'inline baseline node' : 'pipe node'})…`)
+  const chain = await startTestChain({ name: `bench-pipe-${strategy}`, portOffset: PORT_OFFSET, validators: 1, blockTime: o.blockTime, nodeArgs: o.nodeArgs, nodeMain: strategy === 'inline' ? INLINE_NODE : undefined })
   const watcher = new BlockWatcher(chain.rpc(), chain.ws())
   try {
     await watcher.start()

@@ -31,7 +31,7 @@ export async function registerModel(cid: string, opts: RegisterModelOptions, out
   let client: SigningStargateClient
   try {
     client = await SigningStargateClient.connectWithSigner(opts.comet, wallet, {
-      registry: new Registry([...defaultRegistryTypes, ...(inferenceRegistryTypes as [string, GeneratedType][])]),
+      registry: new Registry([...defaultRegistryTypes, ...inferenceRegistryTypes]),
       gasPrice: GasPrice.fromString(`${opts.gasPrice}apipe`),
       broadcastPollIntervalMs: 500,
     })

@@ -10,7 +10,7 @@ import { join } from 'node:path'
 import { EXAMPLE_MODELS } from './exampleModels.ts'
 import { modelCid } from '../../app/modelHub/cid.ts'
 
-const MODELS_DIR = fileURLToPath(new URL('../../models', import.meta.url))
+const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url))
 
 async function main(args: string[]): Promise<number> {
   const check = args.includes('--check')

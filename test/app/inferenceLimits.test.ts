@@ -1,15 +1,20 @@
 import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { InferenceExecutor } from '../../app/executor/index.ts'
+import { ModelStore } from '../../app/modelHub/modelStore.ts'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { MAX_REQUESTS_PER_TX } from '../../app/modules/inference/params.ts'
 import { buildCostModel, costModelSpecFor } from '../../scripts/models/modelFactory.ts'
 import { compileFixture } from '../support/contracts.ts'
+import { HeldExecutor } from '../support/heldExecutor.ts'
 import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
 import { waitFor } from '../support/rpc.ts'
 
@@ -34,7 +39,7 @@ test('over the pending limit CheckTx refuses; an inference that times out drops 
   const a = await openInProcessApp({ app: { inferenceMempool: { maxPending: 1, timeoutMs: 150 }, executor: { workers: 1 } } })
   try {
     await a.block([])
-    const cid = (await a.app.inference.store.put(fs.readFileSync('models/slow.onnx'))).metadata.cid
+    const cid = (await a.app.inference.hub.put(fs.readFileSync('models/slow.onnx'))).metadata.cid
     const slow = signed(1, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 1n) })
     assert.equal((await a.abci.checkTx({ tx: slow, type: CheckTxType.NEW })).code, 0)
     const second = signed(2, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 2n) })
@@ -65,7 +70,7 @@ test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped
   const a = await openInProcessApp()
   try {
     await a.block([])
-    const cid = (await a.app.inference.store.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
+    const cid = (await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
     const loop = compileFixture('InferenceLoop.sol', 'InferenceLoop')
     const deploy = signed(1, 0n, { data: encodeDeployData({ abi: loop.abi as Abi, bytecode: loop.bytecode }) })
     assert.deepEqual((await a.block([deploy])).codes, [0])
@@ -90,26 +95,35 @@ test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped
   }
 })
 
-test('when the executor queue is full, accepted txs wait for room instead of being dropped', async () => {
-  const a = await openInProcessApp({ app: { executor: { workers: 1, maxQueuePerModel: 2, maxQueued: 2 } } })
+test('the inference mempool, not the executor, bounds waiting work: every tx it admits becomes ready, however many wait for one worker', async () => {
+  // The executor's queue is sized to what the mempool admits (maxPending txs × 16 requests), so
+  // an admitted tx is never refused for a full queue; beyond maxPending, CheckTx refuses.
+  // The test holds every run until the 13th tx has been refused: no run can finish early.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-limits-'))
+  const hub = new ModelStore({ dir: path.join(dir, 'models') })
+  const held = new HeldExecutor(new InferenceExecutor(hub, { workers: 1 }))
+  const a = await openInProcessApp({ dir, app: { hub, modelExecutor: held, inferenceMempool: { maxPending: 12 } } })
   try {
     await a.block([])
-    const spec = costModelSpecFor({ targetMs: 20 })
-    const cid = (await a.app.inference.store.put(buildCostModel(spec))).metadata.cid
+    const spec = costModelSpecFor({ targetMs: 1 })
+    const cid = (await hub.put(buildCostModel(spec))).metadata.cid
     const call = (x: bigint): Hex =>
       encodeFunctionData({
         abi: ogInferenceAbi,
         functionName: 'runModelInference',
         args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'x', values: Array.from({ length: spec.size }, (_, i) => ({ value: x + BigInt(i), decimals: 3n })), shape: [1, spec.size] }], strings: [] } }] as never,
       })
-    const txs = Array.from({ length: 10 }, (_, i) => signed(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }))
-    for (const tx of txs) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
+    const txs = Array.from({ length: 13 }, (_, i) => signed(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }))
+    const codes = []
+    for (const tx of txs) codes.push((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code)
+    assert.deepEqual(codes, [...Array<number>(12).fill(0), 59], 'the 13th is refused while 12 wait')
+    held.release(cid)
     const mempool = a.app.inference.mempool
-    const hashes = txs.map((tx) => a.app.evm.txCache.decode(tx).hashHex)
+    const hashes = txs.slice(0, 12).map((tx) => a.app.evm.txCache.decode(tx).hashHex)
     const settled = (h: string) => ['ready', 'failed'].includes(mempool.status(h)?.state ?? '')
     await waitFor('every tx settled', async () => (hashes.every(settled) ? true : undefined), 60_000)
     assert.deepEqual(hashes.map((h) => mempool.status(h)?.reason ?? mempool.status(h)?.state), hashes.map(() => 'ready'))
-    assert.ok(a.app.inference.executor.stats().failed > 0, 'the executor did refuse requests for a full queue')
+    assert.equal(a.app.inference.executor.stats().failed, 0, 'the executor refused nothing')
   } finally {
     await a.close()
   }

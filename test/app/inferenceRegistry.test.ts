@@ -39,8 +39,8 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
   const b = await openInProcessApp()
   try {
     const model = fs.readFileSync('models/risk-scorer.onnx')
-    const { metadata } = await a.app.inference.store.put(model)
-    await b.app.inference.store.put(model)
+    const { metadata } = await a.app.inference.hub.put(model)
+    await b.app.inference.hub.put(model)
     const cid = metadata.cid
     const artefact = await modelCid(new TextEncoder().encode('settings.json'))
     const w0 = await devEthWallet(0)
@@ -114,7 +114,7 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
 test('two registrations of one model in a block: the second is included and fails, paying its fee, and the first owner keeps it', async () => {
   const a = await openInProcessApp()
   try {
-    const { metadata } = await a.app.inference.store.put(fs.readFileSync('models/risk-scorer.onnx'))
+    const { metadata } = await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))
     const [w0, w1] = [await devEthWallet(0), await devEthWallet(1)]
     const first = await signTx(w0, [registerModel(bech(0), metadata.cid)], { accountNumber: 0n, sequence: 0 })
     const second = await signTx(w1, [registerModel(bech(1), metadata.cid)], { accountNumber: 1n, sequence: 0 })
@@ -140,7 +140,7 @@ test('registrations and account numbers survive a restart, with the same app has
   let dir = a.dir
   let hash: string
   try {
-    const { metadata } = await a.app.inference.store.put(fs.readFileSync('models/risk-scorer.onnx'))
+    const { metadata } = await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))
     const r = await a.block([await signTx(await devEthWallet(0), [registerModel(bech(0), metadata.cid)], { accountNumber: 0n, sequence: 0 })])
     assert.deepEqual(r.codes, [0], r.logs.join('; '))
     hash = bytesToHex(a.app.lastCommit.appHash)
@@ -155,7 +155,7 @@ test('registrations and account numbers survive a restart, with the same app has
     assert.ok(q.ok)
     assert.equal(q.value.models.length, 1)
     // a second registration by the same account continues from the committed sequence and roots
-    const { metadata } = await again.app.inference.store.put(fs.readFileSync('models/risk-adjuster.onnx'))
+    const { metadata } = await again.app.inference.hub.put(fs.readFileSync('models/risk-adjuster.onnx'))
     const r = await again.block([await signTx(await devEthWallet(0), [registerModel(bech(0), metadata.cid)], { accountNumber: 0n, sequence: 1 })])
     assert.deepEqual(r.codes, [0], r.logs.join('; '))
     // listings come a page at a time, in CID order

@@ -27,7 +27,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
   const a = await openInProcessApp()
   try {
     await a.block([])
-    const cid = (await a.app.inference.store.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
+    const cid = (await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
     const c = compileFixture('StateInput.sol', 'StateInput')
     const abi = c.abi as Abi
     const deploy = signed(1, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })
@@ -48,7 +48,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.NEW })).code, 0)
     for (const p of pending) await waitFor('ready', async () => (mempool.isReady(p.eth) ? true : undefined), 20_000)
     const readyAt = pending.map((p) => mempool.status(p.eth.hashHex)!.height)
-    const firstRequest = mempool.requestsOf(pending[0].eth)[0].keyHex
+    const firstRequest = mempool.status(pending[0].eth.hashHex)!.requests[0]!.keyHex
     const recheck = async () => {
       for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.RECHECK })).code, 0)
     }
@@ -70,7 +70,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     assert.equal(mempool.status(pending[1].eth.hashHex)!.height, readyAt[1])
     await recheck()
     await waitFor('ready again', async () => (mempool.isReady(pending[0].eth) ? true : undefined), 20_000)
-    assert.notEqual(mempool.requestsOf(pending[0].eth)[0].keyHex, firstRequest, 'a new request, for the new feature')
+    assert.notEqual(mempool.status(pending[0].eth.hashHex)!.requests[0]!.keyHex, firstRequest, 'a new request, for the new feature')
 
     // Both go into a block and succeed: the block carries the new request's result.
     const { codes, logs } = await a.block(pending.map((p) => p.raw), { inMempool: true })

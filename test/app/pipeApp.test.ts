@@ -177,7 +177,7 @@ test('out-of-order nonces wait in the mempool; PrepareProposal orders each sende
     for (const tx of [n2, n4, other, n0, n1]) {
       assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
     }
-    assert.equal(a.app.mempool.state.nextNonce(addr(2).toString()), 3n, 'pending nonce is the next contiguous one')
+    assert.equal(a.app.evmMempool.senders.nextNonce(addr(2).toString()), 3n, 'pending nonce is the next contiguous one')
     const prepared = await a.abci.prepareProposal({
       maxTxBytes: 1_000_000n, txs: [n2, n4, other, n0, n1], localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: 1n,
       time: { seconds: 1_700_000_001n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20),

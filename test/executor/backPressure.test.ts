@@ -2,7 +2,7 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { ErrQueueFull } from '../../app/executor/errors.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
-import type { InferenceResult } from '../../app/executor/modelRun.ts'
+import type { ModelRunOutput } from '../../app/executor/modelRun.ts'
 import { floatRows, writeTestModels, type TestModels } from './testModels.ts'
 
 let models: TestModels
@@ -34,12 +34,10 @@ test('over maxQueuePerModel waiting requests, run rejects at once with ErrQueueF
       assert.equal(err.message, `inference queue for model ${models.cid.mlp} is full (4 waiting); try again later`)
       return true
     })
-    // A duplicate of a waiting request adds no work: it is still accepted.
-    const duplicate = executor.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(2, 1, 16) } })
     // Another model has its own queue.
     const other = executor.run({ modelCid: models.cid.int64, inputs: { ids: { type: 'int64', dims: [1, 4], data: new BigInt64Array(4) } } })
-    const results: InferenceResult[] = await Promise.all([...accepted, duplicate, other])
-    assert.equal(results.length, 6)
+    const results: ModelRunOutput[] = await Promise.all([...accepted, other])
+    assert.equal(results.length, 5)
     assert.equal(executor.stats().failed, 1)
     // Once the queue has drained, the model takes requests again.
     await executor.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(5, 1, 16) } })

@@ -1,6 +1,6 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
-import { ErrInferenceFailed, ErrInferenceInput } from '../../app/executor/errors.ts'
+import { ErrRunFailed, ErrRunInput } from '../../app/executor/errors.ts'
 import { costModelSpecFor } from '../../scripts/models/modelFactory.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { TensorData } from '../../app/executor/tensorData.ts'
@@ -81,7 +81,7 @@ test('one request that makes onnxruntime fail (Gather index out of range) fails 
       } else {
         assert.equal(s.status, 'rejected')
         if (s.status === 'rejected') {
-          assert.ok(ErrInferenceFailed.is(s.reason), String(s.reason))
+          assert.ok(ErrRunFailed.is(s.reason), String(s.reason))
           assert.match(s.reason.message, new RegExp(`^model ${models.cid.gather} failed: .*idx=99 must be within the inclusive range \\[-10,9\\]`))
         }
       }
@@ -103,7 +103,7 @@ test('a request with the wrong shape does not join (and break) the batch of well
     const results = await Promise.all(good)
     assert.ok(results.every((r) => r.batchSize === 4))
     await assert.rejects(bad, (err: Error) => {
-      assert.ok(ErrInferenceInput.is(err), String(err))
+      assert.ok(ErrRunInput.is(err), String(err))
       assert.match(err.message, /input "x" \(got float32 \[4, 15\], the model takes float32 \[batch, 16\]\): Got invalid dimensions for input: x/)
       return true
     })

@@ -15,7 +15,7 @@ import {
 } from '../../scripts/models/exampleModels.ts'
 import { buildCostModel, buildMlp, costModelSpecFor, mlpLayers, seededValues } from '../../scripts/models/modelFactory.ts'
 
-const MODELS_DIR = new URL('../../models', import.meta.url)
+const MODELS_DIR = new URL('../../models/', import.meta.url)
 const ONE_THREAD = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 4 } as const
 
 async function session(bytes: Uint8Array): Promise<ort.InferenceSession> {

@@ -12,7 +12,7 @@ import { ModelHubServer } from '../../app/modelHub/modelHubServer.ts'
 import type { ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
 import { ModelStore } from '../../app/modelHub/modelStore.ts'
 
-const REPO = fileURLToPath(new URL('../..', import.meta.url))
+const REPO = fileURLToPath(new URL('../../', import.meta.url))
 const PIPE = join(REPO, 'scripts/pipe.mjs')
 const SCORER = join(REPO, 'models/risk-scorer.onnx')
 

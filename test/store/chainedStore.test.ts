@@ -24,7 +24,7 @@ async function commit(kv: KvStore, store: ChainedStore): Promise<Uint8Array> {
   const ws = new WriteSet()
   const root = store.endBlock(ws)
   await kv.write(ws.entries())
-  store.committed()
+  store.blockCommitted()
   return root
 }
 
@@ -32,17 +32,17 @@ test('a block sees its own writes, a reverted tx leaves nothing, and committed r
   const { kv, store } = await open()
   try {
     store.put(enc('t/a'), enc('1'))
-    store.checkpoint()
+    store.beginTx()
     store.put(enc('t/b'), enc('2'))
     assert.equal(dec(await store.get(enc('t/b'))), '2', 'the tx sees its write')
-    store.revert()
+    store.revertTx()
     assert.equal(await store.get(enc('t/b')), undefined, 'a reverted tx wrote nothing')
-    store.checkpoint()
+    store.beginTx()
     store.put(enc('t/c'), enc('3'))
-    store.commit()
+    store.commitTx()
     assert.equal(dec(await store.get(enc('t/a'))), '1')
     assert.equal(await store.getCommitted(enc('t/a')), undefined, 'nothing committed yet')
-    assert.throws(() => store.commit(), /commit without checkpoint/)
+    assert.throws(() => store.commitTx(), /commitTx without beginTx/)
     const root = await commit(kv, store)
     assert.equal(dec(await store.getCommitted(enc('t/a'))), '1')
     assert.equal(dec(await store.getCommitted(enc('t/c'))), '3')

@@ -7,7 +7,7 @@ import { inferenceRegistryTypes } from '../../scripts/cli/registryTypes.ts'
 
 /** cosmjs' default message types plus PIPE's registry messages. */
 export function pipeRegistry(): Registry {
-  return new Registry([...defaultRegistryTypes, ...(inferenceRegistryTypes as [string, GeneratedType][])])
+  return new Registry([...defaultRegistryTypes, ...inferenceRegistryTypes])
 }
 
 /** Dev account `index` as an ethsecp256k1 Cosmos wallet: the same account as its 0x address. */

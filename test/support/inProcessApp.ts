@@ -4,9 +4,9 @@ import path from 'node:path'
 import type { Common } from '@ethereumjs/common'
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
-import { CheckTxType, type ExecTxResult, type RequestFinalizeBlock } from 'cosmjs-types/tendermint/abci/types'
+import { CheckTxType, type ExecTxResult, type RequestFinalizeBlock, ResponseProcessProposal_ProposalStatus } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import { abciApplication } from '../../app/abci/handlers.ts'
+import { abciHandlers } from '../../app/abci/handlers.ts'
 import type { AbciApplication } from '../../app/abci/connections.ts'
 import { PipeApp, type AppOptions } from '../../app/pipeApp.ts'
 import { initCrypto } from '../../app/crypto.ts'
@@ -30,6 +30,10 @@ export interface InProcessApp {
    * `inMempool` skips CheckTx(NEW) for txs the mempool already holds.
    */
   block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean; inMempool?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[]; results: DeepPartial<ExecTxResult>[] }>
+  /** PrepareProposal for the next height, offered `txs` (as CometBFT offers its mempool). */
+  propose(txs: Uint8Array[]): Promise<Uint8Array[]>
+  /** ProcessProposal of `txs` for the next height: ACCEPT or REJECT. */
+  process(txs: Uint8Array[]): Promise<ResponseProcessProposal_ProposalStatus>
   close(): Promise<void>
 }
 
@@ -40,7 +44,7 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
   await initCrypto()
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-unit-'))
   const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, { common: opts.common, ...opts.app })
-  const abci = abciApplication(app)
+  const abci = abciHandlers(app)
   if (opts.genesis ?? true) {
     await abci.initChain({
       time: GENESIS_TIME,
@@ -90,6 +94,22 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
         logs: (res.txResults ?? []).map((r) => r?.log ?? ''),
         results: (res.txResults ?? []) as DeepPartial<ExecTxResult>[],
       }
+    },
+    async propose(txs) {
+      const height = app.lastCommit.height + 1n
+      const prepared = await abci.prepareProposal({
+        maxTxBytes: 1_000_000n, txs, localLastCommit: { round: 0, votes: [] }, misbehavior: [], height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+      })
+      return prepared.txs as Uint8Array[]
+    },
+    async process(txs) {
+      const height = app.lastCommit.height + 1n
+      const r = await abci.processProposal({
+        txs, proposedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32), height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+      })
+      return r.status ?? ResponseProcessProposal_ProposalStatus.UNKNOWN
     },
     async close() {
       await app.close()

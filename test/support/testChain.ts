@@ -43,6 +43,8 @@ export async function startTestChain(opts: {
   validators?: number
   blockTime?: string
   nodeArgs?: string[]
+  /** The pipe node's entry script, when not app/main.ts (bench/pipe's inline baseline). */
+  nodeMain?: string
 }): Promise<TestChain> {
   const home = fs.mkdtempSync(path.join(os.tmpdir(), `pipe-${opts.name}-`))
   const net = await Localnet.open({
@@ -51,6 +53,7 @@ export async function startTestChain(opts: {
     portOffset: opts.portOffset,
     blockTime: opts.blockTime ?? '300ms',
     nodeArgs: opts.nodeArgs,
+    app: { kind: 'pipe', main: opts.nodeMain },
     log: process.env.PIPE_TEST_VERBOSE ? (l) => console.log(l) : () => {},
   })
   try {

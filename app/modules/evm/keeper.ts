@@ -4,11 +4,10 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Account, Address, bigIntToUnpaddedBytes, bytesToBigInt, hexToBytes, setLengthLeft, type PrefixedHexString } from '@ethereumjs/util'
 import { createVM, type VM } from '@ethereumjs/vm'
 import type { CustomPrecompile } from '@ethereumjs/evm'
-import { NO_EXTENSIONS, type EvmExtensions } from './extensions.ts'
+import { NO_PRECOMPILES, type EvmPrecompiles } from './precompiles.ts'
 import type { Logger } from '../../log.ts'
 import type { KvStore, KvWrite, WriteSet } from '../../store/kvStore.ts'
-import type { AppError } from '../../errors.ts'
-import { BlockExecutor, type BlockContext, type BlockItem, type ExecutedBlock } from './blockExecutor.ts'
+import { type BlockContext, EvmBlock, type ExecutedBlock } from './evmBlock.ts'
 import { BlockHashSource } from './blockHashes.ts'
 import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
 import { createTxCommon } from './chainConfig.ts'
@@ -19,28 +18,29 @@ import type { EvmGenesis } from './genesis.ts'
 import { PARAMS_KEY } from './keys.ts'
 import { DEFAULT_BLOCK_GAS_LIMIT, INITIAL_BASE_FEE } from './params.ts'
 import { StateStore } from './stateStore.ts'
-import { StateAccessLog } from './stateAccessLog.ts'
+import { accountsIn, type RecordingStateManager } from './recordingStateManager.ts'
 
-/** The consensus-side EVM: one state manager with caches that lives from block to block. */
+/**
+ * The consensus-side EVM: one state manager with caches that lives from block to block, and
+ * records what each block writes.
+ */
 interface WorkingState {
-  state: MerkleStateManager
-  executor: BlockExecutor
-  /** Accounts and slots the block being executed writes (see {@link EvmKeeper.committed}). */
-  access: StateAccessLog
+  state: RecordingStateManager
+  vm: VM
 }
 
 /** A block Commit made the head, with what it changed in the state. */
 export interface CommittedEvmBlock {
   block: StoredBlock
   txs: StoredTx[]
-  /** State keys the block wrote ({@link StateAccessLog}); undefined when not known (genesis). */
+  /** State keys the block wrote (recordingStateManager.ts); undefined when not known (genesis). */
   writes: ReadonlySet<string> | undefined
 }
 
 /**
  * The EVM module's keeper: the only code that reads or writes the module's storage (world state
- * trie, blocks, txs, receipts). Consensus runs blocks through it (`initGenesis`,
- * `executeBlock`, `committed`); JSON-RPC and CheckTx read committed data through it.
+ * trie, blocks, txs, receipts). Consensus runs blocks through it (`initGenesis`, `beginBlock` /
+ * `endBlock`, `blockCommitted`); JSON-RPC and CheckTx read committed data through it.
  */
 export class EvmKeeper {
   readonly blocks: BlockStore
@@ -65,8 +65,8 @@ export class EvmKeeper {
     kv: KvStore,
     /** Where incoming txs get their sender recovered (worker threads), if anywhere. */
     readonly senderRecovery: SenderRecoveryPool | undefined,
-    /** Precompiles and hooks other modules add (the inference precompile). */
-    readonly extensions: EvmExtensions,
+    /** Precompiles other modules add (the inference precompile). */
+    readonly precompiles: EvmPrecompiles,
   ) {
     this.txCommon = createTxCommon(common)
     this.txCache = new EthTxCache(this.txCommon, 100_000, senderRecovery)
@@ -78,8 +78,8 @@ export class EvmKeeper {
    * Opens the module on the node's database, resuming from the last committed block if any.
    * `recovery` moves sender recovery of incoming txs to worker threads.
    */
-  static async open(kv: KvStore, common: Common, log: Logger, recovery?: SenderRecoveryPool, extensions: EvmExtensions = NO_EXTENSIONS): Promise<EvmKeeper> {
-    const keeper = new EvmKeeper(common, log, kv, recovery, extensions)
+  static async open(kv: KvStore, common: Common, log: Logger, recovery?: SenderRecoveryPool, precompiles: EvmPrecompiles = NO_PRECOMPILES): Promise<EvmKeeper> {
+    const keeper = new EvmKeeper(common, log, kv, recovery, precompiles)
     const head = await keeper.blocks.head()
     const params = await kv.get(PARAMS_KEY)
     if (params) keeper.gasLimit = bytesToBigInt(params)
@@ -122,7 +122,7 @@ export class EvmKeeper {
     this.state.nodes.discard()
     this.gasLimit = gasLimit
     ws.put(PARAMS_KEY, bigIntToUnpaddedBytes(gasLimit))
-    const state = await this.state.at(undefined, { caches: true })
+    const state = await this.state.recordingAt(undefined, { reads: false })
     await state.checkpoint()
     for (const a of genesis.accounts) {
       const address = new Address(hexToBytes(a.address as PrefixedHexString))
@@ -146,20 +146,28 @@ export class EvmKeeper {
   }
 
   /**
-   * Executes a block on the working state and stages its Ethereum block, txs and receipts into
-   * `ws`. Nothing is visible to readers until Commit writes `ws` and calls {@link committed}.
+   * Starts executing block `ctx.height` on the working state: the caller runs its txs on the
+   * returned block (Ethereum txs with `runTx`, Cosmos txs on its `state`), then `endBlock`.
    */
-  async executeBlock(ctx: BlockContext, items: BlockItem[], ws: WriteSet): Promise<ExecutedBlock> {
+  async beginBlock(ctx: BlockContext): Promise<EvmBlock> {
     const parent = this.parentBlock()
-    if (!this.working) throw new Error('executeBlock before genesis')
+    if (!this.working) throw new Error('beginBlock before genesis')
     if (ctx.height !== parent.header.number + 1n) {
       throw new Error(`block ${ctx.height} does not follow ${parent.header.number}`)
     }
-    this.working.access.take()
-    const executed = await this.working.executor.execute(ctx, parent, items)
+    this.working.state.takeAccess()
+    return EvmBlock.begin(this.working.vm, this.working.state, this.common, ctx, parent)
+  }
+
+  /**
+   * Finishes the block `beginBlock` started and stages its Ethereum block, txs and receipts into
+   * `ws`. Nothing is visible to readers until Commit writes `ws` and calls {@link blockCommitted}.
+   */
+  async endBlock(block: EvmBlock, cosmosGasUsed: bigint, ws: WriteSet): Promise<ExecutedBlock> {
+    const executed = await block.finish(cosmosGasUsed)
     this.blocks.stage(ws, executed.block, executed.txs)
     this.uncommitted = executed
-    this.uncommittedWrites = this.working.access.take().writes
+    this.uncommittedWrites = block.state.takeAccess().writes
     return executed
   }
 
@@ -172,7 +180,7 @@ export class EvmKeeper {
    * Commit wrote the batch: the executed block becomes the head readers and CheckTx see.
    * @returns the block just committed with its txs and writes, or undefined if there was none.
    */
-  committed(): CommittedEvmBlock | undefined {
+  blockCommitted(): CommittedEvmBlock | undefined {
     this.state.nodes.flushed()
     const done = this.uncommitted
     if (!done) return undefined
@@ -217,14 +225,14 @@ export class EvmKeeper {
 
   /**
    * The accounts the block just executed wrote that exist after it, in address order (the auth
-   * module numbers the new ones).
+   * module numbers the new ones). Read from the working state's record of its writes.
    */
   async accountsWrittenByBlock(): Promise<Address[]> {
     const writes = this.uncommittedWrites
     if (!writes || !this.working) return []
     const out: Address[] = []
-    for (const key of [...writes].filter((k) => k.startsWith('a')).sort()) {
-      const address = new Address(hexToBytes(`0x${key.slice(1)}`))
+    for (const hex of accountsIn(writes)) {
+      const address = new Address(hexToBytes(hex))
       if (await this.working.state.getAccount(address)) out.push(address)
     }
     return out
@@ -254,28 +262,28 @@ export class EvmKeeper {
 
   private async resetWorkingState(): Promise<void> {
     const head = this.committedHead
-    this.working = head ? await this.makeWorkingState(await this.state.at(head.header.stateRoot, { caches: true })) : undefined
+    this.working = head ? await this.makeWorkingState(await this.state.recordingAt(head.header.stateRoot, { reads: false })) : undefined
   }
 
-  private async makeWorkingState(state: MerkleStateManager): Promise<WorkingState> {
+  private async makeWorkingState(state: RecordingStateManager): Promise<WorkingState> {
     // The EVM subscribes to its Common's events: give each VM its own copy.
     const vm = await createVM({
       common: this.common.copy(),
       stateManager: state,
       blockchain: new BlockHashSource(this.blocks),
-      evmOpts: { customPrecompiles: this.extensions.blockPrecompiles() },
+      evmOpts: { customPrecompiles: this.precompiles.block() },
     })
-    const access = StateAccessLog.attach(state, { reads: false })
-    return { state, executor: new BlockExecutor(vm, state, this.common, this.extensions.blockHooks, this.extensions.cosmosTxs), access }
+    return { state, vm }
   }
 
   /**
-   * A VM over the committed state for simulating mempool txs, with the given precompiles.
-   * Each simulation should run inside `state.checkpoint()` … `state.revert()`.
+   * A VM over the committed state for simulating mempool txs, with the given precompiles; its
+   * state records what each simulation reads. Each simulation should run inside
+   * `state.checkpoint()` … `state.revert()`.
    */
-  async simulationVm(customPrecompiles: CustomPrecompile[]): Promise<{ vm: VM; state: MerkleStateManager; head: StoredBlock }> {
+  async simulationVm(customPrecompiles: CustomPrecompile[]): Promise<{ vm: VM; state: RecordingStateManager; head: StoredBlock }> {
     const head = this.committedHead ?? this.parentBlock()
-    const state = await this.state.at(head.header.stateRoot, { caches: true })
+    const state = await this.state.recordingAt(head.header.stateRoot, { reads: true })
     const vm = await createVM({ common: this.common.copy(), stateManager: state, blockchain: new BlockHashSource(this.blocks), evmOpts: { customPrecompiles } })
     return { vm, state, head }
   }

@@ -4,7 +4,7 @@ import { validateTxAgainstAccount, validateTxStateless } from './ante.ts'
 import { ErrGasLimitExceedsBlock } from './errors.ts'
 import type { EthTx } from './ethTx.ts'
 import type { EvmKeeper } from './keeper.ts'
-import { MempoolState } from './senderQueues.ts'
+import { SenderQueues } from './senderQueues.ts'
 
 /** What proposal selection needs of a block tx, whatever its kind (Ethereum or Cosmos). */
 export interface SequencedTx {
@@ -21,7 +21,8 @@ export interface SequencedTx {
  * state plus what is already queued.
  */
 export class EvmMempool {
-  readonly state = new MempoolState()
+  /** Per sender, what this node's mempool holds beyond committed state (Cosmos txs share it). */
+  readonly senders = new SenderQueues()
   /**
    * Txs that passed the stateless checks, with the block gas limit they passed against: CometBFT
    * hands a tx over on every RECHECK and proposal, and the checks only depend on the tx.
@@ -40,11 +41,11 @@ export class EvmMempool {
     const view = await this.keeper.checkState()
     const account = await view.getAccount(eth.sender)
     const committedNonce = account?.nonce ?? 0n
-    const pending = this.state.pendingFor(eth.sender.toString(), committedNonce)
+    const pending = this.senders.pendingFor(eth.sender.toString(), committedNonce)
     validateTxAgainstAccount(eth, account, pending, this.keeper.nextBaseFee())
     // Other modules' admission checks run before anything is reserved for the tx.
     if (gate) await gate(eth)
-    this.state.admit(eth, committedNonce)
+    this.senders.admit(eth, committedNonce)
     return eth
   }
 
@@ -151,7 +152,7 @@ export class EvmMempool {
 
   /** Commit changed nonces and balances: forget the queues (RECHECK rebuilds them). */
   reset(): void {
-    this.state.reset()
+    this.senders.reset()
   }
 }
 

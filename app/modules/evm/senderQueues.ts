@@ -31,7 +31,7 @@ class SenderQueue implements PendingSpend {
  * the queued txs by hash for eth_getTransactionByHash. Reset at every Commit; CometBFT then
  * rechecks the remaining txs in order (RECHECK), which rebuilds it against the new state.
  */
-export class MempoolState {
+export class SenderQueues {
   private senders = new Map<string, SenderQueue>()
   private txs = new Map<string, EthTx>()
 

@@ -60,7 +60,7 @@ export class Simulator {
   constructor(private readonly keeper: EvmKeeper) {}
 
   async call(p: CallParams, block: StoredBlock): Promise<CallOutcome> {
-    const result = await this.run(p, block, await this.gasLimit(p, block), 'call')
+    const result = await this.run(p, block, await this.gasLimit(p, block))
     const err = result.execResult.exceptionError
     return {
       returnValue: result.execResult.returnValue,
@@ -75,9 +75,9 @@ export class Simulator {
     // A plain transfer to an account without code costs exactly 21000 (geth's shortcut).
     if ((p.data === undefined || p.data.length === 0) && p.to !== undefined && hi >= TRANSFER_GAS) {
       const code = await (await this.keeper.stateAt(block)).getCode(p.to)
-      if (code.length === 0 && (await this.run(p, block, TRANSFER_GAS, 'estimate')).execResult.exceptionError === undefined) return TRANSFER_GAS
+      if (code.length === 0 && (await this.run(p, block, TRANSFER_GAS)).execResult.exceptionError === undefined) return TRANSFER_GAS
     }
-    const first = await this.run(p, block, hi, 'estimate')
+    const first = await this.run(p, block, hi)
     const failure = first.execResult.exceptionError
     if (failure) {
       if (failure.error === 'revert') throw new RevertError(first.execResult.returnValue)
@@ -121,7 +121,7 @@ export class Simulator {
 
   private async succeeds(p: CallParams, block: StoredBlock, gas: bigint): Promise<boolean> {
     try {
-      const r = await this.run(p, block, gas, 'estimate')
+      const r = await this.run(p, block, gas)
       return r.execResult.exceptionError === undefined
     } catch {
       return false
@@ -129,8 +129,7 @@ export class Simulator {
   }
 
   /** One run on a throw-away VM over the block's state. */
-  /** One run on a throw-away VM over the block's state; `kind` picks the extensions' behaviour. */
-  private async run(p: CallParams, block: StoredBlock, gasLimit: bigint, kind: 'call' | 'estimate'): Promise<RunTxResult> {
+  private async run(p: CallParams, block: StoredBlock, gasLimit: bigint): Promise<RunTxResult> {
     const common = this.keeper.common
     const feesGiven = p.gasPrice !== undefined || p.maxFeePerGas !== undefined
     // Without fee fields the call is free (base fee 0), as geth's eth_call does.
@@ -171,7 +170,7 @@ export class Simulator {
       common: common.copy(),
       stateManager: state,
       blockchain: new BlockHashSource(this.keeper.blocks),
-      evmOpts: { customPrecompiles: this.keeper.extensions.callPrecompiles(kind) },
+      evmOpts: { customPrecompiles: this.keeper.precompiles.call() },
     })
     try {
       // The balance is checked as geth does: value + gas × price must be affordable (price 0

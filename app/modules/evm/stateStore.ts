@@ -5,6 +5,7 @@ import { ValueEncoding } from '@ethereumjs/util'
 import type { KvStore } from '../../store/kvStore.ts'
 import { TrieNodeStore } from '../../store/trieNodeStore.ts'
 import { TRIE_NODE_PREFIX } from './keys.ts'
+import { RecordingStateManager } from './recordingStateManager.ts'
 
 /**
  * EVM world state: a secure Merkle-Patricia trie (keys hashed, as Ethereum does) over the
@@ -27,17 +28,18 @@ export class StateStore {
    * block instead of once per tx.
    */
   async at(root: Uint8Array | undefined, opts: { caches?: boolean } = {}): Promise<MerkleStateManager> {
-    const trie = await createMPT({
-      db: this.nodes,
-      root,
-      useKeyHashing: true,
-      valueEncoding: ValueEncoding.Bytes,
-      common: this.common,
-    })
-    return new MerkleStateManager({
-      trie,
-      common: this.common,
-      caches: opts.caches ? new Caches() : undefined,
-    })
+    return new MerkleStateManager({ trie: await this.trie(root), common: this.common, caches: opts.caches ? new Caches() : undefined })
+  }
+
+  /**
+   * A state manager at `root`, with caches, that records what its users write (and read, if
+   * asked): the block's working state and the mempool's simulation state.
+   */
+  async recordingAt(root: Uint8Array | undefined, opts: { reads: boolean }): Promise<RecordingStateManager> {
+    return new RecordingStateManager({ trie: await this.trie(root), common: this.common, caches: new Caches() }, opts.reads)
+  }
+
+  private trie(root: Uint8Array | undefined): ReturnType<typeof createMPT> {
+    return createMPT({ db: this.nodes, root, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common: this.common })
   }
 }

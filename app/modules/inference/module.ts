@@ -1,107 +1,186 @@
-import type { CustomPrecompile } from '@ethereumjs/evm'
+import type { AppError } from '../../errors.ts'
+import { type ExecutorOptions, InferenceExecutor, type ModelExecutor } from '../../executor/index.ts'
 import type { Logger } from '../../log.ts'
+import type { ModelStore } from '../../modelHub/modelStore.ts'
 import type { KvStore } from '../../store/kvStore.ts'
-import type { EvmExtensions } from '../evm/extensions.ts'
+import type { EthTx } from '../evm/ethTx.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
+import type { EvmPrecompiles } from '../evm/precompiles.ts'
 import { BlockRecorder } from './block/blockRecorder.ts'
-import { InferenceExecutor, type ExecutorOptions } from '../../executor/index.ts'
-import { newContext, type InferenceContext } from './precompile/inferenceCalls.ts'
+import { InferenceKeeper } from './block/keeper.ts'
+import { checkProposalResults } from './block/proposalCheck.ts'
+import { decodeResultsTx, encodeResultsTx } from './block/resultsTx.ts'
 import { InferenceMempool, type InferenceMempoolLimits } from './mempool/inferenceMempool.ts'
 import { InferenceRunner } from './mempool/inferenceRunner.ts'
-import { InferenceKeeper } from './block/keeper.ts'
-import { RegistryKeeper } from './registry/keeper.ts'
-import type { ModelStore } from '../../modelHub/modelStore.ts'
-import { CALL_INFERENCE_TIMEOUT_MS, INFERENCE_TIMEOUT_MS, MAX_PENDING_INFERENCE_TXS } from './params.ts'
-import { inferencePrecompile } from './precompile/precompile.ts'
 import { ResultCache } from './mempool/resultCache.ts'
 import { TxSimulator } from './mempool/txSimulator.ts'
-
-/**
- * How blocks get their inference results:
- * - `pipe` (default): pre-executed in the mempool, carried by the block's results tx;
- * - `inline`: computed during FinalizeBlock by every validator, as a chain without
- *   pre-execution does (a benchmark baseline, not for production).
- */
-export type InferenceStrategy = 'pipe' | 'inline'
+import { CALL_INFERENCE_TIMEOUT_MS, INFERENCE_TIMEOUT_MS, MAX_PENDING_INFERENCE_TXS, MAX_REQUESTS_PER_TX } from './params.ts'
+import { blockAnswers, type InferenceAnswers, txInferenceCalls } from './precompile/inferenceCalls.ts'
+import { inferencePrecompile } from './precompile/precompile.ts'
+import { PrecompileReach } from './precompile/reachability.ts'
+import { RegistryKeeper } from './registry/keeper.ts'
+import { type InferenceResult, resultsByKey } from './types/result.ts'
 
 export interface InferenceModuleOptions {
-  store: ModelStore
-  strategy?: InferenceStrategy
+  /** The node's model hub: what checked runs validate requests against, where the executor finds models. */
+  hub: ModelStore
   executor?: ExecutorOptions
+  /** Runs models instead of an InferenceExecutor made from `executor` (tests hold runs with one). */
+  modelExecutor?: ModelExecutor
   mempool?: Partial<InferenceMempoolLimits>
   log: Logger
 }
 
-/** The inference module's wiring: keeper, mempool, executor, precompiles (module.ts: wiring only). */
+/**
+ * The inference module's wiring (module.ts: wiring only), and the calls consensus makes into
+ * it at each ABCI step — one interface, whatever computes the results:
+ * - CheckTx: {@link admit};
+ * - PrepareProposal: {@link isReady}, {@link resultsTx};
+ * - ProcessProposal: {@link checkProposal} (proposal + committed state only);
+ * - FinalizeBlock: {@link beginBlock}, the block precompile, {@link beforeTx} / {@link afterTx},
+ *   {@link endBlock}; the keeper and the registry then stage their writes like every module's;
+ * - Commit: {@link blockCommitted}.
+ */
 export class InferenceModule {
-  readonly results = new ResultCache()
-  readonly runner: InferenceRunner
-  readonly recorder: BlockRecorder
-  readonly strategy: InferenceStrategy
-  private attached: { mempool: InferenceMempool; simulator: TxSimulator } | undefined
+  readonly results: ResultCache
+  /** Computes requests on the executor (the ResultCache's, and bench/pipe's inline baseline's). */
+  protected readonly runner: InferenceRunner
+  readonly recorder = new BlockRecorder()
+  readonly reach = new PrecompileReach()
+  /** The results the block being executed carries (recorded in state at its end). */
+  protected blockResults: InferenceResult[] = []
+  private attached: { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } | undefined
+  /** Results txs decoded lately, newest first: ProcessProposal and FinalizeBlock see the same bytes. */
+  private readonly decoded: { raw: Uint8Array; results: InferenceResult[] }[] = []
 
-  private constructor(
+  protected constructor(
     readonly keeper: InferenceKeeper,
     /** Registered models and inference nodes. */
     readonly registry: RegistryKeeper,
-    readonly store: ModelStore,
-    readonly executor: InferenceExecutor,
-    private readonly log: Logger,
-    strategy: InferenceStrategy,
+    readonly hub: ModelStore,
+    readonly executor: ModelExecutor,
+    protected readonly log: Logger,
     private readonly limits: InferenceMempoolLimits,
   ) {
-    this.strategy = strategy
-    this.runner = new InferenceRunner(store, executor)
-    this.recorder = new BlockRecorder(strategy === 'inline' ? (r) => this.runner.run(r, CALL_INFERENCE_TIMEOUT_MS * 6) : undefined)
+    this.runner = new InferenceRunner(hub, executor)
+    this.results = new ResultCache(this.runner)
   }
 
   static async open(kv: KvStore, opts: InferenceModuleOptions): Promise<InferenceModule> {
-    const { store } = opts
-    const executor = new InferenceExecutor(
-      { path: (cid) => store.path(cid), batchable: async (cid) => (await store.metadata(cid))?.batchable ?? false },
-      { log: opts.log.child('executor'), ...opts.executor },
-    )
+    const { hub } = opts
     const limits = { maxPending: MAX_PENDING_INFERENCE_TXS, timeoutMs: INFERENCE_TIMEOUT_MS, ...opts.mempool }
-    return new InferenceModule(await InferenceKeeper.open(kv), await RegistryKeeper.open(kv), store, executor, opts.log, opts.strategy ?? 'pipe', limits)
+    // The mempool bounds what waits for inference (maxPending txs of at most MAX_REQUESTS_PER_TX
+    // requests): the executor's queue is sized to hold all of it, so it is the one queue and an
+    // admitted tx is never refused for a full one.
+    const queue = limits.maxPending * MAX_REQUESTS_PER_TX
+    const executor =
+      opts.modelExecutor ??
+      new InferenceExecutor(hub, { log: opts.log.child('executor'), maxQueued: queue, maxQueuePerModel: queue, ...opts.executor })
+    return new this(await InferenceKeeper.open(kv), await RegistryKeeper.open(kv), hub, executor, opts.log, limits)
   }
 
-  /** What the EVM gets: the precompile in its block VM and call VMs, and the block hooks. */
-  evmExtensions(): EvmExtensions {
+  /** The precompile, for the EVM's block VM (block answers) and call VMs (computed now, bounded). */
+  precompiles(): EvmPrecompiles {
     return {
-      blockPrecompiles: () => [inferencePrecompile(() => this.recorder.context(), this.store)],
-      blockHooks: this.recorder,
-      // eth_call and eth_estimateGas both run the model for real (bounded), so an estimate
-      // covers the work a contract does after the model answered. Results are kept: the tx sent
-      // right after its estimate finds them ready.
-      callPrecompiles: (): CustomPrecompile[] => {
-        const ctx: InferenceContext = newContext('call', this.results)
-        ctx.runNow = async (request) => {
-          const r = await this.runner.run(request, CALL_INFERENCE_TIMEOUT_MS)
-          this.results.set(request.keyHex, r)
-          return r
-        }
-        return [inferencePrecompile(() => ctx, this.store)]
+      block: () => [inferencePrecompile(() => this.recorder.current())],
+      // eth_call and eth_estimateGas both run the model for real (bounded), so an estimate covers
+      // the work a contract does after the model answered. Results are kept: the tx sent right
+      // after its estimate finds them computed.
+      call: () => {
+        const calls = txInferenceCalls(new Uint8Array(32), {
+          kind: 'call',
+          results: this.results,
+          models: this.hub,
+          compute: (request) => this.results.compute(request, CALL_INFERENCE_TIMEOUT_MS),
+        })
+        return [inferencePrecompile(() => calls)]
       },
     }
   }
 
   /** Connects the module to the EVM it extends (they are created in that order). */
   attach(evm: EvmKeeper): void {
-    const simulator = new TxSimulator(evm, this.store)
-    this.attached = { simulator, mempool: new InferenceMempool(evm, simulator, this.runner, this.results, this.log.child('inference-mempool'), this.limits) }
+    const simulator = new TxSimulator(evm)
+    const mempool = new InferenceMempool(evm, simulator, this.reach, this.hub, this.results, this.log.child('inference-mempool'), this.limits)
+    this.attached = { simulator, mempool, evm }
   }
 
   get mempool(): InferenceMempool {
-    if (!this.attached) throw new Error('inference module not attached to the EVM')
-    return this.attached.mempool
+    return this.wired().mempool
   }
 
-  get simulator(): TxSimulator {
-    if (!this.attached) throw new Error('inference module not attached to the EVM')
-    return this.attached.simulator
+  /** CheckTx, after the EVM's checks: the inference mempool starts tracking the tx (or refuses it). */
+  admit(eth: EthTx): Promise<void> {
+    return this.mempool.admit(eth)
+  }
+
+  /** PrepareProposal: whether the tx may be proposed now (every inference it makes is computed). */
+  isReady(eth: EthTx): boolean {
+    return this.mempool.isReady(eth)
+  }
+
+  /** PrepareProposal: the results tx the selected txs need, or undefined when they need none. */
+  resultsTx(selected: readonly EthTx[]): Uint8Array | undefined {
+    const results = this.mempool.resultsFor(selected)
+    return results.length > 0 ? encodeResultsTx(results) : undefined
+  }
+
+  /** A block's results tx, decoded and checked (ErrResultsTx); each block's is decoded once. */
+  decodeResultsTx(raw: Uint8Array): InferenceResult[] {
+    const hit = this.decoded.find((d) => d.raw.length === raw.length && Buffer.compare(d.raw, raw) === 0)
+    if (hit) return hit.results
+    const results = decodeResultsTx(raw)
+    this.decoded.unshift({ raw, results })
+    this.decoded.length = Math.min(this.decoded.length, 4)
+    return results
+  }
+
+  /**
+   * ProcessProposal: every result the block's Ethereum txs need is carried, and nothing else.
+   * Reads the proposal and the committed state; the mempool may spare a simulation only where
+   * it proves the outcome (InferenceMempool.provenRequests).
+   */
+  async checkProposal(txs: readonly EthTx[], block: { results: readonly InferenceResult[]; hasResultsTx: boolean }): Promise<AppError | undefined> {
+    const { simulator, mempool, evm } = this.wired()
+    return checkProposalResults(txs, block.results, { state: await evm.checkState(), reach: this.reach, simulate: (eth, calls) => simulator.simulate(eth, calls) }, mempool)
+  }
+
+  /** FinalizeBlock, before the txs run: the precompile answers from the block's results. */
+  beginBlock(height: bigint, results: readonly InferenceResult[]): void {
+    this.blockResults = [...results]
+    this.recorder.beginBlock(height, this.blockAnswers(results))
+  }
+
+  /** How the block precompile answers (the block's results; no other source). */
+  protected blockAnswers(results: readonly InferenceResult[]): InferenceAnswers {
+    return blockAnswers(resultsByKey(results))
+  }
+
+  beforeTx(eth: EthTx): void {
+    this.recorder.beforeTx(eth)
+  }
+
+  afterTx(eth: EthTx, reverted: boolean): void {
+    this.recorder.afterTx(eth, reverted)
+  }
+
+  /** FinalizeBlock, after the txs ran: the block's results and records go into the keeper. */
+  endBlock(): void {
+    this.keeper.putBlock(this.blockResults, this.recorder.endBlock())
+    this.blockResults = []
+  }
+
+  /** Commit wrote the block: re-judge the mempool's txs against the new state. */
+  blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
+    this.mempool.blockCommitted(included, writes)
   }
 
   async close(): Promise<void> {
     await this.executor.close()
+  }
+
+  private wired(): { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } {
+    if (!this.attached) throw new Error('inference module not attached to the EVM')
+    return this.attached
   }
 }

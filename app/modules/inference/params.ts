@@ -29,3 +29,12 @@ export const MAX_PENDING_INFERENCE_TXS = 10_000
 export const INFERENCE_TIMEOUT_MS = 30_000
 /** How long eth_call waits for a real inference. */
 export const CALL_INFERENCE_TIMEOUT_MS = 10_000
+
+/**
+ * Gas of a model from its single-inference cost in µs, capped at {@link MAX_MODEL_GAS}.
+ * @example modelGas(1_000) // 10_000n
+ */
+export function modelGas(costMicros: number): bigint {
+  const gas = BigInt(Math.ceil(costMicros)) * INFERENCE_GAS_PER_MODEL_MICRO
+  return gas > MAX_MODEL_GAS ? MAX_MODEL_GAS : gas
+}

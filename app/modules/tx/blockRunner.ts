@@ -1,4 +1,4 @@
-import { Account } from '@ethereumjs/util'
+import { Account, type Address } from '@ethereumjs/util'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
 import { AppError, toAppError } from '../../errors.ts'
@@ -6,15 +6,37 @@ import { txEvent, type TxEvent } from '../../events.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import { formatAmount } from '../bank/coins.ts'
 import type { BankKeeper } from '../bank/keeper.ts'
-import type { CosmosTxBlock, CosmosTxResult, CosmosTxRunner } from '../evm/extensions.ts'
 import { checkFee, checkFunds, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 
+/** The block a Cosmos tx runs in. */
+export interface CosmosTxBlock {
+  height: bigint
+  /** Block time, seconds. */
+  timestamp: bigint
+  /** The block's EIP-1559 base fee: Cosmos fees pay it too. */
+  baseFee: bigint
+  /** The proposer's account: it receives the part of a fee above the base fee, as with Ethereum tips. */
+  coinbase: Address
+}
+
+/** A Cosmos tx that ran (its messages may have failed: then only its fee and sequence stuck). */
+export interface CosmosTxResult {
+  code: number
+  codespace: string
+  log: string
+  /** TxMsgData: the messages' responses. */
+  data: Uint8Array
+  gasWanted: bigint
+  gasUsed: bigint
+  events: TxEvent[]
+}
+
 /** State a tx's messages write outside the EVM trie; kept or dropped with the messages. */
 export interface TxScopedStore {
-  checkpoint(): void
-  commit(): void
-  revert(): void
+  beginTx(): void
+  commitTx(): void
+  revertTx(): void
 }
 
 /**
@@ -23,13 +45,17 @@ export interface TxScopedStore {
  * if a message fails, then the messages, all or none. The fee's base-fee part (gas limit ×
  * base fee) is burnt, as EIP-1559 burns an Ethereum tx's; the rest goes to the proposer.
  */
-export class CosmosBlockRunner implements CosmosTxRunner<CosmosTx> {
+export class CosmosBlockRunner {
   constructor(
     private readonly auth: AuthKeeper,
     private readonly bank: BankKeeper,
     private readonly stores: readonly TxScopedStore[],
   ) {}
 
+  /**
+   * Runs `tx` on the block's working state: its result, or why it is left out (a faulty
+   * proposer's bad signature or sequence), in which case it changed nothing.
+   */
   async run(tx: CosmosTx, state: MerkleStateManager, block: CosmosTxBlock): Promise<{ result: CosmosTxResult } | { error: AppError }> {
     let account: Account
     try {
@@ -49,7 +75,7 @@ export class CosmosBlockRunner implements CosmosTxRunner<CosmosTx> {
     const base = { gasWanted: tx.gasLimit, gasUsed: tx.gasUsed }
 
     await state.checkpoint()
-    for (const s of this.stores) s.checkpoint()
+    for (const s of this.stores) s.beginTx()
     const responses: { typeUrl: string; value: Uint8Array }[] = []
     const msgEvents: TxEvent[] = []
     for (let i = 0; i < tx.msgs.length; i++) {
@@ -61,13 +87,13 @@ export class CosmosBlockRunner implements CosmosTxRunner<CosmosTx> {
         responses.push(r.response)
       } catch (err) {
         await state.revert()
-        for (const s of this.stores) s.revert()
+        for (const s of this.stores) s.revertTx()
         const e = toAppError(err)
         return { result: { ...base, code: e.code, codespace: e.codespace, log: `failed to execute message; message index: ${i}: ${e.message}`, data: new Uint8Array(0), events } }
       }
     }
     await state.commit()
-    for (const s of this.stores) s.commit()
+    for (const s of this.stores) s.commitTx()
     const data = TxMsgData.encode({ data: [], msgResponses: responses }).finish()
     return { result: { ...base, code: 0, codespace: '', log: '', data, events: [...events, ...msgEvents] } }
   }

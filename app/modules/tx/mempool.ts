@@ -1,6 +1,6 @@
 import type { AuthKeeper } from '../auth/keeper.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
-import type { MempoolState } from '../evm/senderQueues.ts'
+import type { SenderQueues } from '../evm/senderQueues.ts'
 import { admitMsgs, checkFee, checkFunds, checkGasLimit, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'
@@ -16,7 +16,7 @@ export class CosmosMempool {
     private readonly decoder: CosmosTxDecoder,
     private readonly auth: AuthKeeper,
     private readonly evm: EvmKeeper,
-    private readonly queue: MempoolState,
+    private readonly queue: SenderQueues,
   ) {}
 
   async check(raw: Uint8Array): Promise<CosmosTx> {

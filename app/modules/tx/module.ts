@@ -2,7 +2,7 @@ import type { KvStore } from '../../store/kvStore.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import type { BankKeeper } from '../bank/keeper.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
-import type { MempoolState } from '../evm/senderQueues.ts'
+import type { SenderQueues } from '../evm/senderQueues.ts'
 import type { QueryMethod } from '../../queryContext.ts'
 import { CosmosBlockRunner, type TxScopedStore } from './blockRunner.ts'
 import { CosmosMempool } from './mempool.ts'
@@ -35,7 +35,7 @@ export class CosmosTxModule {
   }
 
   /** Connects CheckTx to the EVM whose accounts and mempool queue it shares. */
-  attach(evm: EvmKeeper, queue: MempoolState): void {
+  attach(evm: EvmKeeper, queue: SenderQueues): void {
     this.attached = new CosmosMempool(this.decoder, this.opts.auth, evm, queue)
   }
 

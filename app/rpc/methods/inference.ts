@@ -1,7 +1,8 @@
 import { bigIntToHex, bytesToHex } from '@ethereumjs/util'
-import { MODE_NAMES, type ModelOutput } from '../../modules/inference/precompile/abi.ts'
 import type { InferenceRecord } from '../../modules/inference/block/inferenceRecord.ts'
-import { decodeModelOutput } from '../../modules/inference/types/request.ts'
+import type { ModelOutput } from '../../modules/inference/precompile/abi.ts'
+import { decodeModelOutput } from '../../modules/inference/precompile/abiCodec.ts'
+import { modeName } from '../../modules/inference/types/verificationMode.ts'
 import type { RpcMethod } from '../context.ts'
 import { arity, hash32 } from '../params.ts'
 
@@ -30,7 +31,7 @@ function formatRecord(r: InferenceRecord): Record<string, unknown> {
     blockNumber: bigIntToHex(r.height),
     index: r.index,
     modelCid: r.modelCid,
-    mode: MODE_NAMES[r.mode] ?? String(r.mode),
+    mode: modeName(r.mode),
     inputHash: bytesToHex(r.inputHash),
     status: r.status,
     output: r.output.length > 0 ? { abi: bytesToHex(r.output), ...formatOutput(decodeModelOutput(r.output)) } : null,
@@ -52,7 +53,6 @@ export const inferenceMethods: Record<string, RpcMethod> = {
       const records = await ctx.app.inference.keeper.recordsOfTx(hash)
       return { transactionHash: hashHex, state: 'included', blockNumber: bigIntToHex(mined.height), inferences: records.map((r) => bytesToHex(r.inferenceId)) }
     }
-    if (ctx.app.inference.strategy !== 'pipe') return null
     const s = ctx.app.inference.mempool.status(hashHex)
     if (!s) return null
     return {
@@ -64,9 +64,9 @@ export const inferenceMethods: Record<string, RpcMethod> = {
       requests: s.requests.map((r) => ({
         key: r.keyHex,
         modelCid: r.modelCid,
-        mode: MODE_NAMES[r.mode] ?? String(r.mode),
+        mode: modeName(r.mode),
         inputHash: bytesToHex(r.inputHash),
-        computed: ctx.app.inference.results.has(r.keyHex),
+        computed: s.results.has(r.keyHex),
       })),
     }
   },

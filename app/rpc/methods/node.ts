@@ -32,8 +32,8 @@ export const nodeMethods: Record<string, RpcMethod> = {
     arity(p, 0)
     return {
       phases: ctx.app.metrics.snapshot(),
-      mempool: { queued: ctx.app.mempool.state.size },
-      inference: ctx.app.inference.strategy === 'pipe' ? ctx.app.inference.mempool.stats() : { strategy: 'inline' },
+      mempool: { queued: ctx.app.evmMempool.senders.size },
+      inference: ctx.app.inference.mempool.stats(),
       executor: ctx.app.inference.executor.stats(),
       height: String(ctx.app.lastCommit.height),
     }

@@ -18,7 +18,7 @@ export const stateMethods: Record<string, RpcMethod> = {
     const addr = address(p[0], 'address')
     const ref = blockRef(p[1], 'block')
     if ('tag' in ref && ref.tag === 'pending') {
-      const queued = ctx.app.mempool.state.nextNonce(addr.toString())
+      const queued = ctx.app.evmMempool.senders.nextNonce(addr.toString())
       if (queued !== undefined) return bigIntToHex(queued)
     }
     const block = await requireBlock(ctx.evm, ref)

@@ -49,7 +49,7 @@ export const transactionMethods: Record<string, RpcMethod> = {
       const block = await ctx.evm.blocks.blockByHeight(tx.height)
       if (block) return formatStoredTx(tx, block, ctx.evm.txCommon)
     }
-    const pending = ctx.app.mempool.state.pendingTx(bytesToHex(hash))
+    const pending = ctx.app.evmMempool.senders.pendingTx(bytesToHex(hash))
     return pending ? formatPendingTx(pending) : null
   },
   eth_getTransactionReceipt: async (p, ctx) => {

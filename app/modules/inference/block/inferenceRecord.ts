@@ -6,9 +6,10 @@ import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
  * what came out, and how the tx ended.
  * - `success`: the result was returned and the tx succeeded;
  * - `reverted`: the result was returned but the tx reverted afterwards;
- * - `missing`: the block carried no result for it (the tx reverted with that reason).
+ * - `missing`: the block carried no result for it (the tx reverted with that reason);
+ * - `outOfGas`: the call could not pay for the model's gas, and ran out of gas.
  */
-export type InferenceStatus = 'success' | 'reverted' | 'missing'
+export type InferenceRecordStatus = 'success' | 'reverted' | 'missing' | 'outOfGas'
 
 export interface InferenceRecord {
   inferenceId: Uint8Array
@@ -19,12 +20,13 @@ export interface InferenceRecord {
   modelCid: string
   mode: number
   inputHash: Uint8Array
-  /** ABI-encoded ModelOutput; empty when missing. */
+  /** ABI-encoded ModelOutput; empty unless the call was answered. */
   output: Uint8Array
-  status: InferenceStatus
+  status: InferenceRecordStatus
 }
 
-const STATUSES: InferenceStatus[] = ['success', 'reverted', 'missing']
+/** Stored by index: append new statuses, never reorder. */
+const STATUSES: InferenceRecordStatus[] = ['success', 'reverted', 'missing', 'outOfGas']
 
 export function encodeRecord(r: InferenceRecord): Uint8Array {
   return RLP.encode([

@@ -1,79 +1,53 @@
 import { RLP } from '@ethereumjs/rlp'
-import { concatBytes } from '@ethereumjs/util'
-import { keccak256 } from '../../../crypto.ts'
-import type { KvStore, WriteSet } from '../../../store/kvStore.ts'
-import { decodeRecord, encodeRecord, type InferenceRecord } from './inferenceRecord.ts'
+import { ChainedKeeper, ChainedStore } from '../../../store/chainedStore.ts'
+import type { KvStore } from '../../../store/kvStore.ts'
 import { RECORD_PREFIX, RESULT_PREFIX, ROOT_KEY, TX_RECORDS_PREFIX, prefixed } from '../keys.ts'
-import type { KeyedResult } from './resultsTx.ts'
-
-const EMPTY_ROOT = new Uint8Array(32)
+import type { InferenceResult } from '../types/result.ts'
+import { decodeRecord, encodeRecord, type InferenceRecord } from './inferenceRecord.ts'
 
 /**
- * The inference module's state: the results each block carried and a record of every inference
- * a tx made. Its commitment is a hash chain — root' = keccak(root ‖ keccak(results) ‖
- * keccak(records)) for every block with inference content — which the app hash includes, so
- * every validator must agree on every result and record.
+ * The inference module's block-side state: the results each block carried and a record of
+ * every inference a tx made. It lives in a ChainedStore, so its root — which the app hash
+ * includes — pins every result and record every validator wrote, in the order they wrote them.
  */
-export class InferenceKeeper {
-  private committedRoot: Uint8Array = EMPTY_ROOT
-  private stagedRoot: Uint8Array | undefined
-
-  private constructor(private readonly kv: KvStore) {}
-
-  static async open(kv: KvStore): Promise<InferenceKeeper> {
-    const k = new InferenceKeeper(kv)
-    k.committedRoot = (await kv.get(ROOT_KEY)) ?? EMPTY_ROOT
-    return k
+export class InferenceKeeper extends ChainedKeeper {
+  private constructor(store: ChainedStore) {
+    super(store)
   }
 
-  /** The root after the block being finalized (or the committed one). */
-  root(): Uint8Array {
-    return this.stagedRoot ?? this.committedRoot
+  static async open(kv: KvStore): Promise<InferenceKeeper> {
+    return new InferenceKeeper(await ChainedStore.open(kv, ROOT_KEY))
   }
 
   /**
-   * Stages a block's results and records; returns the module's new root. A block without
-   * inference content leaves the root as it was.
+   * Writes a block's results (in results-tx order) and records (in execution order), and the
+   * index from each tx to its records; `endBlock` then stages them.
    */
-  stageBlock(ws: WriteSet, results: KeyedResult[], records: InferenceRecord[]): Uint8Array {
-    const parent = this.committedRoot
-    if (results.length === 0 && records.length === 0) {
-      this.stagedRoot = parent
-      return parent
+  putBlock(results: readonly InferenceResult[], records: readonly InferenceRecord[]): void {
+    for (const r of results) {
+      this.store.put(prefixed(RESULT_PREFIX, r.key), RLP.encode([Uint8Array.of(r.mode), new TextEncoder().encode(r.modelCid), r.inputHash, r.output, r.artefact]))
     }
-    const resultItems = results.map((r) => [r.key, RLP.encode([Uint8Array.of(r.mode), new TextEncoder().encode(r.modelCid), r.inputHash, r.output, r.artefact])])
-    for (const [key, value] of resultItems) ws.put(prefixed(RESULT_PREFIX, key as Uint8Array), value as Uint8Array)
-    const byTx = new Map<string, Uint8Array[]>()
-    const encoded = records.map((r) => {
-      const bytes = encodeRecord(r)
-      ws.put(prefixed(RECORD_PREFIX, r.inferenceId), bytes)
+    const byTx = new Map<string, { txHash: Uint8Array; ids: Uint8Array[] }>()
+    for (const r of records) {
+      this.store.put(prefixed(RECORD_PREFIX, r.inferenceId), encodeRecord(r))
       const k = Buffer.from(r.txHash).toString('hex')
-      byTx.set(k, [...(byTx.get(k) ?? []), r.inferenceId])
-      return bytes
-    })
-    for (const [tx, ids] of byTx) ws.put(prefixed(TX_RECORDS_PREFIX, Buffer.from(tx, 'hex')), RLP.encode(ids))
-    const root = keccak256(concatBytes(parent, keccak256(RLP.encode(resultItems)), keccak256(RLP.encode(encoded))))
-    ws.put(ROOT_KEY, root)
-    this.stagedRoot = root
-    return root
+      const entry = byTx.get(k) ?? { txHash: r.txHash, ids: [] }
+      entry.ids.push(r.inferenceId)
+      byTx.set(k, entry)
+    }
+    // A Map iterates in insertion order: the txs' first records' order, the same on every validator.
+    for (const { txHash, ids } of byTx.values()) this.store.put(prefixed(TX_RECORDS_PREFIX, txHash), RLP.encode(ids))
   }
 
-  committed(): void {
-    if (this.stagedRoot) this.committedRoot = this.stagedRoot
-    this.stagedRoot = undefined
-  }
-
-  discardUncommitted(): void {
-    this.stagedRoot = undefined
-  }
-
+  /** A committed inference record, by inference id. */
   async record(inferenceId: Uint8Array): Promise<InferenceRecord | undefined> {
-    const bytes = await this.kv.get(prefixed(RECORD_PREFIX, inferenceId))
+    const bytes = await this.store.getCommitted(prefixed(RECORD_PREFIX, inferenceId))
     return bytes ? decodeRecord(bytes) : undefined
   }
 
+  /** A committed tx's inference records, in call order. */
   async recordsOfTx(txHash: Uint8Array): Promise<InferenceRecord[]> {
-    const ids = await this.kv.get(prefixed(TX_RECORDS_PREFIX, txHash))
+    const ids = await this.store.getCommitted(prefixed(TX_RECORDS_PREFIX, txHash))
     if (!ids) return []
     const records = await Promise.all((RLP.decode(ids) as Uint8Array[]).map((id) => this.record(id)))
     return records.filter((r): r is InferenceRecord => r !== undefined)

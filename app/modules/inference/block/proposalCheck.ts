@@ -1,51 +1,68 @@
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { AppError } from '../../../errors.ts'
-import { equalsBytes } from '@ethereumjs/util'
 import type { EthTx } from '../../evm/ethTx.ts'
 import { ErrResultsTx } from '../errors.ts'
-import { newContext, type KnownResult } from '../precompile/inferenceCalls.ts'
-import type { InferenceMempool } from '../mempool/inferenceMempool.ts'
-import type { KeyedResult } from './resultsTx.ts'
-import type { TxSimulator } from '../mempool/txSimulator.ts'
+import type { Simulation } from '../mempool/txSimulator.ts'
+import { blockAnswers, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import type { PrecompileReach } from '../precompile/reachability.ts'
+import type { InferenceRequest } from '../types/request.ts'
+import { type InferenceResult, type ResultLookup, resultsByKey } from '../types/result.ts'
+
+/** What the check reads: committed state, and txs simulated on it. */
+export interface CommittedState {
+  /** The latest committed EVM state (the code txs call). */
+  state: MerkleStateManager
+  reach: PrecompileReach
+  /** Runs a tx on the latest committed state (TxSimulator). */
+  simulate(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation>
+}
+
+/**
+ * A verdict this node can prove without simulating: the requests a block-answers simulation of
+ * `eth` on the committed state would make with `proposal`'s results, or undefined. It must return exactly what {@link checkProposalResults} would find by simulating
+ * (InferenceMempool.provenRequests says why its answers are).
+ */
+export interface ProvenRequests {
+  provenRequests(eth: EthTx, proposal: ResultLookup): readonly InferenceRequest[] | undefined
+}
 
 /**
  * ProcessProposal's inference check: every request a block tx makes must have its result in the
- * block, and every result must be needed by some tx. A tx's requests are found by simulating it
- * on the committed state with the block's results (deterministic: committed state + proposal);
- * a tx this node already found ready, with byte-identical results, is not simulated again.
+ * block, and every result must be needed by some tx. A tx's requests are what it asks for when
+ * run on the committed state with the block's results as answers, so the verdict is a function
+ * of the proposal and committed state only; `proven` may spare the simulation of a tx whose
+ * requests it can prove.
  * @returns the first problem, or undefined to accept.
  */
 export async function checkProposalResults(
-  txs: EthTx[],
-  results: KeyedResult[],
-  mempool: InferenceMempool,
-  simulator: TxSimulator,
+  txs: readonly EthTx[],
+  results: readonly InferenceResult[],
+  committed: CommittedState,
+  proven?: ProvenRequests,
 ): Promise<AppError | undefined> {
-  const byKey = new Map<string, KnownResult & KeyedResult>(results.map((r) => [r.keyHex, r]))
+  const byKey = resultsByKey(results)
   const needed = new Set<string>()
   for (const eth of txs) {
-    if (!(await mempool.mayReachPrecompile(eth))) continue
-    const known = mempool.isReady(eth) ? mempool.requestsOf(eth) : undefined
-    const reusable =
-      known !== undefined &&
-      known.every((r) => {
-        const mine = mempool.results.get(r.keyHex)
-        const theirs = byKey.get(r.keyHex)
-        return mine !== undefined && theirs !== undefined && equalsBytes(mine.output, theirs.output)
-      })
-    if (reusable) {
+    if (!(await committed.reach.mayReach(eth, committed.state))) continue
+    const known = proven?.provenRequests(eth, byKey)
+    if (known) {
+      const missing = known.find((r) => !byKey.has(r.keyHex))
+      if (missing) return missingResult(eth, missing)
       for (const r of known) needed.add(r.keyHex)
       continue
     }
-    const ctx = newContext('verify', byKey)
-    await simulator.simulate(eth, ctx)
-    for (const s of ctx.served) {
-      if (!byKey.has(s.request.keyHex)) {
-        return ErrResultsTx.with(`tx ${eth.hashHex} needs the result of model ${s.request.modelCid} request ${s.request.keyHex}, which the block does not carry`)
-      }
-      needed.add(s.request.keyHex)
+    const calls = txInferenceCalls(eth.hash, blockAnswers(byKey))
+    await committed.simulate(eth, calls)
+    for (const c of calls.calls) {
+      if (c.outcome === 'missing') return missingResult(eth, c.request)
+      needed.add(c.request.keyHex)
     }
   }
   const extra = results.find((r) => !needed.has(r.keyHex))
   if (extra) return ErrResultsTx.with(`result ${extra.keyHex} (model ${extra.modelCid}) is needed by no tx of the block`)
   return undefined
+}
+
+function missingResult(eth: EthTx, r: InferenceRequest): AppError {
+  return ErrResultsTx.with(`tx ${eth.hashHex} needs the result of model ${r.modelCid} request ${r.keyHex}, which the block does not carry`)
 }

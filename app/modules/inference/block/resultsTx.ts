@@ -1,9 +1,10 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex } from '@ethereumjs/util'
+import { decodeModelOutput } from '../precompile/abiCodec.ts'
 import { ErrResultsTx } from '../errors.ts'
-import { requestKey } from '../types/request.ts'
 import { MAX_MODEL_GAS } from '../params.ts'
-import { decodeModelOutput } from '../types/request.ts'
+import { requestKey } from '../types/request.ts'
+import type { InferenceResult } from '../types/result.ts'
 
 /**
  * The inference results a block carries: one tx the proposer injects at index 0 (never sent by
@@ -13,34 +14,14 @@ import { decodeModelOutput } from '../types/request.ts'
 export const RESULTS_TX_MAGIC = new TextEncoder().encode('PIPR')
 export const RESULTS_TX_VERSION = 1
 
-export interface InferenceResultEntry {
-  mode: number
-  modelCid: string
-  inputHash: Uint8Array
-  /** ABI-encoded ModelOutput, returned as is by the precompile. */
-  output: Uint8Array
-  /** Gas the precompile charges for the model. */
-  modelGas: bigint
-  /** Verification artefact (ZK proof, TEE signature); empty for VANILLA. */
-  artefact: Uint8Array
-}
-
-export interface KeyedResult extends InferenceResultEntry {
-  key: Uint8Array
-  keyHex: string
-}
-
 export function isResultsTx(raw: Uint8Array): boolean {
   return raw.length >= 4 && raw[0] === 0x50 && raw[1] === 0x49 && raw[2] === 0x50 && raw[3] === 0x52
 }
 
-export function keyOf(e: InferenceResultEntry): Uint8Array {
-  return requestKey(e.mode, e.modelCid, e.inputHash)
-}
-
-export function encodeResultsTx(entries: InferenceResultEntry[]): Uint8Array {
-  const rows = entries
-    .map((e) => ({ key: keyOf(e), fields: [bigIntToUnpaddedBytes(BigInt(e.mode)), new TextEncoder().encode(e.modelCid), e.inputHash, e.output, bigIntToUnpaddedBytes(e.modelGas), e.artefact] }))
+/** The results tx carrying `results`: each once, in key order, whatever order they come in. */
+export function encodeResultsTx(results: readonly InferenceResult[]): Uint8Array {
+  const rows = results
+    .map((e) => ({ key: e.key, fields: [bigIntToUnpaddedBytes(BigInt(e.mode)), new TextEncoder().encode(e.modelCid), e.inputHash, e.output, bigIntToUnpaddedBytes(e.modelGas), e.artefact] }))
     .sort((a, b) => compare(a.key, b.key))
     .map((r) => ({ fields: r.fields, payload: r.fields.reduce((n, f) => n + stringSize(f), 0) }))
   const body = rows.reduce((n, r) => n + headerSize(r.payload) + r.payload, 0)
@@ -93,7 +74,7 @@ function writeHeader(out: Uint8Array, at: number, base: number, length: number):
  * duplicates), well-formed fields, outputs that decode as ModelOutput, gas within the cap.
  * Throws ErrResultsTx saying what is wrong.
  */
-export function decodeResultsTx(raw: Uint8Array): KeyedResult[] {
+export function decodeResultsTx(raw: Uint8Array): InferenceResult[] {
   if (!isResultsTx(raw)) throw ErrResultsTx.with('missing the PIPR prefix')
   if (raw[4] !== RESULTS_TX_VERSION) throw ErrResultsTx.with(`version ${raw[4]}, expected ${RESULTS_TX_VERSION}`)
   let items: unknown
@@ -103,7 +84,7 @@ export function decodeResultsTx(raw: Uint8Array): KeyedResult[] {
     throw ErrResultsTx.with(`not RLP: ${(err as Error).message}`)
   }
   if (!Array.isArray(items)) throw ErrResultsTx.with('body is not a list')
-  const out: KeyedResult[] = []
+  const out: InferenceResult[] = []
   items.forEach((item, i) => {
     if (!Array.isArray(item) || item.length !== 6 || item.some((f) => !(f instanceof Uint8Array))) {
       throw ErrResultsTx.with(`entry ${i} is not a list of 6 byte strings`)
@@ -124,12 +105,12 @@ export function decodeResultsTx(raw: Uint8Array): KeyedResult[] {
     } catch (err) {
       throw ErrResultsTx.with(`entry ${i}: output is not a ModelOutput (${(err as Error).message.split('\n')[0]})`)
     }
-    const entry: InferenceResultEntry = { mode: Number(bytesToBigInt(mode)), modelCid, inputHash, output, modelGas, artefact }
-    const key = keyOf(entry)
+    const modeNumber = Number(bytesToBigInt(mode))
+    const key = requestKey(modeNumber, modelCid, inputHash)
     if (out.length > 0 && compare(out[out.length - 1].key, key) >= 0) {
       throw ErrResultsTx.with(`entry ${i} is a duplicate or out of order (entries are sorted by request key)`)
     }
-    out.push({ ...entry, key, keyHex: bytesToHex(key) })
+    out.push({ key, keyHex: bytesToHex(key), mode: modeNumber, modelCid, inputHash, output, modelGas, artefact })
   })
   if (Buffer.compare(encodeResultsTx(out), raw) !== 0) throw ErrResultsTx.with('not canonically encoded')
   return out

@@ -1,18 +1,17 @@
-import { bytesToHex } from "@ethereumjs/util"
-import { AppError, toAppError } from '../../../errors.ts'
+import { bytesToHex, equalsBytes } from '@ethereumjs/util'
+import { LRUCache } from 'lru-cache'
+import { type AppError, toAppError } from '../../../errors.ts'
 import type { Logger } from '../../../log.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
-import { overlaps } from '../../evm/stateAccessLog.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS } from '../precompile/abi.ts'
-import { mayCallOut } from '../precompile/codeScan.ts'
-import { ErrMempoolFull, ErrRequestsUnstable } from '../errors.ts'
-import { newContext } from '../precompile/inferenceCalls.ts'
+import { overlaps } from '../../evm/recordingStateManager.ts'
+import { ErrInferenceFailed, ErrMempoolFull, ErrRequestsUnstable } from '../errors.ts'
+import { MAX_SIMULATION_ROUNDS } from '../params.ts'
+import { type InferenceCall, type ModelCatalog, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import { isDirectCall, type PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
-import type { InferenceRunner } from './inferenceRunner.ts'
-import { INFERENCE_TIMEOUT_MS, MAX_PENDING_INFERENCE_TXS, MAX_SIMULATION_ROUNDS } from '../params.ts'
+import type { InferenceResult, ResultLookup } from '../types/result.ts'
 import type { ResultCache } from './resultCache.ts'
-import type { InferenceResultEntry } from '../block/resultsTx.ts'
 import type { TxSimulator } from './txSimulator.ts'
 
 /**
@@ -30,32 +29,20 @@ export interface TxInferenceStatus {
   state: TxInferenceState
   /** Simulation round (chained calls need one more round per link). */
   round: number
-  /** Requests the tx makes, by key; all have results once `ready`. */
+  /** Requests the tx makes; all have results once `ready`. */
   requests: InferenceRequest[]
+  /** The results of its requests computed so far, by request key. */
+  results: ReadonlyMap<string, InferenceResult>
   /** Committed height the `ready` verdict was simulated on. */
   height: bigint
+  /**
+   * `failed`: why it was dropped. `ready`: what its execution will meet, when that is not a
+   * plain success worth knowing before it lands (an inference call that runs out of gas).
+   */
   reason?: string
   error?: AppError
 }
 
-interface Tracked extends TxInferenceStatus {
-  eth: EthTx
-  /** State keys the last simulation read (see TxSimulator). */
-  reads: ReadonlySet<string>
-  /** Last height CheckTx (NEW or RECHECK) saw the tx; CometBFT drops what it does not recheck. */
-  seen: bigint
-}
-
-const PRECOMPILE = INFERENCE_PRECOMPILE_ADDRESS.toLowerCase()
-
-/**
- * The inference mempool. CheckTx classifies each admitted tx; one that may reach the precompile
- * is simulated outside the ABCI call path, its requests are computed on the executor, and it is
- * re-simulated with the results until its set of requests stops changing (chained calls). Only
- * `ready` txs go into proposals. After every commit, a ready tx is re-simulated on the new state
- * only if the block wrote something its simulation read (its requests may depend on it); the
- * others stay ready.
- */
 /** Limits of the inference mempool (defaults in params.ts). */
 export interface InferenceMempoolLimits {
   /** Txs simulating or waiting for inference at once; CheckTx refuses new inference txs beyond. */
@@ -64,22 +51,42 @@ export interface InferenceMempoolLimits {
   timeoutMs: number
 }
 
+interface Tracked extends TxInferenceStatus {
+  eth: EthTx
+  results: Map<string, InferenceResult>
+  /** State keys the last simulation read (see TxSimulator). */
+  reads: ReadonlySet<string>
+  /** Last height CheckTx (NEW or RECHECK) saw the tx; CometBFT drops what it does not recheck. */
+  seen: bigint
+}
+
+/** Finished verdicts kept for status queries after CometBFT dropped the tx. */
+const HISTORY = 100_000
+const INCLUDED = 'included in a block'
+const NO_RESULTS: ReadonlyMap<string, InferenceResult> = new Map()
+
+/**
+ * The inference mempool. CheckTx classifies each admitted tx; one that may reach the precompile
+ * is simulated outside the ABCI call path, its requests are computed (ResultCache), and it is
+ * re-simulated with the results until its set of requests stops changing (chained calls). Only
+ * `ready` txs go into proposals, with the results they hold. After every commit, a ready tx is
+ * re-simulated on the new state only if the block wrote something its simulation read (its
+ * requests may depend on it); the others stay ready.
+ */
 export class InferenceMempool {
   private readonly tracked = new Map<string, Tracked>()
-  /** Finished verdicts kept for status queries after CometBFT dropped the tx. */
-  private readonly history = new Map<string, TxInferenceStatus>()
+  private readonly history = new LRUCache<string, TxInferenceStatus>({ max: HISTORY })
   private readonly queue: Tracked[] = []
   private pumping = false
-  /** Whether code at an address can call out, by code hash (code at an address rarely changes). */
-  private readonly codeVerdicts = new Map<string, boolean>()
 
   constructor(
-    private readonly evm: EvmKeeper,
-    private readonly simulator: TxSimulator,
-    private readonly runner: InferenceRunner,
-    readonly results: ResultCache,
+    private readonly evm: Pick<EvmKeeper, 'checkState'>,
+    private readonly simulator: Pick<TxSimulator, 'headHeight' | 'simulate' | 'invalidate'>,
+    private readonly reach: Pick<PrecompileReach, 'mayReach'>,
+    private readonly models: ModelCatalog,
+    private readonly results: Pick<ResultCache, 'get' | 'compute'>,
     private readonly log: Logger,
-    private readonly limits: InferenceMempoolLimits = { maxPending: MAX_PENDING_INFERENCE_TXS, timeoutMs: INFERENCE_TIMEOUT_MS },
+    private readonly limits: InferenceMempoolLimits,
   ) {}
 
   /**
@@ -91,15 +98,15 @@ export class InferenceMempool {
     const t = this.tracked.get(eth.hashHex)
     const height = this.simulator.headHeight()
     if (t) {
-      if (t.state === 'failed') throw t.error ?? new AppError('inference', 58, t.reason ?? 'inference failed')
+      if (t.state === 'failed') throw t.error ?? ErrInferenceFailed.with(t.reason)
       t.seen = height
       return
     }
-    const plain = !(await this.mayReachPrecompile(eth))
+    const plain = !(await this.reach.mayReach(eth, await this.evm.checkState()))
     if (!plain && this.waiting() >= this.limits.maxPending) {
       throw ErrMempoolFull.with(`${this.limits.maxPending} transactions are waiting for inference; try again later`)
     }
-    const entry: Tracked = { eth, state: plain ? 'plain' : 'simulating', round: 0, requests: [], height, seen: height, reads: new Set() }
+    const entry: Tracked = { eth, state: plain ? 'plain' : 'simulating', round: 0, requests: [], results: new Map(), height, seen: height, reads: new Set() }
     this.tracked.set(eth.hashHex, entry)
     if (!plain) this.enqueue(entry)
   }
@@ -110,21 +117,14 @@ export class InferenceMempool {
     return t !== undefined && (t.state === 'plain' || t.state === 'ready')
   }
 
-  /** Requests of a ready tx (empty for a plain one). */
-  requestsOf(eth: EthTx): InferenceRequest[] {
-    return this.tracked.get(eth.hashHex)?.requests ?? []
-  }
-
-  /** The results tx entries the given ready txs need, each once. */
-  resultsFor(txs: EthTx[]): InferenceResultEntry[] {
-    const entries = new Map<string, InferenceResultEntry>()
+  /** The results the given ready txs need, each once. */
+  resultsFor(txs: readonly EthTx[]): InferenceResult[] {
+    const out = new Map<string, InferenceResult>()
     for (const eth of txs) {
-      for (const r of this.requestsOf(eth)) {
-        const result = this.results.get(r.keyHex)
-        if (result) entries.set(r.keyHex, result)
-      }
+      const t = this.tracked.get(eth.hashHex)
+      if (t?.state === 'ready') for (const [key, r] of t.results) out.set(key, r)
     }
-    return [...entries.values()]
+    return [...out.values()]
   }
 
   status(hashHex: string): TxInferenceStatus | undefined {
@@ -132,13 +132,37 @@ export class InferenceMempool {
   }
 
   /**
+   * The request keys a block-answers simulation of `eth` on the committed state would make
+   * with `proposal`'s results — when this node can prove it without simulating; undefined
+   * otherwise (ProcessProposal then simulates). Two cases are provable:
+   * - a direct call to the precompile: nothing runs before or after the precompile, so its
+   *   requests are a function of its calldata and gas alone, found by its first simulation;
+   * - a ready tx whose last simulation ran on the current committed state, every call answered
+   *   from a result byte-identical (output and gas) to the proposal's: a block-answers run then
+   *   gets the same answer at every call, so it runs the same and makes the same requests.
+   * test/app/proposalDeterminism.test.ts checks that a node holding the tx and a node that does
+   * not reach the same verdict.
+   */
+  provenRequests(eth: EthTx, proposal: ResultLookup): readonly InferenceRequest[] | undefined {
+    const t = this.tracked.get(eth.hashHex)
+    if (t?.state !== 'ready') return undefined
+    if (isDirectCall(eth)) return t.requests
+    if (t.height !== this.simulator.headHeight()) return undefined
+    for (const [key, mine] of t.results) {
+      const theirs = proposal.get(key)
+      if (!theirs || theirs.modelGas !== mine.modelGas || !equalsBytes(theirs.output, mine.output)) return undefined
+    }
+    return t.requests
+  }
+
+  /**
    * After Commit: forget the txs the block included and those CometBFT no longer holds, and
    * re-simulate on the new state the ready txs whose simulation read something the block wrote
-   * (`writes`: state keys, see StateAccessLog; undefined re-simulates every ready tx).
+   * (`writes`: state keys, see recordingStateManager.ts; undefined re-simulates every ready tx).
    */
-  committed(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
+  blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
     this.simulator.invalidate()
-    for (const hash of included) this.forget(bytesToHex(hash), 'included in a block')
+    for (const hash of included) this.forget(bytesToHex(hash), INCLUDED)
     const height = this.simulator.headHeight()
     for (const [hashHex, t] of this.tracked) {
       if (t.seen < height - 1n) this.forget(hashHex, 'no longer in the mempool')
@@ -147,9 +171,6 @@ export class InferenceMempool {
         this.enqueue(t)
       }
     }
-    const needed = new Set<string>()
-    for (const t of this.tracked.values()) for (const r of t.requests) needed.add(r.keyHex)
-    this.results.prune((key) => needed.has(key))
   }
 
   /** Txs simulating or waiting for inference. */
@@ -165,36 +186,17 @@ export class InferenceMempool {
     return out
   }
 
-  /**
-   * Whether a tx can reach the precompile: it calls it directly, creates a contract, or calls
-   * code that can call out. Everything else (transfers to EOAs, simple contracts) is plain.
-   */
-  async mayReachPrecompile(eth: EthTx): Promise<boolean> {
-    const to = eth.tx.to
-    if (!to || isDirectCall(eth)) return true
-    const state = await this.evm.checkState()
-    const account = await state.getAccount(to)
-    if (!account || account.isContract() === false) return false
-    const codeHash = bytesToHex(account.codeHash)
-    let verdict = this.codeVerdicts.get(codeHash)
-    if (verdict === undefined) {
-      verdict = mayCallOut(await state.getCode(to))
-      this.codeVerdicts.set(codeHash, verdict)
-    }
-    return verdict
-  }
-
   private forget(hashHex: string, why: string): void {
     const t = this.tracked.get(hashHex)
     if (!t) return
     this.tracked.delete(hashHex)
-    this.remember(hashHex, t.state === 'failed' ? t : { ...t, reason: t.reason ?? why })
+    // An included tx's results are in the chain's records now: the status need not keep them.
+    this.remember(hashHex, t.state === 'failed' ? t : { ...t, results: why === INCLUDED ? NO_RESULTS : t.results, reason: t.reason ?? why })
   }
 
   private remember(hashHex: string, status: TxInferenceStatus): void {
-    const { state, round, requests, height, reason, error } = status
-    this.history.set(hashHex, { state, round, requests, height, reason, error })
-    if (this.history.size > 100_000) this.history.delete(this.history.keys().next().value!)
+    const { state, round, requests, results, height, reason, error } = status
+    this.history.set(hashHex, { state, round, requests, results, height, reason, error })
   }
 
   private enqueue(t: Tracked): void {
@@ -209,7 +211,7 @@ export class InferenceMempool {
   private async pump(): Promise<void> {
     try {
       while (this.queue.length > 0) {
-        const t = this.queue.shift()!
+        const t = this.queue.shift() as Tracked
         if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'simulating') continue
         await this.simulateOnce(t).catch((err) => this.fail(t, toAppError(err)))
       }
@@ -219,10 +221,19 @@ export class InferenceMempool {
   }
 
   private async simulateOnce(t: Tracked): Promise<void> {
-    const ctx = newContext('simulate', this.results)
-    const { height, reads } = await this.simulator.simulate(t.eth, ctx)
-    const requests = unique(ctx.served.map((s) => s.request))
-    const unknown = requests.filter((r) => !this.results.has(r.keyHex))
+    // The results this round answered with, for the ready verdict and provenRequests.
+    const answered = new Map<string, InferenceResult>()
+    const results: ResultLookup = {
+      get: (key) => {
+        const r = t.results.get(key) ?? this.results.get(key)
+        if (r) answered.set(key, r)
+        return r
+      },
+    }
+    const calls = txInferenceCalls(t.eth.hash, { kind: 'simulation', results, models: this.models })
+    const { height, reads } = await this.simulator.simulate(t.eth, calls)
+    const requests = unique(calls.calls.map((c) => c.request))
+    const unknown = requests.filter((r) => !answered.has(r.keyHex))
     t.requests = requests
     t.reads = reads
     if (unknown.length === 0) {
@@ -230,10 +241,8 @@ export class InferenceMempool {
       if (height !== this.simulator.headHeight()) return this.enqueue(t)
       // Settled: every request has its result. An invalid request now is the tx's own fault;
       // in earlier rounds it may have come from an empty simulated output.
-      if (ctx.errors.length > 0) return this.fail(t, ctx.errors[0])
-      t.state = 'ready'
-      t.height = height
-      return
+      if (calls.refused.length > 0) return this.fail(t, calls.refused[0] as AppError)
+      return this.settle(t, height, answered, calls.calls)
     }
     t.round++
     if (t.round >= MAX_SIMULATION_ROUNDS) {
@@ -242,21 +251,25 @@ export class InferenceMempool {
     // A direct call to the precompile has no code that could read an output: its requests are
     // final after one round, and its errors are its own.
     const final = isDirectCall(t.eth)
-    if (final && ctx.errors.length > 0) return this.fail(t, ctx.errors[0])
+    if (final && calls.refused.length > 0) return this.fail(t, calls.refused[0] as AppError)
     t.state = 'running'
-    Promise.all(unknown.map((r) => this.runner.run(r, this.limits.timeoutMs).then((res) => this.results.set(r.keyHex, res)))).then(
+    Promise.all(unknown.map((r) => this.results.compute(r, this.limits.timeoutMs).then((res) => t.results.set(r.keyHex, res)))).then(
       () => {
         if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'running') return
-        if (final && height === this.simulator.headHeight()) {
-          t.state = 'ready'
-          t.height = height
-          return
-        }
+        if (final && height === this.simulator.headHeight()) return this.settle(t, height, t.results, calls.calls)
         t.state = 'simulating'
         this.enqueue(t)
       },
       (err) => this.fail(t, toAppError(err)),
     )
+  }
+
+  /** The tx is ready, holding the results `used` for its requests. */
+  private settle(t: Tracked, height: bigint, used: ReadonlyMap<string, InferenceResult>, calls: readonly InferenceCall[]): void {
+    t.results = new Map(t.requests.map((r) => [r.keyHex, used.get(r.keyHex) as InferenceResult]))
+    t.state = 'ready'
+    t.height = height
+    t.reason = outOfGasNote(calls)
   }
 
   private fail(t: Tracked, error: AppError): void {
@@ -269,8 +282,11 @@ export class InferenceMempool {
   }
 }
 
-function isDirectCall(eth: EthTx): boolean {
-  return eth.tx.to?.toString() === PRECOMPILE
+/** What a ready tx's status says about a call that runs out of gas, if one does. */
+function outOfGasNote(calls: readonly InferenceCall[]): string | undefined {
+  const c = calls.find((x) => x.outcome === 'outOfGas')
+  if (!c?.gas) return undefined
+  return `out of gas: inference ${c.index} (model ${c.request.modelCid}) needs ${c.gas.needed} gas and the call has ${c.gas.available}; the tx will run out of gas when it executes (raise its gas limit: eth_estimateGas gives it)`
 }
 
 function unique(requests: InferenceRequest[]): InferenceRequest[] {
@@ -278,4 +294,3 @@ function unique(requests: InferenceRequest[]): InferenceRequest[] {
   for (const r of requests) if (!seen.has(r.keyHex)) seen.set(r.keyHex, r)
   return [...seen.values()]
 }
-

@@ -1,55 +1,52 @@
-import type { KnownResult } from '../precompile/inferenceCalls.ts'
-import type { InferenceResultEntry } from '../block/resultsTx.ts'
+import { LRUCache } from 'lru-cache'
+import type { InferenceRequest } from '../types/request.ts'
+import type { InferenceResult, ResultLookup } from '../types/result.ts'
+import type { InferenceRunner } from './inferenceRunner.ts'
 
-/** A result this node computed (or saw in a block): what a results tx entry needs. */
-export type CachedResult = KnownResult & InferenceResultEntry
+/** Results kept: at most this many… */
+const MAX_RESULTS = 100_000
+/** …and at most this many bytes of outputs and artefacts. */
+const MAX_RESULT_BYTES = 256 * 1024 * 1024
 
 /**
- * Results this node knows, by request key. Simulations return them, PrepareProposal puts them in
- * the results tx, eth_call reuses them. Bounded: the oldest go first, except those a pending tx
- * still needs (`keep`).
+ * The inference results this node knows, by request key: the one place where inferences are
+ * deduplicated and cached. A request being computed is computed once however many txs and
+ * eth_calls ask for it; a computed result is kept (least recently used out first, bounded) so
+ * a re-simulated tx, the tx sent after its eth_estimateGas and the next proposal find it. The
+ * results a pending tx needs are held by the inference mempool, not here.
  */
-export class ResultCache implements ReadonlyMap<string, CachedResult> {
-  private readonly map = new Map<string, CachedResult>()
+export class ResultCache implements ResultLookup {
+  private readonly recent = new LRUCache<string, InferenceResult>({
+    max: MAX_RESULTS,
+    maxSize: MAX_RESULT_BYTES,
+    sizeCalculation: (r) => r.output.length + r.artefact.length + 200,
+  })
+  private readonly inflight = new Map<string, Promise<InferenceResult>>()
 
-  constructor(private readonly capacity = 100_000) {}
+  constructor(private readonly runner: InferenceRunner) {}
 
-  set(keyHex: string, r: CachedResult): void {
-    this.map.delete(keyHex)
-    this.map.set(keyHex, r)
-  }
-
-  /** Drops the oldest entries beyond capacity that `keep` does not need. */
-  prune(keep: (keyHex: string) => boolean): void {
-    if (this.map.size <= this.capacity) return
-    for (const key of this.map.keys()) {
-      if (this.map.size <= this.capacity) break
-      if (!keep(key)) this.map.delete(key)
-    }
+  get(keyHex: string): InferenceResult | undefined {
+    return this.recent.get(keyHex)
   }
 
-  get(key: string): CachedResult | undefined {
-    return this.map.get(key)
-  }
-  has(key: string): boolean {
-    return this.map.has(key)
-  }
-  get size(): number {
-    return this.map.size
-  }
-  forEach(cb: (value: CachedResult, key: string, map: ReadonlyMap<string, CachedResult>) => void): void {
-    this.map.forEach((v, k) => cb(v, k, this))
-  }
-  entries(): MapIterator<[string, CachedResult]> {
-    return this.map.entries()
-  }
-  keys(): MapIterator<string> {
-    return this.map.keys()
-  }
-  values(): MapIterator<CachedResult> {
-    return this.map.values()
-  }
-  [Symbol.iterator](): MapIterator<[string, CachedResult]> {
-    return this.map[Symbol.iterator]()
+  /** The result of `request`: known, being computed (shared), or computed now. */
+  compute(request: InferenceRequest, timeoutMs: number): Promise<InferenceResult> {
+    const known = this.recent.get(request.keyHex)
+    if (known) return Promise.resolve(known)
+    const running = this.inflight.get(request.keyHex)
+    if (running) return running
+    const p = this.runner.run(request, timeoutMs).then(
+      (result) => {
+        this.inflight.delete(request.keyHex)
+        this.recent.set(request.keyHex, result)
+        return result
+      },
+      (err: unknown) => {
+        this.inflight.delete(request.keyHex)
+        throw err
+      },
+    )
+    this.inflight.set(request.keyHex, p)
+    return p
   }
 }

@@ -1,31 +1,21 @@
-import { createBlock, type Block } from '@ethereumjs/block'
-import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import { type Block, createBlock } from '@ethereumjs/block'
 import { runTx, type VM } from '@ethereumjs/vm'
+import type { StoredBlock } from '../../evm/blockStore.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
-import type { StoredBlock } from '../../evm/blockStore.ts'
-import { accountKey, StateAccessLog } from '../../evm/stateAccessLog.ts'
-import { newContext, type InferenceContext, type ModelCatalog } from '../precompile/inferenceCalls.ts'
+import { accountKey, type RecordingStateManager } from '../../evm/recordingStateManager.ts'
+import { blockAnswers, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../precompile/precompile.ts'
 
-/**
- * Runs txs on the latest committed state without changing it, with the inference precompile
- * reading a context the caller provides, to learn which inferences a tx asks for. One VM per
- * committed block, reused; calls are serialized (the context is shared by the VM).
- *
- * The block context is the next block with the parent's timestamp and no coinbase: fixed and
- * known to every validator, so the mempool's simulation and a validator's check of a proposal
- * see the same thing.
- */
 /** What one simulation saw. */
 export interface Simulation {
   /** The committed height it ran on. */
   height: bigint
   /**
-   * State keys it read ({@link StateAccessLog}), except the sender's and the coinbase's accounts:
-   * the VM reads those for every tx (nonce, fee), and a block changes them for every sender.
-   * A contract that branches on its own caller's balance is therefore not re-simulated when
-   * only that balance changed; block execution still judges it on the real state.
+   * State keys it read (recordingStateManager.ts), except the sender's and the coinbase's
+   * accounts: the VM reads those for every tx (nonce, fee), and a block changes them for every
+   * sender. A contract that branches on its own caller's balance is therefore not re-simulated
+   * when only that balance changed; block execution still judges it on the real state.
    */
   reads: ReadonlySet<string>
 }
@@ -33,29 +23,36 @@ export interface Simulation {
 interface HeadVm {
   height: bigint
   vm: VM
-  state: MerkleStateManager
+  state: RecordingStateManager
   block: Block
-  access: StateAccessLog
 }
 
+/**
+ * Runs txs on the latest committed state without changing it, the inference precompile
+ * answering as the caller's TxInferenceCalls say, to learn which inferences a tx asks for. One
+ * VM per committed block, reused; runs are serialized (the precompile reads the current run's
+ * calls). The inference mempool simulates with simulation answers, ProcessProposal with the
+ * proposal's results.
+ *
+ * The block context is the next block with the parent's timestamp and no coinbase: fixed and
+ * known to every validator, so the mempool's simulation and a validator's check of a proposal
+ * see the same thing.
+ */
 export class TxSimulator {
   private current: HeadVm | undefined
-  private ctx: InferenceContext = newContext('simulate')
+  private calls: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), blockAnswers())
   private tail: Promise<unknown> = Promise.resolve()
 
-  constructor(
-    private readonly evm: EvmKeeper,
-    private readonly models: ModelCatalog,
-  ) {}
+  constructor(private readonly evm: EvmKeeper) {}
 
   /** Height of the committed block simulations run on top of. */
   headHeight(): bigint {
     return this.evm.head()?.header.number ?? 0n
   }
 
-  /** Runs `eth` with `ctx` as the precompile's context; the state is left untouched. */
-  simulate(eth: EthTx, ctx: InferenceContext): Promise<Simulation> {
-    const run = this.tail.then(() => this.run(eth, ctx))
+  /** Runs `eth` with `calls` as the precompile's view of it; the state is left untouched. */
+  simulate(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation> {
+    const run = this.tail.then(() => this.run(eth, calls))
     this.tail = run.catch(() => {})
     return run
   }
@@ -65,11 +62,10 @@ export class TxSimulator {
     this.current = undefined
   }
 
-  private async run(eth: EthTx, ctx: InferenceContext): Promise<Simulation> {
+  private async run(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation> {
     const current = await this.vmAtHead()
-    ctx.txHash = eth.hash
-    this.ctx = ctx
-    current.access.take()
+    this.calls = calls
+    current.state.takeAccess()
     await current.state.checkpoint()
     try {
       await runTx(current.vm, { tx: eth.tx, block: current.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
@@ -78,7 +74,7 @@ export class TxSimulator {
     } finally {
       await current.state.revert()
     }
-    const { reads } = current.access.take()
+    const { reads } = current.state.takeAccess()
     reads.delete(accountKey(eth.sender))
     reads.delete(accountKey(current.block.header.coinbase))
     return { height: current.height, reads }
@@ -87,9 +83,8 @@ export class TxSimulator {
   private async vmAtHead(): Promise<HeadVm> {
     const height = this.headHeight()
     if (this.current?.height === height) return this.current
-    const { vm, state, head } = await this.evm.simulationVm([inferencePrecompile(() => this.ctx, this.models)])
-    const access = StateAccessLog.attach(state, { reads: true })
-    this.current = { height, vm, state, block: simulationBlock(head), access }
+    const { vm, state, head } = await this.evm.simulationVm([inferencePrecompile(() => this.calls)])
+    this.current = { height, vm, state, block: simulationBlock(head) }
     return this.current
   }
 }

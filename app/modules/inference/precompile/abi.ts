@@ -54,11 +54,6 @@ export interface ModelOutput {
   is_simulation_result: boolean
 }
 
-/** ModelInferenceMode of the precompile ABI. */
-export const InferenceMode = { VANILLA: 0, ZK: 1, TEE: 2 } as const
-export type InferenceMode = (typeof InferenceMode)[keyof typeof InferenceMode]
-export const MODE_NAMES: Record<number, string> = { 0: 'VANILLA', 1: 'ZK', 2: 'TEE' }
-
 /** The output a simulated call returns: empty, flagged as a simulation result. */
 export const SIMULATION_OUTPUT: ModelOutput = { numbers: [], strings: [], jsons: [], is_simulation_result: true }
 

@@ -1,57 +1,71 @@
 import type { AppError } from '../../../errors.ts'
+import type { ModelMetadata } from '../../../modelHub/modelMetadata.ts'
 import type { InferenceRequest } from '../types/request.ts'
-import type { OnnxValueInfo } from '../../../modelHub/onnxModel.ts'
+import type { InferenceResult, ResultLookup } from '../types/result.ts'
 
-/**
- * How the precompile answers, by where the EVM runs:
- * - `simulate`: the inference mempool (and eth_estimateGas) — record the request, return the
- *   result if already known, else an empty output flagged `is_simulation_result`;
- * - `block`: block execution — answer only from the results recorded for this block;
- * - `call`: eth_call — run the model now (bounded time), so read-only calls preview outputs;
- * - `verify`: ProcessProposal — answer from the proposal's results; a missing one is noted
- *   (not refused), since the validator may not hold the model to check it against.
- */
-export type PrecompileMode = 'simulate' | 'block' | 'call' | 'verify'
-
-/** A computed inference: the ABI-encoded ModelOutput and the gas its model costs. */
-export interface KnownResult {
-  output: Uint8Array
-  modelGas: bigint
+/** What the precompile reads of a model in the hub (node-local: only checked runs read it). */
+export interface ModelCatalog {
+  metadata(cid: string): Promise<Pick<ModelMetadata, 'inputs' | 'outputs' | 'costMicros'> | undefined>
 }
 
-/** One call the precompile served (or refused) during a tx. */
-export interface ServedRequest {
+/**
+ * How one EVM run answers inference calls; one kind per place the EVM runs:
+ * - `block`: FinalizeBlock and ProcessProposal. Only the block's results; a call without one
+ *   reverts. Nothing node-local is read, so what a tx gets depends on the proposal and
+ *   committed state alone.
+ * - `simulation`: the inference mempool. Requests are checked against the model hub; one not
+ *   computed yet is answered with the empty output flagged `is_simulation_result`.
+ * - `call`: eth_call and eth_estimateGas. Checked, and computed now when not known.
+ */
+export type InferenceAnswers =
+  | { kind: 'block'; results: ResultLookup }
+  | { kind: 'simulation'; results: ResultLookup; models: ModelCatalog }
+  | { kind: 'call'; results: ResultLookup; models: ModelCatalog; compute(request: InferenceRequest): Promise<InferenceResult> }
+
+/**
+ * How one inference call ended:
+ * - `answered`: the precompile returned `output`;
+ * - `placeholder`: simulation, not computed yet: the empty simulation output was returned;
+ * - `missing`: the block carries no result for it; the call reverted;
+ * - `outOfGas`: the model's gas was more than the call had left (`gas`); the call ran out of gas.
+ */
+export type InferenceCallOutcome = 'answered' | 'placeholder' | 'missing' | 'outOfGas'
+
+/** One inference call a tx made, with its request and how the precompile answered it. */
+export interface InferenceCall {
   request: InferenceRequest
   /** 0-based order of the call in its tx. */
   index: number
-  inferenceId: string
-  /** The output returned, or undefined when the result was missing / not yet known. */
-  output: Uint8Array | undefined
-}
-
-/** What a model looks like to the precompile (served by the model store). */
-export interface ModelCatalog {
-  metadata(cid: string): Promise<{ inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[]; costMicros: number } | undefined>
+  /** keccak256(tx hash ‖ index, 4 bytes big-endian): the id of its record and its event. */
+  inferenceId: Uint8Array
+  outcome: InferenceCallOutcome
+  /** The ABI-encoded ModelOutput returned (`answered`). */
+  output?: Uint8Array
+  /** `outOfGas`: the gas the call needed and the gas it had. */
+  gas?: { needed: bigint; available: bigint }
 }
 
 /**
- * The precompile's view of one tx execution. The code that runs the EVM sets it before each
- * tx and reads what was served afterwards.
+ * The precompile's view of one tx's execution: how to answer, and what was asked. The code
+ * that runs the EVM makes one per tx ({@link txInferenceCalls}) and reads it afterwards.
  */
-export interface InferenceContext {
-  mode: PrecompileMode
+export interface TxInferenceCalls {
   /** Hash of the tx being executed; inference ids derive from it. */
   txHash: Uint8Array
-  /** Results the precompile may return, by request key (hex). */
-  results: ReadonlyMap<string, KnownResult>
-  /** Calls served so far in this tx, in order. */
-  served: ServedRequest[]
-  /** Invalid requests met while simulating (unknown model, bad input…), in order. */
-  errors: AppError[]
-  /** `call` mode (and the inline baseline's `block` mode): computes a result now. */
-  runNow?: (request: InferenceRequest) => Promise<KnownResult>
+  answers: InferenceAnswers
+  /** The calls answered (or run out of gas), in order. */
+  calls: InferenceCall[]
+  /** Requests refused as invalid in checked runs (unknown model, bad input, too many, a failed computation), in order. */
+  refused: AppError[]
 }
 
-export function newContext(mode: PrecompileMode, results: ReadonlyMap<string, KnownResult> = new Map()): InferenceContext {
-  return { mode, txHash: new Uint8Array(32), results, served: [], errors: [] }
+export function txInferenceCalls(txHash: Uint8Array, answers: InferenceAnswers): TxInferenceCalls {
+  return { txHash, answers, calls: [], refused: [] }
+}
+
+const NO_RESULTS: ResultLookup = { get: () => undefined }
+
+/** Block answers: the given results only. */
+export function blockAnswers(results: ResultLookup = NO_RESULTS): InferenceAnswers {
+  return { kind: 'block', results }
 }

@@ -1,121 +1,124 @@
-import type { CustomPrecompile, ExecResult, PrecompileInput } from '@ethereumjs/evm'
+import type { AddPrecompile, ExecResult, PrecompileInput } from '@ethereumjs/evm'
 import { EVMError } from '@ethereumjs/evm'
-import { Address, bytesToHex, concatBytes, hexToBytes, setLengthLeft } from '@ethereumjs/util'
+import { Address, concatBytes, hexToBytes } from '@ethereumjs/util'
 import { encodeErrorResult, toEventSelector } from 'viem'
 import { keccak256 } from '../../../crypto.ts'
-import { AppError, toAppError } from '../../../errors.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS, InferenceMode, MODE_NAMES, SIMULATION_OUTPUT, ogInferenceAbi, type ModelInferenceRequest } from './abi.ts'
-import { decodeInferenceCall, encodeInferenceEvent } from './abiCodec.ts'
+import { type AppError, toAppError } from '../../../errors.ts'
 import { ErrInvalidRequest, ErrModeUnavailable, ErrResultMissing, ErrTooManyRequests, ErrUnknownModel } from '../errors.ts'
-import type { InferenceContext, KnownResult, ModelCatalog } from './inferenceCalls.ts'
-import { encodeModelOutput, makeRequest, type InferenceRequest } from '../types/request.ts'
-import {
-  INFERENCE_BASE_GAS,
-  INFERENCE_GAS_PER_INPUT_ELEMENT,
-  INFERENCE_GAS_PER_MODEL_MICRO,
-  MAX_MODEL_GAS,
-  MAX_REQUESTS_PER_TX,
-} from '../params.ts'
+import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, MAX_REQUESTS_PER_TX, modelGas } from '../params.ts'
+import { type InferenceRequest, inferenceRequest } from '../types/request.ts'
+import type { InferenceResult } from '../types/result.ts'
+import { modeName, VerificationMode } from '../types/verificationMode.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, type ModelInferenceRequest, ogInferenceAbi, SIMULATION_OUTPUT } from './abi.ts'
+import { decodeInferenceCall, encodeInferenceEvent, encodeModelOutput } from './abiCodec.ts'
+import type { InferenceCall, ModelCatalog, TxInferenceCalls } from './inferenceCalls.ts'
 import { toOnnxInputs } from './tensors.ts'
 
 /**
  * The inference precompile at 0x…F4 (OpenGradient's `OGInference.runModelInference`). Gas:
- * base + per input element + the model's measured cost (params.ts). Emits
- * `ModelInferenceEvent(inferenceID, mode, modelCID)` for every inference it serves.
- * @example createVM({ evmOpts: { customPrecompiles: [inferencePrecompile(() => ctx, store)] } })
+ * base + per input element + the model's gas (params.ts). Emits
+ * `ModelInferenceEvent(inferenceID, mode, modelCID)` for every inference it answers. How it
+ * answers is the current tx's {@link TxInferenceCalls}: from the block's results, by simulation,
+ * or by running the model now (eth_call).
+ * @example createVM({ evmOpts: { customPrecompiles: [inferencePrecompile(() => calls)] } })
  */
-export function inferencePrecompile(context: () => InferenceContext, models: ModelCatalog): CustomPrecompile {
+export function inferencePrecompile(current: () => TxInferenceCalls): AddPrecompile {
   return {
     address: new Address(hexToBytes(INFERENCE_PRECOMPILE_ADDRESS)),
-    function: (opts: PrecompileInput) => runInference(opts, context(), models),
+    function: (input: PrecompileInput) => runInference(input, current()),
   }
 }
 
 const EVENT_TOPIC = hexToBytes(toEventSelector(ogInferenceAbi[1]))
 const PRECOMPILE_ADDRESS = hexToBytes(INFERENCE_PRECOMPILE_ADDRESS)
+const SIMULATED = encodeModelOutput(SIMULATION_OUTPUT)
 
-/** Gas of a model from its single-inference cost in µs. */
-export function modelGas(costMicros: number): bigint {
-  const gas = BigInt(Math.ceil(costMicros)) * INFERENCE_GAS_PER_MODEL_MICRO
-  return gas > MAX_MODEL_GAS ? MAX_MODEL_GAS : gas
-}
-
-async function runInference(opts: PrecompileInput, ctx: InferenceContext, models: ModelCatalog): Promise<ExecResult> {
+async function runInference(input: PrecompileInput, tx: TxInferenceCalls): Promise<ExecResult> {
   let gas = INFERENCE_BASE_GAS
-  if (opts.gasLimit < gas) return outOfGas(opts.gasLimit)
+  if (input.gasLimit < gas) return outOfGas(input.gasLimit)
   let call: ModelInferenceRequest
   try {
-    call = decodeInferenceCall(opts.data)
+    call = decodeInferenceCall(input.data)
   } catch (err) {
     return revert(gas, ErrInvalidRequest.with(`calldata is not runModelInference(ModelInferenceRequest): ${(err as Error).message}`))
   }
-  if (call.mode !== InferenceMode.VANILLA) {
-    const name = MODE_NAMES[call.mode] ?? `mode ${call.mode}`
-    return revert(gas, ErrModeUnavailable.with(`${name} inference is not offered yet; use VANILLA`))
+  if (call.mode !== VerificationMode.VERIFICATION_MODE_VANILLA) {
+    return revert(gas, ErrModeUnavailable.with(`${modeName(call.mode)} inference is not offered yet; use VANILLA`))
   }
-  const request = makeRequest(call.mode, call.modelCID, call.input)
+  const request = inferenceRequest(call.mode, call.modelCID, call.input)
   const elements = call.input.numbers.reduce((n, t) => n + t.values.length, 0) + call.input.strings.reduce((n, t) => n + t.values.length, 0)
   gas += BigInt(elements) * INFERENCE_GAS_PER_INPUT_ELEMENT
-  if (opts.gasLimit < gas) return outOfGas(opts.gasLimit)
-  const index = ctx.served.length
-  const inferenceId = bytesToHex(keccak256(concatBytes(ctx.txHash, setLengthLeft(Uint8Array.of(index >> 24, index >> 16, index >> 8, index), 4))))
-  const serve = (output: Uint8Array | undefined) => ctx.served.push({ request, index, inferenceId, output })
-  if (index >= MAX_REQUESTS_PER_TX) return refuse(ctx, gas, ErrTooManyRequests.with(`at most ${MAX_REQUESTS_PER_TX} per transaction`))
-
-  let result: KnownResult | undefined = ctx.results.get(request.keyHex)
-  if ((ctx.mode === 'block' && !ctx.runNow) || ctx.mode === 'verify') {
-    // Block execution (and proposal checking) answer only from the block's results.
-    if (!result && ctx.mode === 'verify') {
-      serve(undefined)
-      return success(gas, encodeModelOutput(SIMULATION_OUTPUT), inferenceId, request)
-    }
-    if (!result) {
-      serve(undefined)
+  if (input.gasLimit < gas) return outOfGas(input.gasLimit)
+  const index = tx.calls.length
+  if (index >= MAX_REQUESTS_PER_TX) return refuse(tx, gas, ErrTooManyRequests.with(`at most ${MAX_REQUESTS_PER_TX} per transaction`))
+  const { answers } = tx
+  // Checked runs (simulation, eth_call) hold the request against the model first; blocks
+  // answer only from their results and never read the node-local hub.
+  const modelGasExpected = answers.kind === 'block' ? 0n : await checkAgainstModel(request, answers.models)
+  if (modelGasExpected instanceof Error) return refuse(tx, gas, modelGasExpected)
+  // The call is recorded before the model's gas is charged: a call that cannot pay for it still
+  // needs its result in the block, where it runs out of gas exactly as here.
+  const recorded: InferenceCall = { request, index, inferenceId: inferenceId(tx.txHash, index), outcome: 'answered' }
+  tx.calls.push(recorded)
+  let result = answers.results.get(request.keyHex)
+  if (!result) {
+    if (answers.kind === 'block') {
+      recorded.outcome = 'missing'
       return revert(gas, ErrResultMissing.with(`model ${request.modelCid}, request ${request.keyHex}: the block carries no result for it`))
     }
-    gas += result.modelGas
-    if (opts.gasLimit < gas) return outOfGas(opts.gasLimit)
-    serve(result.output)
-    return success(gas, result.output, inferenceId, request)
-  }
-  // Simulation, eth_call (and the inline baseline) check the request against the model first.
-  let meta: Awaited<ReturnType<ModelCatalog['metadata']>>
-  try {
-    meta = await models.metadata(request.modelCid)
-  } catch (err) {
-    return refuse(ctx, gas, toAppError(err)) // e.g. a string that is not a CID
-  }
-  if (!meta) return refuse(ctx, gas, ErrUnknownModel.with(`${request.modelCid} is not in the model hub; upload it with \`npx pipe model upload\``))
-  try {
-    toOnnxInputs(request.input, meta.inputs)
-  } catch (err) {
-    return refuse(ctx, gas, toAppError(err))
-  }
-  gas += result?.modelGas ?? modelGas(meta.costMicros)
-  if (opts.gasLimit < gas) return outOfGas(opts.gasLimit)
-  if (!result) {
-    if (ctx.mode === 'simulate') {
-      serve(undefined)
-      return success(gas, encodeModelOutput(SIMULATION_OUTPUT), inferenceId, request)
+    const needed = gas + modelGasExpected
+    if (input.gasLimit < needed) return ranOutOfGas(recorded, needed, input.gasLimit)
+    if (answers.kind === 'simulation') {
+      recorded.outcome = 'placeholder'
+      return answer(needed, SIMULATED, recorded)
     }
     try {
-      result = await ctx.runNow!(request)
+      result = await answers.compute(request)
     } catch (err) {
-      return refuse(ctx, gas, toAppError(err))
+      tx.calls.pop()
+      return refuse(tx, gas, toAppError(err))
     }
   }
-  serve(result.output)
-  return success(gas, result.output, inferenceId, request)
+  return answerWith(gas + result.modelGas, result, recorded, input.gasLimit)
 }
 
-function success(gas: bigint, output: Uint8Array, inferenceId: string, request: InferenceRequest): ExecResult {
-  const data = encodeInferenceEvent(inferenceId, request.mode, request.modelCid)
+/** The model's gas when the request fits the model in the hub, else why it does not. */
+async function checkAgainstModel(request: InferenceRequest, models: ModelCatalog): Promise<bigint | AppError> {
+  try {
+    const meta = await models.metadata(request.modelCid) // throws for a string that is not a CID
+    if (!meta) return ErrUnknownModel.with(`${request.modelCid} is not in the model hub; upload it with \`npx pipe model upload\``)
+    toOnnxInputs(request.input, meta.inputs)
+    return modelGas(meta.costMicros)
+  } catch (err) {
+    return toAppError(err)
+  }
+}
+
+function answerWith(gas: bigint, result: InferenceResult, call: InferenceCall, gasLimit: bigint): ExecResult {
+  if (gasLimit < gas) return ranOutOfGas(call, gas, gasLimit)
+  call.output = result.output
+  return answer(gas, result.output, call)
+}
+
+function answer(gas: bigint, output: Uint8Array, call: InferenceCall): ExecResult {
+  const data = encodeInferenceEvent(`0x${Buffer.from(call.inferenceId).toString('hex')}`, call.request.mode, call.request.modelCid)
   return { returnValue: output, executionGasUsed: gas, logs: [[PRECOMPILE_ADDRESS, [EVENT_TOPIC], data]] }
 }
 
+function ranOutOfGas(call: InferenceCall, needed: bigint, available: bigint): ExecResult {
+  call.outcome = 'outOfGas'
+  call.gas = { needed, available }
+  return outOfGas(available)
+}
+
+/** keccak256(tx hash ‖ index as 4 bytes, big-endian). */
+function inferenceId(txHash: Uint8Array, index: number): Uint8Array {
+  return keccak256(concatBytes(txHash, Uint8Array.of(index >>> 24, index >>> 16, index >>> 8, index)))
+}
+
 /** An invalid request: remembered for the simulation's verdict, and reverted with its reason. */
-function refuse(ctx: InferenceContext, gas: bigint, err: AppError): ExecResult {
-  ctx.errors.push(err)
+function refuse(tx: TxInferenceCalls, gas: bigint, err: AppError): ExecResult {
+  tx.refused.push(err)
   return revert(gas, err)
 }
 

@@ -73,17 +73,4 @@ export class RegistryKeeper extends ChainedKeeper {
     const last = kept.at(-1)
     return { items: kept.map(([, v]) => decode(v)), nextKey: more && last ? last[0].subarray(prefix.length) : undefined }
   }
-
-  /** A tx's registrations are kept or dropped with its messages. */
-  checkpoint(): void {
-    this.store.checkpoint()
-  }
-
-  commit(): void {
-    this.store.commit()
-  }
-
-  revert(): void {
-    this.store.revert()
-  }
 }

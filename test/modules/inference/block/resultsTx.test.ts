@@ -1,10 +1,12 @@
 import { before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { RLP } from '@ethereumjs/rlp'
-import { bigIntToUnpaddedBytes } from '@ethereumjs/util'
+import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { initCrypto } from '../../../../app/crypto.ts'
-import { encodeModelOutput } from '../../../../app/modules/inference/types/request.ts'
-import { decodeResultsTx, encodeResultsTx, keyOf, RESULTS_TX_MAGIC, RESULTS_TX_VERSION, type InferenceResultEntry } from '../../../../app/modules/inference/block/resultsTx.ts'
+import { decodeResultsTx, encodeResultsTx, RESULTS_TX_MAGIC, RESULTS_TX_VERSION } from '../../../../app/modules/inference/block/resultsTx.ts'
+import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiCodec.ts'
+import { requestKey } from '../../../../app/modules/inference/types/request.ts'
+import type { InferenceResult } from '../../../../app/modules/inference/types/result.ts'
 
 before(() => initCrypto())
 
@@ -19,9 +21,15 @@ function bytes(seed: number, n: number): Uint8Array {
   })
 }
 
+/** A result with its key. */
+function keyed(e: Omit<InferenceResult, 'key' | 'keyHex'>): InferenceResult {
+  const key = requestKey(e.mode, e.modelCid, e.inputHash)
+  return { ...e, key, keyHex: bytesToHex(key) }
+}
+
 /** The results tx as the RLP library writes it: the reference the one-pass encoder must match. */
-function reference(entries: InferenceResultEntry[]): Uint8Array {
-  const sorted = [...entries].sort((a, b) => Buffer.compare(keyOf(a), keyOf(b)))
+function reference(entries: InferenceResult[]): Uint8Array {
+  const sorted = [...entries].sort((a, b) => Buffer.compare(a.key, b.key))
   const body = RLP.encode(sorted.map((e) => [bigIntToUnpaddedBytes(BigInt(e.mode)), new TextEncoder().encode(e.modelCid), e.inputHash, e.output, bigIntToUnpaddedBytes(e.modelGas), e.artefact]))
   return Uint8Array.from([...RESULTS_TX_MAGIC, RESULTS_TX_VERSION, ...body])
 }
@@ -31,7 +39,7 @@ test('the results tx encoder writes exactly the RLP of its entries, for every it
   // 255/256 and 65,535/65,536 bytes (one, two and three length bytes).
   const lengths = [0, 1, 2, 55, 56, 255, 256, 65_535, 65_536]
   for (const [i, len] of lengths.entries()) {
-    const entries: InferenceResultEntry[] = [0, 1, 2].map((j) => ({
+    const entries = [0, 1, 2].map((j) => keyed({
       mode: j % 3,
       modelCid: `bafk${'x'.repeat(i * 7 + j)}`,
       inputHash: bytes(i * 10 + j + 1, 32),
@@ -45,7 +53,7 @@ test('the results tx encoder writes exactly the RLP of its entries, for every it
 
 test('decoding a results tx gives back its entries sorted by key; another version is refused', () => {
   const output = encodeModelOutput({ numbers: [{ name: 'y', values: [{ value: -5n, decimals: 2n }], shape: [1, 1] }], strings: [], jsons: [], is_simulation_result: false })
-  const entries: InferenceResultEntry[] = [1, 2, 3].map((s) => ({ mode: 0, modelCid: 'bafkreiabc', inputHash: bytes(s, 32), output, modelGas: 100n, artefact: new Uint8Array(0) }))
+  const entries = [1, 2, 3].map((s) => keyed({ mode: 0, modelCid: 'bafkreiabc', inputHash: bytes(s, 32), output, modelGas: 100n, artefact: new Uint8Array(0) }))
   const raw = encodeResultsTx(entries)
   const decoded = decodeResultsTx(raw)
   assert.equal(decoded.length, 3)

@@ -1,0 +1,125 @@
+import { MerkleStateManager, type MerkleStateManagerOpts } from '@ethereumjs/statemanager'
+import type { AccountFields } from '@ethereumjs/common'
+import type { Account, Address } from '@ethereumjs/util'
+
+/**
+ * What a state manager's users read or wrote, as keys: `a<address>` for an account (balance,
+ * nonce, code), `s<address><slot>` for one storage slot, `c<address>` for the whole storage of
+ * an account (cleared, or the account deleted; every slot read also reads it). A tx whose reads
+ * share no key with a block's writes sees the same state before and after that block.
+ */
+export interface StateAccess {
+  reads: Set<string>
+  writes: Set<string>
+}
+
+/**
+ * A MerkleStateManager that keeps a record of the state its users (the EVM, the VM, the Cosmos
+ * tx runner) read and write. It overrides the methods of ethereumjs' StateManagerInterface, the
+ * only way the EVM reaches state, so the record is complete; `override` makes the compiler
+ * refuse an ethereumjs upgrade that renames or retypes one of them. Block execution records
+ * writes (which accounts a block touched: the auth module numbers new ones, the inference
+ * mempool re-simulates the txs that read them); simulation records reads too.
+ */
+export class RecordingStateManager extends MerkleStateManager {
+  private access: StateAccess = { reads: new Set(), writes: new Set() }
+
+  constructor(
+    opts: MerkleStateManagerOpts,
+    /** Whether reads are recorded as well as writes (block execution does not pay for them). */
+    private readonly recordReads: boolean,
+  ) {
+    super(opts)
+  }
+
+  /** What was recorded since the last call, which starts a new record. */
+  takeAccess(): StateAccess {
+    const taken = this.access
+    this.access = { reads: new Set(), writes: new Set() }
+    return taken
+  }
+
+  override getAccount(address: Address): Promise<Account | undefined> {
+    if (this.recordReads) this.access.reads.add(accountKey(address))
+    return super.getAccount(address)
+  }
+
+  override getCode(address: Address): Promise<Uint8Array> {
+    if (this.recordReads) this.access.reads.add(accountKey(address))
+    return super.getCode(address)
+  }
+
+  override getCodeSize(address: Address): Promise<number> {
+    if (this.recordReads) this.access.reads.add(accountKey(address))
+    return super.getCodeSize(address)
+  }
+
+  override getStorage(address: Address, key: Uint8Array): Promise<Uint8Array> {
+    if (this.recordReads) {
+      this.access.reads.add(storageKey(address))
+      this.access.reads.add(slotKey(address, key))
+    }
+    return super.getStorage(address, key)
+  }
+
+  override putAccount(address: Address, account: Account | undefined): Promise<void> {
+    this.access.writes.add(accountKey(address))
+    return super.putAccount(address, account)
+  }
+
+  override modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
+    this.access.writes.add(accountKey(address))
+    return super.modifyAccountFields(address, fields)
+  }
+
+  override putCode(address: Address, value: Uint8Array): Promise<void> {
+    this.access.writes.add(accountKey(address))
+    return super.putCode(address, value)
+  }
+
+  override putStorage(address: Address, key: Uint8Array, value: Uint8Array): Promise<void> {
+    this.access.writes.add(slotKey(address, key))
+    return super.putStorage(address, key, value)
+  }
+
+  override clearStorage(address: Address): Promise<void> {
+    this.access.writes.add(storageKey(address))
+    return super.clearStorage(address)
+  }
+
+  override deleteAccount(address: Address): Promise<void> {
+    this.access.writes.add(accountKey(address))
+    this.access.writes.add(storageKey(address))
+    return super.deleteAccount(address)
+  }
+}
+
+export function accountKey(a: Address): string {
+  return 'a' + hex(a.bytes)
+}
+
+/** The accounts among recorded keys, in address order. */
+export function accountsIn(keys: Iterable<string>): `0x${string}`[] {
+  const out: `0x${string}`[] = []
+  for (const k of keys) if (k.startsWith('a')) out.push(`0x${k.slice(1)}`)
+  return out.sort()
+}
+
+function storageKey(a: Address): string {
+  return 'c' + hex(a.bytes)
+}
+
+function slotKey(a: Address, slot: Uint8Array): string {
+  return 's' + hex(a.bytes) + hex(slot)
+}
+
+function hex(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.length).toString('hex')
+}
+
+/** Whether any key of `reads` is in `writes`. */
+export function overlaps(reads: ReadonlySet<string>, writes: ReadonlySet<string>): boolean {
+  const [small, large] = reads.size <= writes.size ? [reads, writes] : [writes, reads]
+  for (const k of small) if (large.has(k)) return true
+  return false
+}
