@@ -1,0 +1,91 @@
+import { test } from 'node:test'
+import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import { CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types'
+import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { decodeResultsTx, encodeResultsTx } from '../../app/modules/inference/block/resultsTx.ts'
+import { encodeModelOutput } from '../../app/modules/inference/precompile/abiCodec.ts'
+import { inferenceRequest } from '../../app/modules/inference/types/request.ts'
+import { resultOf } from '../../app/modules/inference/types/result.ts'
+import { compileFixture } from '../support/contracts.ts'
+import { row, signedTx } from '../support/inference.ts'
+import { devKeys, type InProcessApp, openInProcessApp, transfer } from '../support/inProcessApp.ts'
+import { waitFor } from '../support/rpc.ts'
+
+/**
+ * ProcessProposal's verdict is a function of the proposal and committed state only: a node
+ * holding the proposal's txs in its mempool (A) and nodes that never saw them (B) reach the
+ * same verdict on every proposal — including one built from A's stale view of a tx whose
+ * request depends on its sender's balance, which the mempool does not watch.
+ */
+const ETHER = 10n ** 18n
+
+async function ready(app: InProcessApp, raw: Uint8Array): Promise<void> {
+  assert.equal((await app.abci.checkTx({ tx: raw, type: CheckTxType.NEW })).code, 0)
+  const eth = app.app.evm.txCache.decode(raw)
+  await waitFor('the tx to be ready', async () => (app.app.inference.mempool.isReady(eth) ? true : undefined))
+}
+
+async function verdicts(apps: InProcessApp[], proposal: Uint8Array[]): Promise<Status[]> {
+  return Promise.all(apps.map((x) => x.process(proposal)))
+}
+
+test('a node holding the txs in its mempool and nodes that do not reach the same verdict on the same proposal', async () => {
+  const [a, b, c] = await Promise.all([openInProcessApp(), openInProcessApp(), openInProcessApp()])
+  const all = [a, b, c] as InProcessApp[]
+  try {
+    const model = fs.readFileSync('models/risk-scorer.onnx')
+    const cid = (await Promise.all(all.map((x) => x.app.inference.hub.put(model))))[0]!.metadata.cid
+    const fixture = compileFixture('BalanceInput.sol', 'BalanceInput')
+    const deploy = signedTx(1, 0n, { data: encodeDeployData({ abi: fixture.abi as Abi, bytecode: fixture.bytecode }) })
+    for (const x of all) assert.deepEqual((await x.block([deploy])).codes, [0])
+    const contract = getContractAddress({ from: devKeys[1]!.address as Hex, nonce: 0n })
+    const infer = encodeFunctionData({ abi: fixture.abi as Abi, functionName: 'infer', args: [cid] })
+
+    // A holds the tx, ready; B and C never saw it.
+    const tx = signedTx(2, 0n, { to: contract, data: infer })
+    await ready(a, tx)
+    const good = await a.propose([tx])
+    assert.equal(good.length, 2, 'the results tx, then the tx')
+    const [resultsTx] = good as [Uint8Array, Uint8Array]
+    const carried = decodeResultsTx(resultsTx)
+    const otherOutput = encodeModelOutput({ numbers: [{ name: 'score', values: [{ value: 1n, decimals: 1n }], shape: [1, 1] }], strings: [], jsons: [], is_simulation_result: false })
+    const extra = resultOf(inferenceRequest(0, cid, { numbers: [row('features', [9n, 9n, 9n, 9n])], strings: [] }), otherOutput, 1n)
+    const proposals: [string, Uint8Array[], Status][] = [
+      ['the proposer\'s own', good, Status.ACCEPT],
+      ['without its result', [tx], Status.REJECT],
+      ['with a result no tx needs', [encodeResultsTx([...carried, extra]), tx], Status.REJECT],
+      // VANILLA outputs are the proposer's word; A's mempool holds another output, so A cannot
+      // take its shortcut and simulates, like B.
+      ['with another output for its request', [encodeResultsTx(carried.map((r) => ({ ...r, output: otherOutput }))), tx], Status.ACCEPT],
+      ['with another gas for its request', [encodeResultsTx(carried.map((r) => ({ ...r, modelGas: r.modelGas + 1n }))), tx], Status.ACCEPT],
+    ]
+    for (const [what, proposal, expected] of proposals) {
+      assert.deepEqual(await verdicts([a, b], proposal), [expected, expected], `proposal ${what}`)
+    }
+    for (const x of all) assert.deepEqual((await x.block(good, { skipCheckTx: true })).codes, [0, 0])
+
+    // A holds a second tx, ready; then a block sends its sender 5 ether. A's mempool does not
+    // simulate it again (it does not watch the sender's own account), so A's view is stale.
+    const stale = signedTx(3, 0n, { to: contract, data: infer })
+    await ready(a, stale)
+    const funding = transfer(4, 0n, { to: devKeys[3]!.address, value: 5n * ETHER })
+    for (const x of all) assert.deepEqual((await x.block([funding])).codes, [0])
+    assert.equal((await a.abci.checkTx({ tx: stale, type: CheckTxType.RECHECK })).code, 0)
+    assert.ok(a.app.inference.mempool.isReady(a.app.evm.txCache.decode(stale)), 'A still calls it ready')
+    const fromStaleView = await a.propose([stale])
+    assert.equal(fromStaleView.length, 2)
+    assert.deepEqual(await verdicts([a, b], fromStaleView), [Status.REJECT, Status.REJECT], 'its request changed with the balance: both reject')
+    // C sees the tx only now, and proposes what it asks for on the current state: both accept.
+    await ready(c, stale)
+    const fresh = await c.propose([stale])
+    assert.notDeepEqual(fresh[0], fromStaleView[0])
+    assert.deepEqual(await verdicts([a, b], fresh), [Status.ACCEPT, Status.ACCEPT])
+    const [ha, hb, hc] = await Promise.all(all.map((x) => x.block(fresh, { skipCheckTx: true })))
+    assert.deepEqual(ha?.codes, [0, 0])
+    assert.deepEqual(ha?.appHash, hb?.appHash)
+    assert.deepEqual(ha?.appHash, hc?.appHash)
+  } finally {
+    await Promise.all(all.map((x) => x.close()))
+  }
+})
