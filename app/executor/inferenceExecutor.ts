@@ -33,6 +33,12 @@ export interface ExecutorOptions {
   maxQueuePerModel?: number
   /** Runs of all models waiting for a worker before `run` refuses more; default 8192. */
   maxQueued?: number
+  /**
+   * Rows of a model costing more than this (µs, as measured) run one per session run even if the
+   * model could batch: stacking saves the per-run overhead (tens of µs), negligible next to such
+   * a row, while one batch keeps every row on one worker and leaves the others idle. Default 2000.
+   */
+  soloRowMicros?: number
   /** onnxruntime sessions each worker keeps open (least recently used closed first); default 32. */
   sessionsPerWorker?: number
   /**
@@ -79,12 +85,6 @@ interface Sent {
   at: number
 }
 
-/**
- * Rows of a model costing more than this each run one per session run, even if the model could
- * batch: stacking saves the per-run overhead (tens of µs), negligible next to such a row, while
- * one batch keeps every row on one worker and leaves the others idle.
- */
-const SOLO_ROW_MICROS = 2000
 
 /**
  * Runs ONNX models on a pool of worker threads, one per core, each running onnxruntime-node
@@ -112,6 +112,7 @@ export class InferenceExecutor {
   private readonly lookingUp = new Set<Job>()
   private readonly maxQueuePerModel: number
   private readonly maxQueued: number
+  private readonly soloRowMicros: number
   private readonly log: Logger
   private queued = 0
   private running = 0
@@ -138,6 +139,7 @@ export class InferenceExecutor {
     if (!(maxWaitMs >= 0)) throw new RangeError(`ExecutorOptions.maxWaitMs must be ≥ 0, got ${maxWaitMs}`)
     this.maxQueuePerModel = integer('maxQueuePerModel', opts.maxQueuePerModel ?? 1024, 1)
     this.maxQueued = integer('maxQueued', opts.maxQueued ?? 8192, 1)
+    this.soloRowMicros = integer('soloRowMicros', opts.soloRowMicros ?? 2000, 0)
     const sessionsPerWorker = integer('sessionsPerWorker', opts.sessionsPerWorker ?? 32, 1)
     const niceness = integer('workerNiceness', opts.workerNiceness ?? 10, 0)
     this.log = (opts.log ?? silentLogger).child('inference-executor')
@@ -235,7 +237,7 @@ export class InferenceExecutor {
   private addToQueue(job: Job, info: ModelInfo): void {
     if (job.state !== 'queued') return // closed meanwhile
     job.enqueuedAt = performance.now()
-    const slowRows = (job.model.rowMicros ?? 0) > SOLO_ROW_MICROS
+    const slowRows = (job.model.rowMicros ?? 0) > this.soloRowMicros
     this.queue.add(job, slowRows ? { path: info.path, batchable: false } : info)
   }
 

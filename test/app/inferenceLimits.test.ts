@@ -36,10 +36,14 @@ function slowCall(cid: string, x: bigint): Hex {
 }
 
 test('over the pending limit CheckTx refuses; an inference that times out drops its tx, with the reason', async () => {
-  const a = await openInProcessApp({ app: { inferenceMempool: { maxPending: 1, timeoutMs: 150 }, executor: { workers: 1 } } })
+  // The test holds the model's runs: the first tx waits until its inference times out.
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-limits-'))
+  const hub = new ModelStore({ dir: path.join(dir, 'models') })
+  const held = new HeldExecutor(new InferenceExecutor(hub, { workers: 1 }))
+  const a = await openInProcessApp({ dir, app: { hub, modelExecutor: held, inferenceMempool: { maxPending: 1, timeoutMs: 150 } } })
   try {
     await a.block([])
-    const cid = (await a.app.inference.hub.put(fs.readFileSync('models/slow.onnx'))).metadata.cid
+    const cid = (await hub.put(fs.readFileSync('models/slow.onnx'))).metadata.cid
     const slow = signed(1, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 1n) })
     assert.equal((await a.abci.checkTx({ tx: slow, type: CheckTxType.NEW })).code, 0)
     const second = signed(2, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 2n) })

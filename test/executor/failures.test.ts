@@ -1,5 +1,8 @@
 import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import {
   ErrExecutorClosed,
   ErrRunInput,
@@ -13,6 +16,7 @@ import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { ModelSource } from '../../app/executor/modelSource.ts'
 import { FileModelSource } from '../support/fileModelSource.ts'
 import { CRASH_CID } from './crashingWorker.ts'
+import { HELD_PREFIX } from './heldWorker.ts'
 import type { TensorData } from '../../app/executor/tensorData.ts'
 import { floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
 
@@ -20,7 +24,7 @@ let models: TestModels
 let executor: InferenceExecutor
 
 before(async () => {
-  models = await writeTestModels(['mlp', 'garbage', 'slow'])
+  models = await writeTestModels(['mlp', 'garbage'])
   executor = new InferenceExecutor(models.source, { workers: 2 })
 })
 
@@ -121,18 +125,34 @@ test('a tensor that contradicts itself is refused before any worker sees it', as
   assert.equal(executor.stats().batches, before)
 })
 
+/** An executor of one worker whose runs of the returned CID hold the worker until `release()`. */
+function heldExecutor(): { ex: InferenceExecutor; cid: string; release: () => void } {
+  const flag = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-held-')), 'release')
+  const cid = `${HELD_PREFIX}${flag}`
+  const source = new FileModelSource({ [cid]: models.path.mlp, [models.cid.mlp]: models.path.mlp })
+  const ex = new InferenceExecutor(source, { workers: 1, workerEntry: new URL('./heldWorker.ts', import.meta.url) })
+  return { ex, cid, release: () => fs.writeFileSync(flag, '') }
+}
+
 test('timeout: the caller gets ErrRunTimeout naming the model and the limit; the run goes on and the executor stays usable', async () => {
-  const x = floatRows(5, 1, 512)
-  await assert.rejects(executor.run({ modelCid: models.cid.slow, inputs: { x } }, { timeoutMs: 50 }), (err: Error) => {
-    assert.ok(ErrRunTimeout.is(err), String(err))
-    assert.equal(err.message, `inference on model ${models.cid.slow} timed out after 50 ms`)
-    return true
-  })
-  // The work goes on (a thread cannot be stopped inside onnxruntime); the next run waits for it.
-  assert.equal(executor.stats().running, 1)
-  const late = await executor.run({ modelCid: models.cid.slow, inputs: { x } })
-  assert.deepEqual(plain(late.outputs), plain(await runDirect(models.path.slow, { x })))
-  assert.equal(executor.stats().running, 0)
+  const { ex, cid, release } = heldExecutor()
+  try {
+    const x = floatRows(5, 1, 16)
+    await ex.run({ modelCid: models.cid.mlp, inputs: { x } }) // the worker is up
+    await assert.rejects(ex.run({ modelCid: cid, inputs: { x } }, { timeoutMs: 50 }), (err: Error) => {
+      assert.ok(ErrRunTimeout.is(err), String(err))
+      assert.equal(err.message, `inference on model ${cid} timed out after 50 ms`)
+      return true
+    })
+    // The work goes on (a thread cannot be stopped inside onnxruntime); the next run waits for it.
+    assert.equal(ex.stats().running, 1)
+    const late = ex.run({ modelCid: models.cid.mlp, inputs: { x } })
+    release()
+    assert.deepEqual(plain((await late).outputs), plain(await runDirect(models.path.mlp, { x })))
+    assert.equal(ex.stats().running, 0)
+  } finally {
+    await ex.close()
+  }
 })
 
 test('a worker that crashes fails its in-flight requests with ErrWorkerCrashed and is replaced', async () => {
@@ -159,12 +179,14 @@ test('a worker that crashes fails its in-flight requests with ErrWorkerCrashed a
 })
 
 test('close() fails queued and running requests with ErrExecutorClosed, refuses new ones, and can be called twice', async () => {
-  const ex = new InferenceExecutor(models.source, { workers: 1 })
-  const running = ex.run({ modelCid: models.cid.slow, inputs: { x: floatRows(8, 1, 512) } })
+  const { ex, cid, release } = heldExecutor()
+  const running = ex.run({ modelCid: cid, inputs: { x: floatRows(8, 1, 16) } })
   await untilRunning(ex, 1)
   const queued = ex.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(9, 1, 16) } })
   const outcomes = Promise.allSettled([running, queued])
-  await ex.close()
+  const closed = ex.close()
+  release() // the worker exits once the held run ends
+  await closed
   const after = ex.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(10, 1, 16) } })
   for (const p of [...(await outcomes), ...(await Promise.allSettled([after]))]) {
     assert.equal(p.status, 'rejected')

@@ -2,22 +2,31 @@ import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
+import { FileModelSource } from '../support/fileModelSource.ts'
+import { HELD_PREFIX } from './heldWorker.ts'
 import { floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
 
 let models: TestModels
 
 before(async () => {
-  models = await writeTestModels(['mlp', 'slow'])
+  models = await writeTestModels(['mlp'])
 })
 
 after(() => models.remove())
 
-test('on a 2-worker pool, a slow model (≈1 s per inference) does not hold up a fast one', async () => {
-  const executor = new InferenceExecutor(models.source, { workers: 2 })
+test('on a 2-worker pool, a run that holds its worker does not hold up other models', async () => {
+  // The "slow" run blocks its worker thread until the test releases it (heldWorker.ts).
+  const release = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-held-')), 'release')
+  const heldCid = `${HELD_PREFIX}${release}`
+  const source = new FileModelSource({ [heldCid]: models.path.mlp, [models.cid.mlp]: models.path.mlp })
+  const executor = new InferenceExecutor(source, { workers: 2, workerEntry: new URL('./heldWorker.ts', import.meta.url) })
   try {
     const finished: string[] = []
-    const slow = executor.run({ modelCid: models.cid.slow, inputs: { x: floatRows(1, 1, 512) } }).then(() => finished.push('slow'))
+    const slow = executor.run({ modelCid: heldCid, inputs: { x: floatRows(1, 1, 16) } }).then(() => finished.push('slow'))
     // Fast requests one after another, each waiting for the previous, and a burst at once.
     for (let i = 0; i < 20; i++) {
       const x = floatRows(100 + i, 1, 16)
@@ -28,7 +37,8 @@ test('on a 2-worker pool, a slow model (≈1 s per inference) does not hold up a
     await Promise.all(
       Array.from({ length: 50 }, (_, i) => executor.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(200 + i, 1, 16) } }).then(() => finished.push('burst'))),
     )
-    assert.equal(executor.stats().running, 1, 'the slow inference is still running')
+    assert.equal(executor.stats().running, 1, 'the held run is still running')
+    fs.writeFileSync(release, '')
     await slow
     assert.equal(finished.length, 71)
     assert.equal(finished.at(-1), 'slow', 'every fast request finished before the slow one')

@@ -11,9 +11,11 @@ import {
   buildRiskAdjuster,
   buildRiskScorer,
   buildSlow,
+  SLOW_MATMULS,
   buildTypesEcho,
 } from '../../scripts/models/exampleModels.ts'
-import { buildCostModel, buildMlp, costModelSpecFor, mlpLayers, seededValues } from '../../scripts/models/modelFactory.ts'
+import { parseOnnxModel } from '../../app/modelHub/onnxModel.ts'
+import { buildCostModel, buildMlp, costModelMacs, costModelSpecFor, MEASURED_MACS_PER_MS, mlpLayers, seededValues } from '../../scripts/models/modelFactory.ts'
 
 const MODELS_DIR = new URL('../../models/', import.meta.url)
 const ONE_THREAD = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 4 } as const
@@ -130,19 +132,21 @@ test('fails-at-runtime: loads, answers for index 0..2, and onnxruntime throws fo
   await assert.rejects(s.run({ index: new ort.Tensor('int64', new BigInt64Array([7n]), [1]) }, { logSeverityLevel: 4 }), /indices|out of bounds/i)
 })
 
-test('slow: x [1, 512] → y [1, 512], a small file that takes ≥ 0.5 s per inference on one thread', async () => {
+test('slow: x [1, 512] → y [1, 512], a small file holding 330 chained 512×512 MatMuls over 512 rows (44 GMAC) that depend on the input', async () => {
   const bytes = buildSlow()
   assert.ok(bytes.length < 20_000, `slow.onnx is ${bytes.length} bytes`)
+  // Its cost is its work, not a duration: the MatMuls are in the graph, none folded into a constant.
+  const info = parseOnnxModel(bytes)
+  assert.equal(info.ops.filter((op) => op === 'MatMul').length, 1)
+  assert.equal(info.nodeCount, SLOW_MATMULS + 4, 'the MatMuls, plus ConstantOfShape, Unsqueeze, Expand and ReduceMean')
+  assert.equal(costModelMacs({ size: 512, matmuls: SLOW_MATMULS }), 330 * 512 ** 3)
   const s = await session(bytes)
   assert.deepEqual(signature(s), {
     inputs: [{ name: 'x', type: 'float32', shape: [1, 512] }],
     outputs: [{ name: 'y', type: 'float32', shape: [1, 512] }],
   })
   const x = new ort.Tensor('float32', Float32Array.from({ length: 512 }, (_, i) => i / 512), [1, 512])
-  const start = performance.now()
   const { y } = await s.run({ x })
-  const ms = performance.now() - start
-  assert.ok(ms >= 500, `one inference took ${ms.toFixed(0)} ms; slow.onnx should take about 1 s`)
   // Every MatMul by the all-1/512 matrix maps each row to its mean, so y is the mean of x.
   const mean = (511 * 512) / 2 / 512 / 512
   for (const v of y.data as Float32Array) assert.ok(Math.abs(v - mean) < 1e-4)
@@ -170,28 +174,29 @@ test('buildMlp makes a batchable 16→64→1 model; deeper MLPs have more layers
   assert.throws(() => buildMlp({ inputs: 0, hidden: 4, outputs: 1 }), /MlpSpec.inputs must be an integer ≥ 1, got 0/)
 })
 
-test('buildCostModel: batchable, cost set by its shape or a target time, tiny files', async () => {
-  const cheapBytes = buildCostModel({ size: 256, rows: 1, matmuls: 1 })
-  const dearBytes = buildCostModel({ size: 512, matmuls: 12 })
-  assert.ok(dearBytes.length < 2_000, `${dearBytes.length} bytes`)
-  const time = async (bytes: Uint8Array, n: number, batch: number): Promise<number> => {
+test('buildCostModel: batchable, work set by its shape or a target time, tiny files', async () => {
+  const cheap = { size: 256, rows: 1, matmuls: 1 }
+  const dear = { size: 512, matmuls: 12 }
+  assert.ok(buildCostModel(dear).length < 2_000, `${buildCostModel(dear).length} bytes`)
+  const runs = async (spec: Parameters<typeof buildCostModel>[0], n: number, batch: number): Promise<void> => {
+    const bytes = buildCostModel(spec)
     const s = await session(bytes)
     assert.deepEqual(signature(s).inputs, [{ name: 'x', type: 'float32', shape: ['batch', n] }])
-    const feeds = { x: new ort.Tensor('float32', new Float32Array(batch * n).fill(1), [batch, n]) }
-    const { y } = await s.run(feeds)
+    const { y } = await s.run({ x: new ort.Tensor('float32', new Float32Array(batch * n).fill(1), [batch, n]) })
     assert.deepEqual(y.dims, [batch, n])
-    const start = performance.now()
-    for (let i = 0; i < 3; i++) await s.run(feeds)
-    return (performance.now() - start) / 3
   }
-  const cheap = await time(cheapBytes, 256, 2)
-  const dear = await time(dearBytes, 512, 1)
-  // ~1.6 G MACs against 65 k: loosely, the dear one must be far slower.
-  assert.ok(dear > 10 * cheap, `dear ${dear.toFixed(2)} ms vs cheap ${cheap.toFixed(2)} ms`)
+  await runs(cheap, 256, 2)
+  await runs(dear, 512, 1)
+  // The work is the MatMuls' multiply-accumulates: ~1.6 G against 65 k.
+  assert.equal(costModelMacs(cheap), 256 * 256)
+  assert.equal(costModelMacs(dear), 12 * 512 ** 3)
+  assert.equal(parseOnnxModel(buildCostModel(dear)).nodeCount, 12 + 4)
 
   assert.deepEqual(costModelSpecFor({ targetMs: 200, macsPerMs: 512 ** 3 }), { size: 512, rows: 512, matmuls: 200, batch: undefined })
   assert.deepEqual(costModelSpecFor({ targetMs: 1, macsPerMs: 256 * 256 * 10 }), { size: 256, rows: 10, matmuls: 1, batch: undefined })
   assert.throws(() => costModelSpecFor({ targetMs: 0 }), /targetMs must be > 0/)
-  const fromTarget = await time(buildCostModel({ targetMs: 20 }), costModelSpecFor({ targetMs: 20 }).size, 1)
-  assert.ok(fromTarget > 2 * cheap, `targetMs 20 took ${fromTarget.toFixed(2)} ms`)
+  // A target time gives the shape of about that much work on the reference machine.
+  const target = costModelSpecFor({ targetMs: 20 })
+  await runs({ targetMs: 20 }, target.size, 1)
+  assert.ok(Math.abs(costModelMacs(target) / MEASURED_MACS_PER_MS - 20) < 2, `${costModelMacs(target)} MACs`)
 })

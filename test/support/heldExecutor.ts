@@ -1,4 +1,4 @@
-import type { ExecutorStats, ModelExecutor, ModelRun, ModelRunOutput } from '../../app/executor/index.ts'
+import { ErrRunTimeout, type ExecutorStats, executorError, type ModelExecutor, type ModelRun, type ModelRunOutput } from '../../app/executor/index.ts'
 
 /**
  * An executor whose runs wait until the test lets them through, then run on a real executor:
@@ -19,12 +19,19 @@ export class HeldExecutor implements ModelExecutor {
     for (const cid of free) this.released.add(cid)
   }
 
+  /** Runs once `release`d; a held run times out as the real executor's would (ErrRunTimeout). */
   async run(run: ModelRun, opts?: { timeoutMs?: number }): Promise<ModelRunOutput> {
     this.asked.set(run.modelCid, (this.asked.get(run.modelCid) ?? 0) + 1)
+    const start = performance.now()
     if (!this.released.has(run.modelCid)) {
-      await new Promise<void>((resolve) => this.waiting.set(run.modelCid, [...(this.waiting.get(run.modelCid) ?? []), resolve]))
+      await new Promise<void>((resolve, reject) => {
+        this.waiting.set(run.modelCid, [...(this.waiting.get(run.modelCid) ?? []), resolve])
+        const ms = opts?.timeoutMs
+        if (ms !== undefined) setTimeout(() => reject(executorError(ErrRunTimeout, `inference on model ${run.modelCid} timed out after ${ms} ms`)), ms).unref()
+      })
     }
-    return this.inner.run(run, opts)
+    const left = opts?.timeoutMs === undefined ? undefined : Math.max(1, opts.timeoutMs - (performance.now() - start))
+    return this.inner.run(run, left === undefined ? undefined : { timeoutMs: left })
   }
 
   /** Runs of `cid` held now or asked later go on. */
