@@ -1,11 +1,12 @@
 import { register } from '../errors.ts'
 
 /**
- * Errors of the model hub (store, REST API, upload validation): codespace `inference`, codes
- * 1–29. Each refusal of a model has its own code so clients can tell them apart without parsing
- * messages; the REST server maps them to HTTP statuses in one table (modelHubServer.ts).
+ * Errors of the model hub (store, REST API, upload validation): codespace `modelhub`. Each
+ * refusal of a model has its own code so clients can tell them apart without parsing messages;
+ * the REST server maps them to HTTP statuses in one table (modelHubServer.ts). The chain meets
+ * one of them: ErrInvalidCid, for a model CID in a registration or a request that is not one.
  */
-const CODESPACE = 'inference'
+const CODESPACE = 'modelhub'
 
 export const ErrModelEmpty = register(CODESPACE, 1, 'model is empty')
 export const ErrModelTooLarge = register(CODESPACE, 2, 'model is too large')

@@ -23,7 +23,7 @@ const HUB_CODESPACE = ErrModelNotFound.codespace
 /** How long a refused upload's remaining body is read before the connection is closed. */
 const DRAIN_MS = 30_000
 
-/** HTTP status of each error kind this server answers with; any other inference error is a 400. */
+/** HTTP status of each error kind this server answers with; any other model hub error is a 400. */
 const STATUS_BY_ERROR = new Map<AppError['code'], number>([
   [ErrModelTooLarge.code, 413],
   [ErrModelNotFound.code, 404],
@@ -31,7 +31,7 @@ const STATUS_BY_ERROR = new Map<AppError['code'], number>([
   [ErrMethodNotAllowed.code, 405],
 ])
 
-/** What an error answer looks like: `{ "error": { "code": 14, "codespace": "inference", "message": "…" } }`. */
+/** What an error answer looks like: `{ "error": { "code": 14, "codespace": "modelhub", "message": "…" } }`. */
 export interface HubErrorBody {
   error: { code: number; codespace: string; message: string }
 }

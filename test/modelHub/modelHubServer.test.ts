@@ -56,7 +56,7 @@ async function expectError(res: Response, status: number, code: number, message:
   const body = (await res.json()) as { error: { code: number; codespace: string; message: string } }
   assert.equal(res.status, status, JSON.stringify(body))
   assert.match(res.headers.get('content-type') ?? '', /^application\/json/)
-  assert.equal(body.error.codespace, 'inference')
+  assert.equal(body.error.codespace, 'modelhub')
   assert.equal(body.error.code, code)
   assert.match(body.error.message, message)
 }

@@ -98,12 +98,12 @@ test('failures exit 1 with a message naming the problem', async () => {
   await writeFile(notOnnx, 'these are notes, not a model')
   const refused = await pipe('model', 'upload', notOnnx, '--node', hub.url)
   assert.equal(refused.code, 1)
-  assert.match(refused.stderr, /^pipe: the node refused the model: not an ONNX model: .*\[inference\/3, HTTP 400\]\n$/)
+  assert.match(refused.stderr, /^pipe: the node refused the model: not an ONNX model: .*\[modelhub\/3, HTTP 400\]\n$/)
 
   const unknown = await modelCid(new TextEncoder().encode('never uploaded'))
   const notFound = await pipe('model', 'info', unknown, '--node', hub.url)
   assert.equal(notFound.code, 1)
-  assert.match(notFound.stderr, new RegExp(`^pipe: the node cannot show ${unknown}: model not found: .*\\[inference/14, HTTP 404\\]\n$`))
+  assert.match(notFound.stderr, new RegExp(`^pipe: the node cannot show ${unknown}: model not found: .*\\[modelhub/14, HTTP 404\\]\n$`))
 
   const badCid = await pipe('model', 'info', 'bafkreinotacid', '--node', hub.url)
   assert.equal(badCid.code, 1)

@@ -1,10 +1,14 @@
 import { register } from '../../errors.ts'
 
 /**
- * Inference errors of the precompile, the inference mempool and block processing. (The model
- * hub registers codes 1–29 in modelErrors.ts, the executor 30–49; these are 50 and up.)
+ * The inference module's errors, codespace `inference`: the precompile, the inference mempool
+ * and block processing (50 and up), the registry (70 and up). The model hub (`modelhub`) and
+ * the executor (`executor`) have codespaces of their own.
  */
 const CODESPACE = 'inference'
+
+/** A model CID in a request or a registration that is not one (the hub's ErrInvalidCid, in the chain's codespace). */
+export const ErrInvalidModelCid = register(CODESPACE, 13, 'invalid model CID')
 
 export const ErrInvalidRequest = register(CODESPACE, 50, 'invalid inference request')
 export const ErrInvalidInput = register(CODESPACE, 51, 'invalid model input')

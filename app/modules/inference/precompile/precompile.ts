@@ -6,6 +6,7 @@ import { keccak256 } from '../../../crypto.ts'
 import { type AppError, toAppError } from '../../../errors.ts'
 import { ErrInvalidRequest, ErrModeUnavailable, ErrResultMissing, ErrTooManyRequests, ErrUnknownModel } from '../errors.ts'
 import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, MAX_REQUESTS_PER_TX, modelGas } from '../params.ts'
+import { chainModelCid } from '../types/modelCid.ts'
 import { type InferenceRequest, inferenceRequest } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
 import { modeName, VerificationMode } from '../types/verificationMode.ts'
@@ -85,7 +86,7 @@ async function runInference(input: PrecompileInput, tx: TxInferenceCalls): Promi
 /** The model's gas when the request fits the model in the hub, else why it does not. */
 async function checkAgainstModel(request: InferenceRequest, models: ModelCatalog): Promise<bigint | AppError> {
   try {
-    const meta = await models.metadata(request.modelCid) // throws for a string that is not a CID
+    const meta = await models.metadata(chainModelCid(request.modelCid))
     if (!meta) return ErrUnknownModel.with(`${request.modelCid} is not in the model hub; upload it with \`npx pipe model upload\``)
     toOnnxInputs(request.input, meta.inputs)
     return modelGas(meta.costMicros)

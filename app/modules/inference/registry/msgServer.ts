@@ -19,8 +19,8 @@ import {
   checkAttestation,
   checkNodeKey,
   checkVerifyingKeyHash,
-  modeName,
 } from './rules.ts'
+import { modeName } from '../types/verificationMode.ts'
 
 const REGISTER_MODEL = '/pipe.inference.v1.MsgRegisterModel'
 const REGISTER_NODE = '/pipe.inference.v1.MsgRegisterInferenceNode'

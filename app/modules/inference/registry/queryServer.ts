@@ -11,7 +11,7 @@ import {
 } from '../../../proto/pipe/inference/v1/query.ts'
 import { asInvalidArgument, invalidArgument, notFound } from '../../../queryError.ts'
 import { queryMethod, type QueryMethod } from '../../../queryContext.ts'
-import { parseModelCid } from '../../../modelHub/cid.ts'
+import { chainModelCid } from '../types/modelCid.ts'
 import type { RegistryKeeper } from './keeper.ts'
 import { checkNodeKey } from './rules.ts'
 
@@ -25,7 +25,7 @@ const MAX_LIMIT = 1000
 export function inferenceQueries(registry: RegistryKeeper): QueryMethod[] {
   return [
     queryMethod('/pipe.inference.v1.Query/Model', QueryModelRequest, QueryModelResponse, async (req, ctx) => {
-      const cid = asInvalidArgument(() => parseModelCid(req.cid))
+      const cid = asInvalidArgument(() => chainModelCid(req.cid))
       const model = await registry.committedModel(cid)
       if (!model || model.registeredHeight > ctx.height) throw notFound(`model ${cid} is not registered`)
       return { model }

@@ -1,9 +1,8 @@
 import secp256k1 from 'secp256k1'
-import { VerificationMode, verificationModeToJSON } from '../../../proto/pipe/inference/v1/types.ts'
 import type { Artefact } from '../../../proto/pipe/inference/v1/types.ts'
-import { parseModelCid } from '../../../modelHub/cid.ts'
-import { ErrInvalidCid } from '../../../modelHub/errors.ts'
-import { ErrInvalidArtefact, ErrInvalidAttestation, ErrInvalidModes, ErrInvalidNodeKey, ErrInvalidVerifyingKey } from '../errors.ts'
+import { modeName, VERIFICATION_MODES, VerificationMode } from '../types/verificationMode.ts'
+import { chainModelCid } from '../types/modelCid.ts'
+import { ErrInvalidArtefact, ErrInvalidAttestation, ErrInvalidModelCid, ErrInvalidModes, ErrInvalidNodeKey, ErrInvalidVerifyingKey } from '../errors.ts'
 
 /**
  * The stateless rules of registrations, shared by CheckTx, Simulate and block execution.
@@ -11,22 +10,16 @@ import { ErrInvalidArtefact, ErrInvalidAttestation, ErrInvalidModes, ErrInvalidN
  * registry's error naming the field.
  */
 
-const MODES = [VerificationMode.VERIFICATION_MODE_VANILLA, VerificationMode.VERIFICATION_MODE_ZKML, VerificationMode.VERIFICATION_MODE_TEE]
 const ARTEFACT_NAME = /^[a-z0-9_]{1,64}$/
 /** Most artefacts one model may list. */
 const MAX_ARTEFACTS = 16
 /** Largest attestation document accepted (AWS Nitro documents are ~4.5 KB). */
 export const MAX_ATTESTATION_BYTES = 16 * 1024
 
-/** `VANILLA`, `ZKML`, `TEE`. */
-export function modeName(mode: VerificationMode): string {
-  return verificationModeToJSON(mode).replace('VERIFICATION_MODE_', '')
-}
-
 /** At least one mode, each known, none twice; returned ascending. */
 export function canonicalModes(modes: VerificationMode[]): VerificationMode[] {
   if (modes.length === 0) throw ErrInvalidModes.with('list at least one of VANILLA (0), ZKML (1), TEE (2)')
-  for (const m of modes) if (!MODES.includes(m)) throw ErrInvalidModes.with(`unknown mode ${m}; the modes are VANILLA (0), ZKML (1), TEE (2)`)
+  for (const m of modes) if (!VERIFICATION_MODES.includes(m)) throw ErrInvalidModes.with(`unknown mode ${m}; the modes are VANILLA (0), ZKML (1), TEE (2)`)
   const sorted = [...modes].sort((a, b) => a - b)
   for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) throw ErrInvalidModes.with(`${modeName(sorted[i])} is listed twice`)
   return sorted
@@ -34,8 +27,8 @@ export function canonicalModes(modes: VerificationMode[]): VerificationMode[] {
 
 /** The model CID in its canonical form (the form the hub and the precompile use). */
 export function canonicalModelCid(text: string): string {
-  const cid = parseModelCid(text)
-  if (cid !== text) throw ErrInvalidCid.with(`model_cid "${text}" is not in canonical form; use ${cid}`)
+  const cid = chainModelCid(text)
+  if (cid !== text) throw ErrInvalidModelCid.with(`model_cid "${text}" is not in canonical form; use ${cid}`)
   return cid
 }
 
@@ -56,7 +49,7 @@ export function canonicalArtefacts(artefacts: Artefact[]): Artefact[] {
     if (!ARTEFACT_NAME.test(a.name)) throw ErrInvalidArtefact.with(`name "${a.name}" must be 1-64 of a-z, 0-9 and _`)
     if (i > 0 && sorted[i - 1].name === a.name) throw ErrInvalidArtefact.with(`name "${a.name}" is listed twice`)
     try {
-      if (parseModelCid(a.cid) !== a.cid) throw new Error('not canonical')
+      if (chainModelCid(a.cid) !== a.cid) throw new Error('not canonical')
     } catch {
       throw ErrInvalidArtefact.with(`"${a.name}" has CID "${a.cid}"; artefact CIDs are canonical CIDv1 (raw, sha2-256, base32), like model CIDs`)
     }

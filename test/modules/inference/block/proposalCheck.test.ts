@@ -4,6 +4,7 @@ import type { PrecompileInput } from '@ethereumjs/evm'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { initCrypto } from '../../../../app/crypto.ts'
+import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { createChainCommon } from '../../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, type EthTx } from '../../../../app/modules/evm/ethTx.ts'
 import { checkProposalResults, type CommittedState, type ProvenRequests } from '../../../../app/modules/inference/block/proposalCheck.ts'
@@ -20,7 +21,7 @@ import { precompileCall, row, signedTx } from '../../../support/inference.ts'
  */
 await initCrypto()
 const common = createChainCommon()
-const CID = 'bafkreimodel'
+const CID = await modelCid(new TextEncoder().encode('a model'))
 const out = (v: bigint) => encodeModelOutput({ numbers: [{ name: 'y', values: [{ value: v, decimals: 0n }], shape: [1, 1] }], strings: [], jsons: [], is_simulation_result: false })
 const req = (x: bigint) => inferenceRequest(0, CID, { numbers: [row('x', [x])], strings: [] })
 const res = (x: bigint, y = x + 1n): InferenceResult => resultOf(req(x), out(y), 1000n)
@@ -63,7 +64,7 @@ test('a missing result, a result no tx needs, or a first output that makes the t
   const state = committed(new Map([[a.hashHex, 'chained']]))
   const missing = await checkProposalResults([a], [res(1n)], state)
   assert.ok(ErrResultsTx.is(missing))
-  assert.match(missing.message, /needs the result of model bafkreimodel request 0x[0-9a-f]{64}, which the block does not carry/)
+  assert.match(missing.message, new RegExp(`needs the result of model ${CID} request 0x[0-9a-f]{64}, which the block does not carry`))
   const extra = await checkProposalResults([a], [res(1n), res(12n), res(99n)], state)
   assert.match(String(extra?.message), /is needed by no tx of the block/)
   // A forged first output (41): the tx now asks for 51, which the block does not carry.

@@ -4,6 +4,7 @@ import type { ExecResult, PrecompileInput } from '@ethereumjs/evm'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { initCrypto } from '../../../../app/crypto.ts'
+import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { silentLogger } from '../../../../app/log.ts'
 import { createChainCommon } from '../../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, type EthTx } from '../../../../app/modules/evm/ethTx.ts'
@@ -26,7 +27,7 @@ import { precompileCall, row, signedTx } from '../../../support/inference.ts'
  */
 await initCrypto()
 const common = createChainCommon()
-const CID = 'bafkreimodel'
+const CID = await modelCid(new TextEncoder().encode('a model'))
 const COST_MICROS = 100
 const catalog: ModelCatalog = {
   metadata: async (cid) => (cid === CID ? { inputs: [{ name: 'x', type: 'float32', shape: ['batch', 1] }], outputs: [{ name: 'y', type: 'float32', shape: ['batch', 1] }], costMicros: COST_MICROS } : undefined),
@@ -117,7 +118,7 @@ class Harness {
 }
 
 /** Lets the mempool's queued work run (it works in setImmediate turns). */
-async function settle(h: Harness, until?: () => boolean): Promise<void> {
+async function settle(until?: () => boolean): Promise<void> {
   for (let i = 0; i < 200; i++) {
     await new Promise((r) => setImmediate(r))
     if (until?.()) return
@@ -128,7 +129,7 @@ async function settle(h: Harness, until?: () => boolean): Promise<void> {
 /** Computes whatever the txs ask for until every one is ready. */
 async function driveToReady(h: Harness, txs: EthTx[]): Promise<void> {
   for (let i = 0; i < 20; i++) {
-    await settle(h, () => h.computing.size > 0 || txs.every((e) => h.mempool.isReady(e)))
+    await settle(() => h.computing.size > 0 || txs.every((e) => h.mempool.isReady(e)))
     if (txs.every((e) => h.mempool.isReady(e))) return
     h.finishAll()
   }
@@ -161,10 +162,10 @@ test('a direct call: simulated once, running while computed, then ready holding 
   await h.mempool.admit(eth)
   assert.equal(h.state(eth), 'simulating')
   assert.equal(h.mempool.isReady(eth), false)
-  await settle(h, () => h.computing.size === 1)
+  await settle(() => h.computing.size === 1)
   assert.equal(h.state(eth), 'running')
   h.finishAll()
-  await settle(h, () => h.mempool.isReady(eth))
+  await settle(() => h.mempool.isReady(eth))
   assert.equal(h.simulations, 1, 'no second round: no code reads a direct call\'s output')
   const [result] = h.mempool.resultsFor([eth])
   assert.deepEqual(result?.output, outputFor(1n))
@@ -177,12 +178,12 @@ test('a chained call: one more round per link, until its requests stop changing'
   const h = new Harness()
   const eth = h.tx(1, chained)
   await h.mempool.admit(eth)
-  await settle(h, () => h.computing.size === 1)
+  await settle(() => h.computing.size === 1)
   h.finishAll() // y(1) = 2: the second call asks for 12
-  await settle(h, () => h.computing.size === 1)
+  await settle(() => h.computing.size === 1)
   assert.equal(inputOf([...h.computing.values()][0]!.request), 12n)
   h.finishAll()
-  await settle(h, () => h.mempool.isReady(eth))
+  await settle(() => h.mempool.isReady(eth))
   const status = h.mempool.status(eth.hashHex)!
   assert.equal(status.round, 2)
   assert.deepEqual(status.requests.map(inputOf), [1n, 12n])
@@ -198,10 +199,10 @@ test('requests that keep changing fail the tx after MAX_SIMULATION_ROUNDS, and C
   })
   await h.mempool.admit(eth)
   for (let i = 0; i < MAX_SIMULATION_ROUNDS && h.state(eth) !== 'failed'; i++) {
-    await settle(h, () => h.computing.size > 0 || h.state(eth) === 'failed')
+    await settle(() => h.computing.size > 0 || h.state(eth) === 'failed')
     h.finishAll()
   }
-  await settle(h, () => h.state(eth) === 'failed')
+  await settle(() => h.state(eth) === 'failed')
   assert.match(h.mempool.status(eth.hashHex)!.reason!, /inference requests did not settle: still new requests after 4 rounds of simulation/)
   await assert.rejects(h.mempool.admit(eth), /did not settle/)
 })
@@ -209,16 +210,16 @@ test('requests that keep changing fail the tx after MAX_SIMULATION_ROUNDS, and C
 test('an invalid request fails the tx with its error; a failed computation too', async () => {
   const h = new Harness()
   const unknown = h.tx(1, async (call) => {
-    await call(1n, { cid: 'bafkreiunknown' })
+    await call(1n, { cid: await modelCid(new TextEncoder().encode('not in the hub')) })
   })
   await h.mempool.admit(unknown)
-  await settle(h, () => h.state(unknown) === 'failed')
+  await settle(() => h.state(unknown) === 'failed')
   assert.ok(ErrUnknownModel.is(h.mempool.status(unknown.hashHex)!.error))
   const broken = h.tx(2, direct, { direct: true })
   await h.mempool.admit(broken)
-  await settle(h, () => h.computing.size === 1)
+  await settle(() => h.computing.size === 1)
   ;[...h.computing.values()][0]!.fail(new Error('the model crashed'))
-  await settle(h, () => h.state(broken) === 'failed')
+  await settle(() => h.state(broken) === 'failed')
   assert.match(h.mempool.status(broken.hashHex)!.reason!, /the model crashed/)
 })
 
@@ -228,11 +229,11 @@ test('a call that cannot pay for the model: its result is computed, the tx is re
     await call(1n, { gas: 50_100n }) // the call's own gas, not the model's
   })
   await h.mempool.admit(eth)
-  await settle(h, () => h.computing.size === 1)
+  await settle(() => h.computing.size === 1)
   h.finishAll()
-  await settle(h, () => h.mempool.isReady(eth))
+  await settle(() => h.mempool.isReady(eth))
   const status = h.mempool.status(eth.hashHex)!
-  assert.match(status.reason!, /^out of gas: inference 0 \(model bafkreimodel\) needs 51100 gas and the call has 50100; the tx will run out of gas when it executes/)
+  assert.match(status.reason!, new RegExp(`^out of gas: inference 0 \\(model ${CID}\\) needs 51100 gas and the call has 50100; the tx will run out of gas when it executes`))
   assert.equal(h.mempool.resultsFor([eth]).length, 1, 'the block carries its result, so the block charges the same gas')
 })
 
@@ -262,7 +263,7 @@ test('after a commit: included txs are forgotten, txs whose reads the block wrot
   assert.equal(h.mempool.status(included.hashHex)?.reason, 'included in a block')
   assert.equal(h.state(touched), 'simulating')
   assert.ok(h.mempool.isReady(untouched))
-  await settle(h, () => h.mempool.isReady(touched))
+  await settle(() => h.mempool.isReady(touched))
   assert.equal(h.simulations - before, 1, 'only the touched tx was simulated again')
   h.height = 8n
   h.mempool.blockCommitted([], new Set())

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict'
 import type { ExecResult, PrecompileInput } from '@ethereumjs/evm'
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { initCrypto } from '../../../../app/crypto.ts'
+import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { ErrInvalidInput, ErrModeUnavailable, ErrTooManyRequests, ErrUnknownModel } from '../../../../app/modules/inference/errors.ts'
 import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, modelGas } from '../../../../app/modules/inference/params.ts'
 import { SIMULATION_OUTPUT, type NumberTensor } from '../../../../app/modules/inference/precompile/abi.ts'
@@ -20,7 +21,8 @@ import { precompileCall, row } from '../../../support/inference.ts'
  */
 await initCrypto()
 
-const CID = 'bafkreiexample'
+const CID = await modelCid(new TextEncoder().encode('a model'))
+const OTHER_CID = await modelCid(new TextEncoder().encode('another model'))
 const COST_MICROS = 250
 const MODEL_GAS = modelGas(COST_MICROS)
 const catalog: ModelCatalog = {
@@ -64,7 +66,7 @@ test('block answers: the block\'s result is returned and charged, and the call r
 test('block answers: a call the block carries no result for reverts with the reason and is recorded as missing; nothing node-local is read', async () => {
   const { exec, tx } = await call(blockAnswers(new Map()))
   assert.equal(exec.exceptionError?.error, 'revert')
-  assert.match(revertReason(exec), /no inference result recorded in this block: model bafkreiexample, request 0x[0-9a-f]{64}: the block carries no result for it/)
+  assert.match(revertReason(exec), new RegExp(`no inference result recorded in this block: model ${CID}, request 0x[0-9a-f]{64}: the block carries no result for it`))
   assert.equal(tx.calls[0]?.outcome, 'missing')
   assert.equal(tx.refused.length, 0)
 })
@@ -100,14 +102,14 @@ test('a call that cannot pay for the model runs out of gas, is still recorded (i
 })
 
 test('checked runs refuse what does not fit the model: unknown model, wrong input; blocks do not look', async () => {
-  const unknownModel = await call({ kind: 'simulation', results: new Map(), models: catalog }, { data: hexToBytes(precompileCall('bafkreiother', [features])) })
+  const unknownModel = await call({ kind: 'simulation', results: new Map(), models: catalog }, { data: hexToBytes(precompileCall(OTHER_CID, [features])) })
   assert.equal(unknownModel.exec.exceptionError?.error, 'revert')
   assert.ok(ErrUnknownModel.is(unknownModel.tx.refused[0]), String(unknownModel.tx.refused[0]))
   assert.equal(unknownModel.tx.calls.length, 0)
   const wrongShape = await call({ kind: 'simulation', results: new Map(), models: catalog }, { data: hexToBytes(precompileCall(CID, [row('features', [1n, 2n, 3n])])) })
   assert.ok(ErrInvalidInput.is(wrongShape.tx.refused[0]))
   assert.match(revertReason(wrongShape.exec), /input tensor "features" has shape \[1, 3\], the model expects \[batch, 4\]/)
-  const inBlock = await call(blockAnswers(new Map()), { data: hexToBytes(precompileCall('bafkreiother', [features])) })
+  const inBlock = await call(blockAnswers(new Map()), { data: hexToBytes(precompileCall(OTHER_CID, [features])) })
   assert.equal(inBlock.tx.refused.length, 0, 'a block never consults the hub')
   assert.equal(inBlock.tx.calls[0]?.outcome, 'missing')
 })
