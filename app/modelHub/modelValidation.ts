@@ -1,6 +1,5 @@
 import type { AppError } from '../errors.ts'
-import { OnnxParseError, parseOnnxModel, type OnnxElementType, type OnnxModelInfo } from './onnxModel.ts'
-import { ProtoError, WIRE_LEN, readFields, text, type ProtoField } from './protobuf.ts'
+import { OnnxParseError, type OnnxElementType, type OnnxModelInfo, type OnnxProblem, parseOnnxModel } from './onnxModel.ts'
 import {
   ErrDuplicateName,
   ErrModelEmpty,
@@ -66,7 +65,7 @@ export function validateModelStructure(bytes: Uint8Array, limits: { maxModelByte
     if (!(err instanceof OnnxParseError)) throw err
     // The parser stops at the first bad input/output; say precisely what is wrong with it.
     const detail = err.message.replace(/^not (?:a well-formed |an )ONNX model: /u, '')
-    throw valueInfoProblem(bytes) ?? ErrNotOnnx.with(`${detail} (is this an .onnx file?)`)
+    throw valueInfoProblem(err.problem) ?? ErrNotOnnx.with(`${detail} (is this an .onnx file?)`)
   }
   if (info.irVersion < SUPPORTED_IR_VERSIONS.min || info.irVersion > SUPPORTED_IR_VERSIONS.max) {
     throw ErrUnsupportedIrVersion.with(
@@ -117,48 +116,17 @@ const OTHER_TYPE_NAMES: Record<number, string> = {
   23: 'float4e2m1',
 }
 
-/** `TypeProto` oneof fields (onnx.proto), for naming what a non-tensor value is. */
-const TYPE_KINDS: Record<number, string> = { 4: 'a sequence', 5: 'a map', 8: 'a sparse tensor', 9: 'an optional' }
-
-const field = (fields: ProtoField[], n: number): ProtoField | undefined => fields.find((f) => f.field === n && f.wire === WIRE_LEN)
-
-/**
- * Finds the first graph input or output that has no name, is not a tensor, or has an element
- * type the parser does not know; undefined if none (the model is broken in another way).
- */
-function valueInfoProblem(bytes: Uint8Array): AppError | undefined {
-  try {
-    const graph = field(readFields(bytes), 7)
-    if (!graph) return undefined
-    const graphFields = readFields(graph.bytes)
-    for (const [kind, n] of [['input', 11], ['output', 12]] as const) {
-      let index = 0
-      for (const f of graphFields) {
-        if (f.field !== n || f.wire !== WIRE_LEN) continue
-        index++
-        const v = readFields(f.bytes)
-        const name = text(field(v, 1)?.bytes ?? new Uint8Array(0))
-        if (name === '') return ErrUnnamedValue.with(`graph ${kind} #${index} has an empty name; every input and output needs one`)
-        const typeProto = readFields(field(v, 2)?.bytes ?? new Uint8Array(0))
-        const tensor = field(typeProto, 1)
-        if (!tensor) {
-          const what = typeProto.map((t) => TYPE_KINDS[t.field]).find((k) => k !== undefined) ?? 'of no type'
-          return ErrNotATensor.with(`${kind} "${name}" is ${what}; only tensors can be passed to and from contracts`)
-        }
-        const code = Number(readFields(tensor.bytes).find((t) => t.field === 1)?.int ?? 0n)
-        const typeName = OTHER_TYPE_NAMES[code]
-        if (typeName !== undefined) {
-          return ErrUnsupportedElementType.with(
-            `${kind} "${name}" is ${typeName} (type ${code}); supported: ${[...SUPPORTED_ELEMENT_TYPES].join(', ')}`,
-          )
-        }
-      }
+/** The error for a graph input or output the hub cannot take; undefined if the model is broken in another way. */
+function valueInfoProblem(p: OnnxProblem): AppError | undefined {
+  if (p.kind === 'unnamed') return ErrUnnamedValue.with(`graph ${p.what} #${p.index} has an empty name; every input and output needs one`)
+  if (p.kind === 'notTensor') return ErrNotATensor.with(`${p.what} "${p.name}" is ${p.is}; only tensors can be passed to and from contracts`)
+  if (p.kind === 'unknownType') {
+    const typeName = OTHER_TYPE_NAMES[p.code]
+    if (typeName !== undefined) {
+      return ErrUnsupportedElementType.with(`${p.what} "${p.name}" is ${typeName} (type ${p.code}); supported: ${[...SUPPORTED_ELEMENT_TYPES].join(', ')}`)
     }
-    return undefined
-  } catch (err) {
-    if (err instanceof ProtoError) return undefined
-    throw err
   }
+  return undefined
 }
 
 /** `1536` → `1.5 KiB`; exact bytes below 1 KiB. */

@@ -1,4 +1,4 @@
-import { ProtoError, int64, readFields, repeatedInts, text, type ProtoField } from './protobuf.ts'
+import { decodeModelProto, int64, type OnnxValueInfoProto } from './onnxProto.ts'
 
 /**
  * ONNX element types (onnx.proto `TensorProto.DataType`), by number.
@@ -46,81 +46,78 @@ export interface OnnxModelInfo {
   parameters: number
 }
 
-/** The bytes are not an ONNX model, or a field has a value ONNX does not allow. */
-export class OnnxParseError extends Error {}
+/**
+ * What is wrong with the bytes: `malformed` (not an ONNX model at all), or a graph input or
+ * output that is `unnamed`, `notTensor` (`kind` says what it is instead) or of an
+ * `unknownType` (`code` is its TensorProto.DataType).
+ */
+export type OnnxProblem =
+  | { kind: 'malformed' }
+  | { kind: 'unnamed'; what: 'input' | 'output'; index: number }
+  | { kind: 'notTensor'; what: 'input' | 'output'; name: string; is: string }
+  | { kind: 'unknownType'; what: 'input' | 'output'; name: string; code: number }
 
-const byField = (fields: ProtoField[], n: number) => fields.filter((f) => f.field === n)
-const one = (fields: ProtoField[], n: number) => fields.find((f) => f.field === n)
+/** The bytes are not an ONNX model, or a graph input or output is not one the hub can describe. */
+export class OnnxParseError extends Error {
+  constructor(
+    message: string,
+    readonly problem: OnnxProblem = { kind: 'malformed' },
+  ) {
+    super(message)
+  }
+}
+
+/** `TypeProto` oneof members other than a tensor, named for error messages. */
+const NOT_TENSOR: [keyof NonNullable<OnnxValueInfoProto['type']>, string][] = [
+  ['sequenceType', 'a sequence'],
+  ['mapType', 'a map'],
+  ['sparseTensorType', 'a sparse tensor'],
+  ['optionalType', 'an optional'],
+]
 
 /**
  * Reads a serialized ONNX `ModelProto`: IR version, opsets, graph inputs (without initializers,
  * which old IR versions list as inputs) and outputs with their types and shapes.
- * @example parseOnnxModel(fs.readFileSync('models/risk-scorer.onnx')).inputs[0] // { name: 'features', type: 'float32', shape: [-1, 4] }
+ * @example parseOnnxModel(fs.readFileSync('models/risk-scorer.onnx')).inputs[0] // { name: 'features', type: 'float32', shape: ['batch', 4] }
  */
 export function parseOnnxModel(bytes: Uint8Array): OnnxModelInfo {
+  let model: ReturnType<typeof decodeModelProto>
   try {
-    return parseModel(bytes)
+    model = decodeModelProto(bytes)
   } catch (err) {
-    if (err instanceof ProtoError) throw new OnnxParseError(`not a well-formed ONNX model: ${err.message}`)
-    throw err
+    throw new OnnxParseError(`not a well-formed ONNX model: ${(err as Error).message}`)
   }
-}
-
-function parseModel(bytes: Uint8Array): OnnxModelInfo {
-  const model = readFields(bytes)
-  const ir = one(model, 1)
-  const graphField = one(model, 7)
-  if (!ir || ir.wire !== 0 || !graphField || graphField.wire !== 2) {
+  const { graph } = model
+  if (!Object.hasOwn(model, 'irVersion') || !graph) {
     throw new OnnxParseError('not an ONNX model: ir_version (field 1) and graph (field 7) are required')
   }
   let opset: number | undefined
   const otherDomains: { domain: string; version: number }[] = []
-  for (const f of byField(model, 8)) {
-    const o = readFields(f.bytes)
-    const domain = text(one(o, 1)?.bytes ?? new Uint8Array(0))
-    const version = Number(int64(one(o, 2) ?? { field: 2, wire: 0, int: 0n, bytes: new Uint8Array(0) }))
-    if (domain === '' || domain === 'ai.onnx') opset = version
-    else otherDomains.push({ domain, version })
+  for (const o of model.opsetImport) {
+    const version = int64(o.version)
+    if (o.domain === '' || o.domain === 'ai.onnx') opset = version
+    else otherDomains.push({ domain: o.domain, version })
   }
   if (opset === undefined) throw new OnnxParseError('the model imports no opset of the default ONNX domain')
-  const graph = readFields(graphField.bytes)
-  const initializerNames = new Set<string>()
-  let parameters = 0
-  for (const t of byField(graph, 5)) {
-    const tf = readFields(t.bytes)
-    initializerNames.add(text(one(tf, 8)?.bytes ?? new Uint8Array(0)))
-    parameters += repeatedInts(tf, 1).reduce((n, d) => n * Number(d), 1)
-  }
-  const ops = new Set<string>()
-  const nodes = byField(graph, 1)
-  for (const n of nodes) ops.add(text(one(readFields(n.bytes), 4)?.bytes ?? new Uint8Array(0)))
-  const inputs = byField(graph, 11)
-    .map((f) => valueInfo(f.bytes, 'input'))
-    .filter((v) => !initializerNames.has(v.name))
-  const outputs = byField(graph, 12).map((f) => valueInfo(f.bytes, 'output'))
-  return { irVersion: Number(ir.int), opset, otherDomains, inputs, outputs, nodeCount: nodes.length, ops: [...ops].sort(), parameters }
+  const initializerNames = new Set(graph.initializer.map((t) => t.name))
+  const parameters = graph.initializer.reduce((n, t) => n + t.dims.reduce((m: number, d) => m * int64(d), 1), 0)
+  const inputs = graph.input.map((v, i) => valueInfo(v, 'input', i)).filter((v) => !initializerNames.has(v.name))
+  const outputs = graph.output.map((v, i) => valueInfo(v, 'output', i))
+  const ops = [...new Set(graph.node.map((n) => n.opType))].sort()
+  return { irVersion: int64(model.irVersion), opset, otherDomains, inputs, outputs, nodeCount: graph.node.length, ops, parameters }
 }
 
-function valueInfo(bytes: Uint8Array, what: string): OnnxValueInfo {
-  const f = readFields(bytes)
-  const name = text(one(f, 1)?.bytes ?? new Uint8Array(0))
-  if (name === '') throw new OnnxParseError(`a graph ${what} has no name`)
-  const typeField = one(f, 2)
-  const tensor = typeField ? one(readFields(typeField.bytes), 1) : undefined
-  if (!tensor) throw new OnnxParseError(`${what} "${name}" is not a tensor (sequences and maps are not supported)`)
-  const t = readFields(tensor.bytes)
-  const code = Number(one(t, 1)?.int ?? 0n) as keyof typeof ONNX_TYPES
-  const type = ONNX_TYPES[code]
-  if (!type) throw new OnnxParseError(`${what} "${name}" has unknown element type ${code}`)
-  const shapeField = one(t, 2)
-  const shape = shapeField
-    ? byField(readFields(shapeField.bytes), 1).map((d) => {
-        const df = readFields(d.bytes)
-        const v = one(df, 1)
-        if (v) return Number(int64(v))
-        const p = one(df, 2)
-        return p ? text(p.bytes) : -1
-      })
-    : []
+function valueInfo(v: OnnxValueInfoProto, what: 'input' | 'output', index: number): OnnxValueInfo {
+  const { name } = v
+  if (name === '') throw new OnnxParseError(`a graph ${what} has no name`, { kind: 'unnamed', what, index: index + 1 })
+  const tensor = v.type?.tensorType
+  if (!tensor) {
+    const is = NOT_TENSOR.find(([field]) => v.type?.[field] !== undefined && v.type?.[field] !== null)?.[1] ?? 'of no type'
+    throw new OnnxParseError(`${what} "${name}" is not a tensor (sequences and maps are not supported)`, { kind: 'notTensor', what, name, is })
+  }
+  const code = tensor.elemType
+  const type = ONNX_TYPES[code as keyof typeof ONNX_TYPES]
+  if (!type) throw new OnnxParseError(`${what} "${name}" has unknown element type ${code}`, { kind: 'unknownType', what, name, code })
+  const shape = (tensor.shape?.dim ?? []).map((d) => (d.value === 'dimValue' ? int64(d.dimValue) : d.value === 'dimParam' ? (d.dimParam as string) : -1))
   return { name, type, shape }
 }

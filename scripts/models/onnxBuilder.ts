@@ -1,5 +1,5 @@
-import { ProtoWriter } from '../../app/modelHub/protobuf.ts'
 import { ONNX_TYPES, type OnnxElementType } from '../../app/modelHub/onnxModel.ts'
+import { encodeModelProto } from '../../app/modelHub/onnxProto.ts'
 
 /**
  * Builds ONNX models in code (no Python, no downloads): graph inputs and outputs, initializers
@@ -60,67 +60,55 @@ export class OnnxBuilder {
 
   build(): Uint8Array {
     const opset = this.opts.opset ?? 13
-    const w = new ProtoWriter()
-    w.int(1, this.opts.irVersion ?? 7)
-    w.string(2, this.opts.producer ?? 'pipe')
-    w.message(7, (g) => {
-      for (const n of this.nodes) g.message(1, (nw) => writeNode(nw, n))
-      g.string(2, this.opts.graphName ?? 'graph')
-      for (const t of this.initializers) g.message(5, (tw) => writeTensor(tw, t.name, t))
-      for (const v of this.inputs) g.message(11, (vw) => writeValueInfo(vw, v))
-      for (const v of this.outputs) g.message(12, (vw) => writeValueInfo(vw, v))
+    return encodeModelProto({
+      irVersion: this.opts.irVersion ?? 7,
+      producerName: this.opts.producer ?? 'pipe',
+      graph: {
+        node: this.nodes.map(nodeProto),
+        name: this.opts.graphName ?? 'graph',
+        initializer: this.initializers.map((t) => tensorProto(t.name, t)),
+        input: this.inputs.map(valueInfoProto),
+        output: this.outputs.map(valueInfoProto),
+      },
+      opsetImport: [{ domain: '', version: opset }],
     })
-    w.message(8, (o) => o.string(1, '').int(2, opset))
-    return w.finish()
   }
 }
 
-function writeValueInfo(w: ProtoWriter, v: { name: string; type: OnnxElementType; shape: (number | string)[] }): void {
-  w.string(1, v.name)
-  w.message(2, (t) =>
-    t.message(1, (tt) => {
-      tt.int(1, TYPE_CODE[v.type])
-      tt.message(2, (s) => {
-        for (const d of v.shape) s.message(1, (dw) => (typeof d === 'string' ? dw.string(2, d) : dw.int(1, d)))
-      })
-    }),
-  )
+/** AttributeProto.AttributeType of each kind of value. */
+const ATTRIBUTE_TYPE = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7 } as const
+
+function valueInfoProto(v: { name: string; type: OnnxElementType; shape: (number | string)[] }): Record<string, unknown> {
+  const dim = v.shape.map((d) => (typeof d === 'string' ? { dimParam: d } : { dimValue: d }))
+  return { name: v.name, type: { tensorType: { elemType: TYPE_CODE[v.type], shape: { dim } } } }
 }
 
-function writeTensor(w: ProtoWriter, name: string, t: TensorSpec): void {
-  w.packedInts(1, t.dims)
+/** A tensor with its values as little-endian raw data. */
+function tensorProto(name: string, t: TensorSpec): Record<string, unknown> {
   const type = t.type ?? 'float32'
-  w.int(2, TYPE_CODE[type])
-  w.string(8, name)
   const n = t.data.length
   const raw = new Uint8Array(n * (type === 'float32' || type === 'int32' ? 4 : 8))
   const dv = new DataView(raw.buffer)
   for (let i = 0; i < n; i++) {
-    const x = (t.data as ArrayLike<number | bigint>)[i]
+    const x = (t.data as ArrayLike<number | bigint>)[i] as number | bigint
     if (type === 'float32') dv.setFloat32(i * 4, Number(x), true)
     else if (type === 'int32') dv.setInt32(i * 4, Number(x), true)
     else if (type === 'float64') dv.setFloat64(i * 8, Number(x), true)
     else dv.setBigInt64(i * 8, BigInt(x), true)
   }
-  w.bytes(9, raw)
+  return { dims: t.dims, dataType: TYPE_CODE[type], name, rawData: raw }
 }
 
-function writeNode(w: ProtoWriter, n: NodeSpec): void {
-  for (const i of n.inputs) w.string(1, i)
-  for (const o of n.outputs) w.string(2, o)
-  w.string(3, n.name)
-  w.string(4, n.op)
-  if (n.domain) w.string(7, n.domain)
-  for (const [name, value] of Object.entries(n.attrs)) {
-    w.message(5, (a) => {
-      a.string(1, name)
-      if (typeof value === 'number' && Number.isInteger(value)) a.int(3, value).int(20, 2)
-      else if (typeof value === 'number') a.float(2, value).int(20, 1)
-      else if (typeof value === 'bigint') a.int(3, value).int(20, 2)
-      else if (typeof value === 'string') a.string(4, value).int(20, 3)
-      else if (Array.isArray(value)) a.packedInts(8, value).int(20, 7)
-      else if ('floats' in value) a.packedFloats(7, value.floats).int(20, 6)
-      else a.message(5, (tw) => writeTensor(tw, '', value.tensor)).int(20, 4)
-    })
-  }
+function nodeProto(n: NodeSpec): Record<string, unknown> {
+  const attribute = Object.entries(n.attrs).map(([name, value]) => {
+    if (typeof value === 'number' && Number.isInteger(value)) return { name, i: value, type: ATTRIBUTE_TYPE.INT }
+    if (typeof value === 'number') return { name, f: value, type: ATTRIBUTE_TYPE.FLOAT }
+    if (typeof value === 'bigint') return { name, i: Number(value), type: ATTRIBUTE_TYPE.INT }
+    if (typeof value === 'string') return { name, s: new TextEncoder().encode(value), type: ATTRIBUTE_TYPE.STRING }
+    if (Array.isArray(value)) return { name, ints: value, type: ATTRIBUTE_TYPE.INTS }
+    if ('floats' in value) return { name, floats: value.floats, type: ATTRIBUTE_TYPE.FLOATS }
+    return { name, t: tensorProto('', value.tensor), type: ATTRIBUTE_TYPE.TENSOR }
+  })
+  // Fields left out rather than empty, so the bytes carry only what the node says.
+  return { input: n.inputs, output: n.outputs, name: n.name, opType: n.op, ...(attribute.length > 0 ? { attribute } : {}), ...(n.domain ? { domain: n.domain } : {}) }
 }

@@ -31,7 +31,7 @@ import {
   buildTypesEcho,
 } from '../../scripts/models/exampleModels.ts'
 import { OnnxBuilder } from '../../scripts/models/onnxBuilder.ts'
-import { ProtoWriter } from '../../app/modelHub/protobuf.ts'
+import { encodeModelProto } from '../../app/modelHub/onnxProto.ts'
 
 const dirs: string[] = []
 after(async () => {
@@ -81,19 +81,20 @@ function tiny(opts: { opset?: number; irVersion?: number; op?: string; type?: 'f
  * A ModelProto written field by field, for what OnnxBuilder cannot express: `inputType` and
  * `outputType` write the `type` (TypeProto) of the graph's one input `x` and output `y`.
  */
-function handWritten(inputType: (t: ProtoWriter) => void, outputType: (t: ProtoWriter) => void): Uint8Array {
-  const w = new ProtoWriter()
-  w.int(1, 7)
-  w.message(7, (g) => {
-    g.message(1, (n) => n.string(1, 'x').string(2, 'y').string(4, 'Identity'))
-    g.string(2, 'hand')
-    g.message(11, (v) => v.string(1, 'x').message(2, inputType))
-    g.message(12, (v) => v.string(1, 'y').message(2, outputType))
+/** An Identity model x → y whose input and output have the given `TypeProto`s (protobufjs field names). */
+function handWritten(inputType: Record<string, unknown>, outputType: Record<string, unknown>): Uint8Array {
+  return encodeModelProto({
+    irVersion: 7,
+    graph: {
+      node: [{ input: ['x'], output: ['y'], opType: 'Identity' }],
+      name: 'hand',
+      input: [{ name: 'x', type: inputType }],
+      output: [{ name: 'y', type: outputType }],
+    },
+    opsetImport: [{ domain: '', version: 13 }],
   })
-  w.message(8, (o) => o.string(1, '').int(2, 13))
-  return w.finish()
 }
-const floatTensor = (t: ProtoWriter): void => void t.message(1, (tt) => tt.int(1, 1))
+const floatTensor = { tensorType: { elemType: 1 } }
 
 /** `put` fails with `kind`, its message matches, and the store directory stays empty. */
 async function assertRefused(store: ModelStore, bytes: Uint8Array, kind: ErrorKind, message: RegExp): Promise<void> {
@@ -265,11 +266,11 @@ test('put refuses opsets and IR versions outside what onnxruntime 1.30 runs', as
 
 test('put refuses inputs and outputs that are not named tensors of a supported type', async () => {
   const store = new ModelStore({ dir: await tempDir() })
-  const sequenceInput = handWritten((t) => t.message(4, (seq) => seq.message(1, floatTensor)), floatTensor)
+  const sequenceInput = handWritten({ sequenceType: { elemType: floatTensor } }, floatTensor)
   await assertRefused(store, sequenceInput, ErrNotATensor, /input "x" is a sequence; only tensors/)
-  const mapOutput = handWritten(floatTensor, (t) => t.message(5, (map) => map.int(1, 8).message(2, floatTensor)))
+  const mapOutput = handWritten(floatTensor, { mapType: { keyType: 8, valueType: floatTensor } })
   await assertRefused(store, mapOutput, ErrNotATensor, /output "y" is a map/)
-  const complexOutput = handWritten(floatTensor, (t) => t.message(1, (tt) => tt.int(1, 14)))
+  const complexOutput = handWritten(floatTensor, { tensorType: { elemType: 14 } })
   await assertRefused(store, complexOutput, ErrUnsupportedElementType, /output "y" is complex64 \(type 14\); supported: float32, float64/)
   await assertRefused(store, tiny({ type: 'float16' }), ErrUnsupportedElementType, /input "x" is float16; supported: .*string, bool$/)
   await assertRefused(store, tiny({ type: 'bfloat16' }), ErrUnsupportedElementType, /input "x" is bfloat16/)
