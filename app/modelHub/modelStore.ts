@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
 import { link, open, readFile, readdir, rename, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
+import { LRUCache } from 'lru-cache'
 import { silentLogger, type Logger } from '../log.ts'
 import { modelCid, parseModelCid } from './cid.ts'
 import { isBatchable, type ModelMetadata } from './modelMetadata.ts'
@@ -56,7 +57,8 @@ export class ModelStore {
   private readonly peerTimeoutMs: number
   /** Puts and peer fetches under way, by CID: concurrent callers share one validation. */
   private readonly pending = new Map<string, Promise<ModelMetadata | undefined>>()
-  private readonly known = new Map<string, ModelMetadata>()
+  /** Metadata read, kept: a model's never changes (its CID is its content's hash). */
+  private readonly known = new LRUCache<string, ModelMetadata>({ max: KNOWN_MODELS })
   private readonly maxConcurrentProbes: number
   private probesRunning = 0
   private readonly probeQueue: (() => void)[] = []
@@ -139,12 +141,6 @@ export class ModelStore {
     return out
   }
 
-  /** Keeps metadata in memory: a model's never changes (its CID is its content's hash). */
-  private remember(metadata: ModelMetadata): void {
-    this.known.set(metadata.cid, metadata)
-    if (this.known.size > KNOWN_MODELS) this.known.delete(this.known.keys().next().value!)
-  }
-
   private file(cid: string, ext: 'onnx' | 'json'): string {
     return join(this.dir, `${cid}.${ext}`)
   }
@@ -163,7 +159,7 @@ export class ModelStore {
     try {
       const metadata = JSON.parse(text) as ModelMetadata
       if (metadata.cid === cid) {
-        this.remember(metadata)
+        this.known.set(metadata.cid, metadata)
         return metadata
       }
       this.log.warn(`${this.file(cid, 'json')} describes ${metadata.cid}, not ${cid}; rebuilding it`)

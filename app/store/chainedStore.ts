@@ -1,9 +1,12 @@
 import { RLP } from '@ethereumjs/rlp'
 import { concatBytes } from '@ethereumjs/util'
+import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../crypto.ts'
 import type { KvStore, WriteSet } from './kvStore.ts'
 
 const EMPTY_ROOT = new Uint8Array(32)
+/** What the committed-read cache keeps for a key known to be absent (compared by identity). */
+const MISSING = new Uint8Array(0)
 const CACHE_ENTRIES = 200_000
 const latin1 = (key: Uint8Array) => Buffer.from(key.buffer, key.byteOffset, key.length).toString('latin1')
 
@@ -30,10 +33,10 @@ export class ChainedStore {
   /** Writes `endBlock` staged, until Commit makes them committed. */
   private stagedWrites: [Uint8Array, Uint8Array][] = []
   /**
-   * Committed values (null: known missing). Keys are written once and never change (account
+   * Committed values (MISSING: known to be absent). Keys are written once and never change (account
    * numbers, registrations), so a hot key costs no LevelDB read after its first.
    */
-  private readonly cache = new Map<string, Uint8Array | null>()
+  private readonly cache = new LRUCache<string, Uint8Array>({ max: CACHE_ENTRIES })
 
   private constructor(
     private readonly kv: KvStore,
@@ -57,9 +60,9 @@ export class ChainedStore {
   async getCommitted(key: Uint8Array): Promise<Uint8Array | undefined> {
     const k = latin1(key)
     const cached = this.cache.get(k)
-    if (cached !== undefined) return cached ?? undefined
+    if (cached !== undefined) return cached === MISSING ? undefined : cached
     const value = await this.kv.get(key)
-    this.remember(k, value ?? null)
+    this.remember(k, value ?? MISSING)
     return value
   }
 
@@ -152,10 +155,8 @@ export class ChainedStore {
     this.clearBlock()
   }
 
-  private remember(k: string, value: Uint8Array | null): void {
-    this.cache.delete(k)
+  private remember(k: string, value: Uint8Array): void {
     this.cache.set(k, value)
-    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
   }
 
   private clearBlock(): void {

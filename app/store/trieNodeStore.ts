@@ -1,4 +1,5 @@
 import type { BatchDBOp, DB, EncodingOpts } from '@ethereumjs/util'
+import { LRUCache } from 'lru-cache'
 import type { KvStore, KvWrite } from './kvStore.ts'
 
 /**
@@ -14,8 +15,7 @@ export class TrieNodeStore implements DB<string, Uint8Array> {
    * Recently read or committed nodes. Nodes are immutable (keyed by their hash), so the cache is
    * never stale; it spares the LevelDB reads of state views rebuilt after every block.
    */
-  private readonly recent = new Map<string, Uint8Array>()
-  private static readonly RECENT_NODES = 200_000
+  private readonly recent = new LRUCache<string, Uint8Array>({ max: 200_000 })
   /** Drained but not yet confirmed written: still served to readers until `flushed()`. */
   private flushing = new Map<string, Uint8Array | undefined>()
 
@@ -45,14 +45,6 @@ export class TrieNodeStore implements DB<string, Uint8Array> {
 
   private remember(key: string, value: Uint8Array): void {
     this.recent.set(key, value)
-    if (this.recent.size > TrieNodeStore.RECENT_NODES) {
-      // Drop the oldest tenth at once: cheaper than evicting one entry per insert.
-      let n = TrieNodeStore.RECENT_NODES / 10
-      for (const k of this.recent.keys()) {
-        this.recent.delete(k)
-        if (--n === 0) break
-      }
-    }
   }
 
   async put(key: string, value: Uint8Array, _opts?: EncodingOpts): Promise<void> {

@@ -1,4 +1,5 @@
 import { RLP } from '@ethereumjs/rlp'
+import { LRUCache } from 'lru-cache'
 import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
@@ -118,8 +119,7 @@ export interface Head {
  */
 export class BlockStore {
   /** Recently used blocks, by height: RPC clients poll the head constantly. */
-  private readonly cache = new Map<bigint, StoredBlock>()
-  private static readonly CACHE_SIZE = 512
+  private readonly cache = new LRUCache<bigint, StoredBlock>({ max: 512 })
 
   constructor(
     private readonly kv: KvStore,
@@ -174,9 +174,5 @@ export class BlockStore {
   /** Called after Commit wrote a staged block, so the cache serves it without a read. */
   remember(block: StoredBlock): void {
     this.cache.set(block.header.number, block)
-    if (this.cache.size > BlockStore.CACHE_SIZE) {
-      const oldest = this.cache.keys().next().value
-      if (oldest !== undefined) this.cache.delete(oldest)
-    }
   }
 }

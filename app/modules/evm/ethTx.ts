@@ -7,6 +7,7 @@ import {
   type TypedTransaction,
 } from '@ethereumjs/tx'
 import { Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, setLengthLeft } from '@ethereumjs/util'
+import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../../crypto.ts'
 import {
   ErrInvalidSignature,
@@ -136,7 +137,7 @@ function stripContext(message: string): string {
 
 /**
  * Decoded txs by hash, filled by CheckTx and ProcessProposal so FinalizeBlock never decodes or
- * recovers a sender twice. Bounded; oldest entries go first.
+ * recovers a sender twice. Bounded; the least recently used go first.
  *
  * Lookups by raw bytes do not hash them: CometBFT hands the same tx over again and again
  * (RECHECK after every block, every PrepareProposal), and keccak256 of a large tx costs more
@@ -144,17 +145,26 @@ function stripContext(message: string): string {
  * bytes, which hold the signature's `s` — and confirmed by comparing the bytes.
  */
 export class EthTxCache {
-  private readonly map = new Map<string, EthTx>()
+  private readonly map: LRUCache<string, EthTx>
+  /** The cached txs by fingerprint: an index of `map`, kept in step with it. */
   private readonly byFingerprint = new Map<string, EthTx>()
   private readonly inflight = new Map<string, Promise<EthTx>>()
 
   constructor(
     /** The shared tx Common (see `createTxCommon`). */
     private readonly common: Common,
-    private readonly capacity = 100_000,
+    capacity = 100_000,
     /** Where `decodeAsync` recovers senders; without it, it recovers on the calling thread. */
     private readonly pool?: SenderRecoveryPool,
-  ) {}
+  ) {
+    this.map = new LRUCache({
+      max: capacity,
+      dispose: (eth) => {
+        const fp = fingerprint(eth.raw)
+        if (this.byFingerprint.get(fp) === eth) this.byFingerprint.delete(fp)
+      },
+    })
+  }
 
   /**
    * Like `decode`, with the sender recovered on a worker thread. Concurrent calls for the same
@@ -204,23 +214,11 @@ export class EthTxCache {
   private store(key: string, eth: EthTx): void {
     this.map.set(key, eth)
     this.byFingerprint.set(fingerprint(eth.raw), eth)
-    if (this.map.size > this.capacity) {
-      const oldest = this.map.keys().next().value
-      if (oldest !== undefined) this.drop(oldest)
-    }
   }
 
   /** Drops txs that are in a committed block: they will not be seen again. */
   forget(hash: Uint8Array): void {
-    this.drop(hashKey(hash))
-  }
-
-  private drop(key: string): void {
-    const eth = this.map.get(key)
-    if (!eth) return
-    this.map.delete(key)
-    const fp = fingerprint(eth.raw)
-    if (this.byFingerprint.get(fp) === eth) this.byFingerprint.delete(fp)
+    this.map.delete(hashKey(hash))
   }
 
   get size(): number {

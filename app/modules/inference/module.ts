@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { AppError } from '../../errors.ts'
 import { type ExecutorOptions, InferenceExecutor, type ModelExecutor } from '../../executor/index.ts'
 import type { Logger } from '../../log.ts'
@@ -50,8 +51,11 @@ export class InferenceModule {
   /** The results the block being executed carries (recorded in state at its end). */
   protected blockResults: InferenceResult[] = []
   private attached: { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } | undefined
-  /** Results txs decoded lately, newest first: ProcessProposal and FinalizeBlock see the same bytes. */
-  private readonly decoded: { raw: Uint8Array; results: InferenceResult[] }[] = []
+  /**
+   * Results txs decoded lately, by length and last 32 bytes (confirmed by comparing the bytes):
+   * ProcessProposal and FinalizeBlock see the same bytes, and hashing them would cost more.
+   */
+  private readonly decoded = new LRUCache<string, { raw: Uint8Array; results: InferenceResult[] }>({ max: 4 })
 
   protected constructor(
     readonly keeper: InferenceKeeper,
@@ -127,11 +131,11 @@ export class InferenceModule {
 
   /** A block's results tx, decoded and checked (ErrResultsTx); each block's is decoded once. */
   decodeResultsTx(raw: Uint8Array): InferenceResult[] {
-    const hit = this.decoded.find((d) => d.raw.length === raw.length && Buffer.compare(d.raw, raw) === 0)
-    if (hit) return hit.results
+    const key = `${raw.length}:${Buffer.from(raw.subarray(Math.max(0, raw.length - 32))).toString('latin1')}`
+    const hit = this.decoded.get(key)
+    if (hit && Buffer.compare(hit.raw, raw) === 0) return hit.results
     const results = decodeResultsTx(raw)
-    this.decoded.unshift({ raw, results })
-    this.decoded.length = Math.min(this.decoded.length, 4)
+    this.decoded.set(key, { raw, results })
     return results
   }
 

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { sha256 } from '../../crypto.ts'
 import { decodeCosmosTx, type CosmosTx } from './cosmosTx.ts'
 import type { MsgHandler } from './msgHandler.ts'
@@ -11,7 +12,7 @@ const CACHE_ENTRIES = 50_000
  */
 export class CosmosTxDecoder {
   readonly handlers: ReadonlyMap<string, MsgHandler>
-  private readonly cache = new Map<string, CosmosTx>()
+  private readonly cache = new LRUCache<string, CosmosTx>({ max: CACHE_ENTRIES })
 
   constructor(handlers: MsgHandler[]) {
     this.handlers = new Map(handlers.map((h) => [h.typeUrl, h]))
@@ -25,7 +26,6 @@ export class CosmosTxDecoder {
     if (hit) return hit
     const tx = decodeCosmosTx(raw, this.handlers, 'deliver', hash)
     this.cache.set(key, tx)
-    if (this.cache.size > CACHE_ENTRIES) this.cache.delete(this.cache.keys().next().value!)
     return tx
   }
 
