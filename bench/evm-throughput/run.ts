@@ -206,7 +206,7 @@ async function main(): Promise<void> {
     }
     if (o.workload === 'bank') {
       log(`signing ${o.txs} Cosmos MsgSends…`)
-      const raws = await signBankSends(chain, senders.map((s, i) => keccak256(toHex(`pipe-bench-${i}`))), perSender, o.txs)
+      const raws = await signBankSends(chain, senders.map((_s, i) => keccak256(toHex(`pipe-bench-${i}`))), perSender, o.txs)
       results.push(await measure(chain, 'bank sends (Cosmos MsgSend)', raws, 'comet', o.senders, cometLookup(chain)))
     }
     if (o.workload === 'transfer' || o.workload === 'both') {

@@ -1,5 +1,5 @@
 import { stringToPath } from '@cosmjs/crypto'
-import { DirectEthSecp256k1HdWallet, DirectSecp256k1HdWallet, Registry, type EncodeObject, type GeneratedType, type OfflineDirectSigner } from '@cosmjs/proto-signing'
+import { DirectEthSecp256k1HdWallet, DirectSecp256k1HdWallet, Registry, type EncodeObject, type OfflineDirectSigner } from '@cosmjs/proto-signing'
 import { SigningStargateClient, defaultRegistryTypes, type StdFee } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { DEV_MNEMONIC } from '../../app/modules/evm/devAccounts.ts'
