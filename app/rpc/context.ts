@@ -1,6 +1,6 @@
 import type { PipeApp } from '../pipeApp.ts'
 import type { EvmKeeper } from '../modules/evm/keeper.ts'
-import type { Simulator } from '../modules/evm/simulator.ts'
+import type { CallSimulator } from '../modules/evm/callSimulator.ts'
 import type { CometClient } from './cometClient.ts'
 import type { FilterRegistry } from './filters.ts'
 import type { SenderLanes } from './senderLanes.ts'
@@ -9,7 +9,7 @@ import type { SenderLanes } from './senderLanes.ts'
 export interface RpcContext {
   app: PipeApp
   evm: EvmKeeper
-  simulator: Simulator
+  simulator: CallSimulator
   comet: CometClient
   filters: FilterRegistry
   /** Serializes broadcasts per tx sender (see eth_sendRawTransaction). */

@@ -1,6 +1,6 @@
 import { bytesToHex } from '@ethereumjs/util'
 import { AppError } from '../errors.ts'
-import { RevertError } from '../modules/evm/simulator.ts'
+import { RevertError } from '../modules/evm/callSimulator.ts'
 
 /**
  * A JSON-RPC error object (EIP-1474 codes). `toRpcError` is the one place where app errors

@@ -1,6 +1,6 @@
 import { Address, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import type { AccessList } from '@ethereumjs/tx'
-import type { CallParams } from '../modules/evm/simulator.ts'
+import type { CallParams } from '../modules/evm/callSimulator.ts'
 import { invalidParams } from './errors.ts'
 
 /**

@@ -3,7 +3,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import type { PipeApp } from '../pipeApp.ts'
 import type { NodeConfig } from '../config.ts'
 import type { Logger } from '../log.ts'
-import { Simulator } from '../modules/evm/simulator.ts'
+import { CallSimulator } from '../modules/evm/callSimulator.ts'
 import { CometClient } from './cometClient.ts'
 import type { RpcContext, RpcMethod } from './context.ts'
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError, toRpcError } from './errors.ts'
@@ -55,7 +55,7 @@ export class JsonRpcServer {
     this.ctx = {
       app,
       evm: app.evm,
-      simulator: new Simulator(app.evm),
+      simulator: new CallSimulator(app.evm),
       comet: new CometClient(config.cometRpc),
       filters: new FilterRegistry(app.evm),
       lanes: new SenderLanes(),

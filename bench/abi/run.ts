@@ -1,5 +1,5 @@
 /**
- * The precompile's ABI codec (app/modules/inference/abiCodec.ts) against viem, ms per call.
+ * The precompile's ABI codec (app/modules/inference/precompile/abiEncoder.ts and abiDecoder.ts) against viem, ms per call.
  *
  *   node --import tsx bench/abi/run.ts [--ms 200]
  *
@@ -11,7 +11,8 @@
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { decodeAbiParameters, decodeFunctionData, encodeAbiParameters, encodeFunctionData, type Hex } from 'viem'
 import { modelInputParam, modelOutputParam, ogInferenceAbi, type ModelInferenceRequest, type ModelOutput } from '../../app/modules/inference/precompile/abi.ts'
-import { decodeInferenceCall, decodeModelOutput, encodeModelInput, encodeModelOutput } from '../../app/modules/inference/precompile/abiCodec.ts'
+import { encodeModelInput, encodeModelOutput } from '../../app/modules/inference/precompile/abiEncoder.ts'
+import { decodeInferenceCall, decodeModelOutput } from '../../app/modules/inference/precompile/abiDecoder.ts'
 
 const args = process.argv.slice(2)
 const budgetMs = args.includes('--ms') ? Number(args[args.indexOf('--ms') + 1]) : 200

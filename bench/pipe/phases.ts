@@ -34,7 +34,7 @@ import { PipeApp } from '../../app/pipeApp.ts'
 import { initCrypto } from '../../app/crypto.ts'
 import { silentLogger } from '../../app/log.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precompile/abi.ts'
-import { Simulator } from '../../app/modules/evm/simulator.ts'
+import { CallSimulator } from '../../app/modules/evm/callSimulator.ts'
 import { createAddressFromString } from '@ethereumjs/util'
 import { buildCostModel, costModelSpecFor, MEASURED_MACS_PER_MS, type CostModelSpec } from '../../scripts/models/modelFactory.ts'
 import { projectOnly, summarizeProfile, topEntries, type CpuProfile } from './profileSummary.ts'
@@ -133,7 +133,7 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
     const { metadata } = await app.inference.hub.put(buildCostModel(SPEC))
     const width = SPEC.size
     await emptyBlockAfterGenesis()
-    const GAS = await new Simulator(app.evm).estimateGas(
+    const GAS = await new CallSimulator(app.evm).estimateGas(
       { from: createAddressFromString(senders[0].address), to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS), data: hexToBytes(calldata(metadata.cid, new Array(width).fill(999))) },
       app.evm.head()!,
     )

@@ -40,7 +40,7 @@ options:
   -h, --help          this help
 
 Everything after a lone -- is passed to every pipe node, e.g.:
-  npm start -- --validators 1 -- --inference inline`
+  npm start -- --validators 1 -- --inference-workers 1 --log-level debug`
 
 /** Seconds between two live height lines. */
 const LIVE_INTERVAL_MS = 3_000

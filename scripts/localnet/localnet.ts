@@ -38,7 +38,7 @@ export interface LocalnetOptions {
   blockTime?: string
   /** Wipe the home first. */
   reset?: boolean
-  /** Extra arguments for every pipe node, e.g. ['--inference', 'inline']. */
+  /** Extra arguments for every pipe node, e.g. ['--log-level', 'debug']. */
   nodeArgs?: string[]
   /** Default { kind: 'pipe' }. */
   app?: LocalnetApp

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { decodeFunctionResult, encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
-import { Simulator } from '../../app/modules/evm/simulator.ts'
+import { CallSimulator } from '../../app/modules/evm/callSimulator.ts'
 import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, modelGas } from '../../app/modules/inference/params.ts'
 import { compileFixture } from '../support/contracts.ts'
 import { signedTx } from '../support/inference.ts'
@@ -25,7 +25,7 @@ test('a call that cannot pay for the model runs out of gas in the block as in si
     // Four features: the call's own gas, then the model's.
     const enough = INFERENCE_BASE_GAS + 4n * INFERENCE_GAS_PER_INPUT_ELEMENT + modelGas(metadata.costMicros)
     const read = async (contract: Hex, fn: 'answered' | 'failed'): Promise<boolean> => {
-      const out = await new Simulator(a.app.evm).call({ to: contract as never, data: new Uint8Array(Buffer.from(encodeFunctionData({ abi, functionName: fn }).slice(2), 'hex')) }, a.app.evm.head()!)
+      const out = await new CallSimulator(a.app.evm).call({ to: contract as never, data: new Uint8Array(Buffer.from(encodeFunctionData({ abi, functionName: fn }).slice(2), 'hex')) }, a.app.evm.head()!)
       return decodeFunctionResult({ abi, functionName: fn, data: `0x${Buffer.from(out.returnValue).toString('hex')}` }) as boolean
     }
     const cases = [

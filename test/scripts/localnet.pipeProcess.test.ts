@@ -35,7 +35,7 @@ createServer(() => {}).listen(Number(abci.port), abci.hostname)
 
 describe('pipe node processes', { timeout: 60_000 }, () => {
   test('a node that crashes at startup: its command line and log tail are in the error', async () => {
-    const net = await Localnet.open({ home: join(tmp, 'crash'), validators: 2, portOffset: PORT_OFFSET, app: { kind: 'pipe', main: CRASHING }, nodeArgs: ['--inference', 'inline'], appState: {} })
+    const net = await Localnet.open({ home: join(tmp, 'crash'), validators: 2, portOffset: PORT_OFFSET, app: { kind: 'pipe', main: CRASHING }, nodeArgs: ['--log-level', 'debug'], appState: {} })
     const err = await net.startNode(1).then(
       () => assert.fail('startNode should fail'),
       (e: Error) => e,
@@ -54,7 +54,7 @@ describe('pipe node processes', { timeout: 60_000 }, () => {
       '--cometbft-rpc', 'http://127.0.0.1:27467',
       '--models', join(tmp, 'crash', 'models'),
       '--model-peers', 'http://127.0.0.1:2117',
-      '--inference', 'inline',
+      '--log-level', 'debug',
     ])
     assert.equal(net.isRunning(1), false)
   })

@@ -250,7 +250,7 @@ describe('manifest and home', () => {
 
 describe('cli and status formatting', () => {
   test('parses start options and keeps node args after --', () => {
-    const a = parseCliArgs(['start', '--validators', '2', '--reset', '--home', '/x', '--block-time', '500ms', '--port-offset', '100', '--', '--inference', 'inline'])
+    const a = parseCliArgs(['start', '--validators', '2', '--reset', '--home', '/x', '--block-time', '500ms', '--port-offset', '100', '--', '--log-level', 'debug'])
     assert.equal(a.command, 'start')
     assert.equal(a.validators, 2)
     assert.equal(a.reset, true)
@@ -258,7 +258,7 @@ describe('cli and status formatting', () => {
     assert.equal(a.blockTime, '500ms')
     assert.equal(a.portOffset, 100)
     assert.deepEqual(a.app, { kind: 'pipe' })
-    assert.deepEqual(a.nodeArgs, ['--inference', 'inline'])
+    assert.deepEqual(a.nodeArgs, ['--log-level', 'debug'])
     assert.deepEqual(parseCliArgs(['start', '--app', 'kvstore']).app, { kind: 'builtin', name: 'kvstore' })
     assert.equal(parseCliArgs(['--help']).command, 'help')
   })

@@ -1,7 +1,7 @@
 import { bigIntToHex, bytesToHex } from '@ethereumjs/util'
 import type { InferenceRecord } from '../../modules/inference/block/inferenceRecord.ts'
 import type { ModelOutput } from '../../modules/inference/precompile/abi.ts'
-import { decodeModelOutput } from '../../modules/inference/precompile/abiCodec.ts'
+import { decodeModelOutput } from '../../modules/inference/precompile/abiDecoder.ts'
 import { modeName } from '../../modules/inference/types/verificationMode.ts'
 import type { RpcMethod } from '../context.ts'
 import { arity, hash32 } from '../params.ts'

@@ -1,6 +1,6 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex } from '@ethereumjs/util'
-import { decodeModelOutput } from '../precompile/abiCodec.ts'
+import { decodeModelOutput } from '../precompile/abiDecoder.ts'
 import { ErrResultsTx } from '../errors.ts'
 import { MAX_MODEL_GAS } from '../params.ts'
 import { requestKey } from '../types/request.ts'

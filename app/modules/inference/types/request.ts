@@ -1,7 +1,7 @@
 import { bytesToHex, concatBytes } from '@ethereumjs/util'
 import { keccak256 } from '../../../crypto.ts'
 import type { ModelInput } from '../precompile/abi.ts'
-import { encodeModelInput } from '../precompile/abiCodec.ts'
+import { encodeModelInput } from '../precompile/abiEncoder.ts'
 import type { VerificationMode } from './verificationMode.ts'
 
 /**

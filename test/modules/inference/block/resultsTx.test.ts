@@ -4,7 +4,7 @@ import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToHex } from '@ethereumjs/util'
 import { initCrypto } from '../../../../app/crypto.ts'
 import { decodeResultsTx, encodeResultsTx, RESULTS_TX_MAGIC, RESULTS_TX_VERSION } from '../../../../app/modules/inference/block/resultsTx.ts'
-import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiCodec.ts'
+import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
 import { requestKey } from '../../../../app/modules/inference/types/request.ts'
 import type { InferenceResult } from '../../../../app/modules/inference/types/result.ts'
 

@@ -12,13 +12,8 @@ import {
   type NumberTensor,
   type StringTensor,
 } from '../../../../app/modules/inference/precompile/abi.ts'
-import {
-  decodeInferenceCall,
-  decodeModelOutput,
-  encodeInferenceEvent,
-  encodeModelInput,
-  encodeModelOutput,
-} from '../../../../app/modules/inference/precompile/abiCodec.ts'
+import { encodeInferenceEvent, encodeModelInput, encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
+import { decodeInferenceCall, decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
 import { INT128_MAX, INT128_MIN } from '../../../../app/modules/inference/precompile/int128.ts'
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure names a reproducible case. */

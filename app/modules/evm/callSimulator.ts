@@ -56,7 +56,7 @@ export const RPC_GAS_CAP = 50_000_000n
  * search over the gas limit (as geth does, since refunds and the 63/64 rule make "gas used"
  * lower than the limit a tx needs).
  */
-export class Simulator {
+export class CallSimulator {
   constructor(private readonly keeper: EvmKeeper) {}
 
   async call(p: CallParams, block: StoredBlock): Promise<CallOutcome> {
