@@ -46,11 +46,13 @@ export const DEFAULT_CONFIG: NodeConfig = {
 type Flag = { key: keyof NodeConfig; parse?: (v: string) => unknown; help: string }
 
 /** Parser of a flag that takes a positive integer. */
-const positiveInt = (flag: string) => (v: string): number => {
-  const n = Number(v)
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
-  return n
-}
+const positiveInt =
+  (flag: string) =>
+  (v: string): number => {
+    const n = Number(v)
+    if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer`)
+    return n
+  }
 
 const FLAGS: Record<string, Flag> = {
   '--home': { key: 'home', help: 'node home (database in <home>/data)' },
@@ -61,7 +63,15 @@ const FLAGS: Record<string, Flag> = {
   '--rest': { key: 'rest', help: 'REST (model hub), host:port' },
   '--cometbft-rpc': { key: 'cometRpc', help: "CometBFT's RPC URL" },
   '--models': { key: 'models', help: 'model store folder (default <home>/models)' },
-  '--model-peers': { key: 'modelPeers', parse: (v) => v.split(',').map((s) => s.trim()).filter(Boolean), help: 'REST URLs of nodes to fetch unknown models from, comma-separated' },
+  '--model-peers': {
+    key: 'modelPeers',
+    parse: (v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter(Boolean),
+    help: 'REST URLs of nodes to fetch unknown models from, comma-separated',
+  },
   '--inference-workers': {
     key: 'inferenceWorkers',
     parse: positiveInt('--inference-workers'),

@@ -1,5 +1,5 @@
-import secp256k1 from 'secp256k1'
 import { createKeccak, createSHA256 } from 'hash-wasm'
+import secp256k1 from 'secp256k1'
 
 /**
  * Fast primitives for the hot paths (CheckTx sender recovery, trie hashing, KECCAK256):

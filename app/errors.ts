@@ -41,8 +41,7 @@ export function register(codespace: string, code: number, description: string): 
     codespace,
     code,
     description,
-    with: (detail, cause) =>
-      new AppError(codespace, code, detail === undefined ? description : `${description}: ${detail}`, { cause }),
+    with: (detail, cause) => new AppError(codespace, code, detail === undefined ? description : `${description}: ${detail}`, { cause }),
     is: (err): err is AppError => err instanceof AppError && err.codespace === codespace && err.code === code,
   }
   registry.set(key, kind)

@@ -1,4 +1,4 @@
-import { defaultEvmGenesis, parseEvmGenesis, type EvmGenesis } from './modules/evm/genesis.ts'
+import { defaultEvmGenesis, type EvmGenesis, parseEvmGenesis } from './modules/evm/genesis.ts'
 
 /**
  * CometBFT `app_state`: one entry per module, as in a Cosmos SDK genesis.json.

@@ -1,15 +1,15 @@
 import fs from 'node:fs'
 import path from 'node:path'
-import { AbciServer } from './abci/server.ts'
 import { abciHandlers } from './abci/handlers.ts'
-import { type AppOptions, PipeApp } from './pipeApp.ts'
+import { AbciServer } from './abci/server.ts'
 import { type NodeConfig, parseNodeArgs } from './config.ts'
 import { initCrypto } from './crypto.ts'
 import { createLogger, type Logger } from './log.ts'
-import { JsonRpcServer } from './rpc/server.ts'
-import { ModelStore } from './modelHub/modelStore.ts'
 import { ModelHubServer } from './modelHub/modelHubServer.ts'
+import { ModelStore } from './modelHub/modelStore.ts'
+import { type AppOptions, PipeApp } from './pipeApp.ts'
 import { startCpuProfile } from './profiler.ts'
+import { JsonRpcServer } from './rpc/server.ts'
 
 /** A running pipe node: the ABCI app CometBFT drives, and the user-facing servers. */
 export interface RunningNode {
@@ -21,7 +21,11 @@ export interface RunningNode {
  * Opens the database, then starts the ABCI server, JSON-RPC and the model hub. `app` adds what
  * flags cannot say (bench/pipe's inline baseline passes its inference module).
  */
-export async function startNode(config: NodeConfig, log: Logger = createLogger(config.logLevel), app: Pick<AppOptions, 'inferenceModule'> = {}): Promise<RunningNode> {
+export async function startNode(
+  config: NodeConfig,
+  log: Logger = createLogger(config.logLevel),
+  app: Pick<AppOptions, 'inferenceModule'> = {},
+): Promise<RunningNode> {
   await initCrypto()
   fs.mkdirSync(config.home, { recursive: true })
   const hub = new ModelStore({ dir: config.models, peers: config.modelPeers, log: log.child('models') })

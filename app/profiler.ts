@@ -1,6 +1,6 @@
 import fs from 'node:fs'
-import path from 'node:path'
 import { Session } from 'node:inspector/promises'
+import path from 'node:path'
 
 /**
  * Opt-in CPU profiling of a running node: with `PIPE_CPU_PROFILE=<dir>` the node records a V8

@@ -18,7 +18,12 @@ export class QueryError extends AppError {
     readonly grpcCode: GrpcCode,
     readonly description: string,
   ) {
-    const sdk = grpcCode === GrpcCode.NotFound ? ErrSdkKeyNotFound : grpcCode === GrpcCode.InvalidArgument ? ErrSdkInvalidRequest : ErrSdkUnknownRequest
+    const sdk =
+      grpcCode === GrpcCode.NotFound
+        ? ErrSdkKeyNotFound
+        : grpcCode === GrpcCode.InvalidArgument
+          ? ErrSdkInvalidRequest
+          : ErrSdkUnknownRequest
     super(sdk.codespace, sdk.code, `rpc error: code = ${NAMES[grpcCode]} desc = ${description}: ${sdk.description}`)
   }
 }

@@ -152,7 +152,9 @@ export async function installCometbft({ strict }) {
 if (process.argv[1] && import.meta.url === pathToFileURL(resolve(process.argv[1])).href) {
   const args = process.argv.slice(2)
   if (args.includes('--help') || args.includes('-h')) {
-    console.log('usage: node scripts/install-cometbft.mjs [--strict]\n  --strict  exit 1 when Go is missing (default: warn and exit 0, for npm postinstall)')
+    console.log(
+      'usage: node scripts/install-cometbft.mjs [--strict]\n  --strict  exit 1 when Go is missing (default: warn and exit 0, for npm postinstall)',
+    )
     process.exit(0)
   }
   process.exitCode = await installCometbft({ strict: args.includes('--strict') })

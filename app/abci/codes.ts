@@ -1,5 +1,5 @@
-import type { ExecTxResult, ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
+import type { ExecTxResult, ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
 import { toAppError } from '../errors.ts'
 
 /**

@@ -1,3 +1,4 @@
+import type { DeepPartial } from 'cosmjs-types/helpers'
 import type {
   RequestApplySnapshotChunk,
   RequestCheckTx,
@@ -26,7 +27,6 @@ import type {
   ResponseQuery,
   ResponseVerifyVoteExtension,
 } from 'cosmjs-types/tendermint/abci/types'
-import type { DeepPartial } from 'cosmjs-types/helpers'
 
 /**
  * An ABCI 2.0 application, grouped by the CometBFT connection that calls it

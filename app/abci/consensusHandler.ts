@@ -1,6 +1,6 @@
+import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
+import type { DeepPartial } from 'cosmjs-types/helpers'
 import {
-  ResponseProcessProposal_ProposalStatus,
-  ResponseVerifyVoteExtension_VerifyStatus,
   type ExecTxResult,
   type RequestExtendVote,
   type RequestFinalizeBlock,
@@ -14,18 +14,18 @@ import {
   type ResponseInitChain,
   type ResponsePrepareProposal,
   type ResponseProcessProposal,
+  ResponseProcessProposal_ProposalStatus,
   type ResponseVerifyVoteExtension,
+  ResponseVerifyVoteExtension_VerifyStatus,
 } from 'cosmjs-types/tendermint/abci/types'
-import type { DeepPartial } from 'cosmjs-types/helpers'
-import { Address, bytesToHex, hexToBytes } from '@ethereumjs/util'
-import type { PipeApp } from '../pipeApp.ts'
 import { computeAppHash } from '../appHash.ts'
-import { stageLastCommit } from '../lastCommit.ts'
 import type { BlockTxOutcome } from '../block/blockExecutor.ts'
 import { buildProposal, checkProposal, type SplitBlock, splitBlock } from '../block/proposal.ts'
 import { parseAppGenesis } from '../genesis.ts'
+import { stageLastCommit } from '../lastCommit.ts'
 import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
 import type { CosmosTx } from '../modules/tx/cosmosTx.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import { execTxError } from './codes.ts'
 import type { ConsensusConnection } from './connections.ts'
 
@@ -117,7 +117,13 @@ export class ConsensusHandler implements ConsensusConnection {
         const split = splitBlock(app.inference, req.txs)
         app.inference.beginBlock(req.height, split.results)
         const items = split.userTxs.map((raw) => app.blockTxs.decode(raw))
-        const ctx = { height: req.height, timestamp: req.time.seconds, proposer: req.proposerAddress, cometHash: req.hash, gasLimit: app.evm.blockGasLimit() }
+        const ctx = {
+          height: req.height,
+          timestamp: req.time.seconds,
+          proposer: req.proposerAddress,
+          cometHash: req.hash,
+          gasLimit: app.evm.blockGasLimit(),
+        }
         const executed = await app.blockExecutor.execute(ctx, items, app.blockWrites)
         app.inference.endBlock()
         // Accounts that appeared in this block get their numbers, in address order.

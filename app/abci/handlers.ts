@@ -1,5 +1,5 @@
-import type { AbciApplication } from './connections.ts'
 import type { PipeApp } from '../pipeApp.ts'
+import type { AbciApplication } from './connections.ts'
 import { ConsensusHandler } from './consensusHandler.ts'
 import { InfoHandler } from './infoHandler.ts'
 import { MempoolHandler } from './mempoolHandler.ts'

@@ -1,7 +1,7 @@
-import type { RequestInfo, RequestQuery, ResponseInfo, ResponseQuery } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import type { InfoConnection } from './connections.ts'
+import type { RequestInfo, RequestQuery, ResponseInfo, ResponseQuery } from 'cosmjs-types/tendermint/abci/types'
 import type { PipeApp } from '../pipeApp.ts'
+import type { InfoConnection } from './connections.ts'
 
 export const APP_VERSION = 1n
 

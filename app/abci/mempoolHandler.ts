@@ -1,11 +1,11 @@
-import { CheckTxType, type RequestCheckTx, type ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import type { MempoolConnection } from './connections.ts'
-import type { PipeApp } from '../pipeApp.ts'
-import { checkTxError } from './codes.ts'
+import { CheckTxType, type RequestCheckTx, type ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
 import { isResultsTx } from '../modules/inference/block/resultsTx.ts'
 import { ErrInjectedTx } from '../modules/inference/errors.ts'
 import { looksLikeTxRaw } from '../modules/tx/cosmosTx.ts'
+import type { PipeApp } from '../pipeApp.ts'
+import { checkTxError } from './codes.ts'
+import type { MempoolConnection } from './connections.ts'
 
 /**
  * The mempool connection. CheckTx(NEW) validates a submitted tx (Ethereum or Cosmos); CheckTx(RECHECK) runs after

@@ -1,9 +1,9 @@
-import type { RequestQuery, ResponseQuery } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
+import type { RequestQuery, ResponseQuery } from 'cosmjs-types/tendermint/abci/types'
 import { register, toAppError } from '../errors.ts'
-import { invalidArgument } from '../queryError.ts'
-import type { QueryContext, QueryMethod } from '../queryContext.ts'
 import type { EvmAccounts } from '../modules/bank/expectedKeepers.ts'
+import type { QueryContext, QueryMethod } from '../queryContext.ts'
+import { invalidArgument } from '../queryError.ts'
 
 export const ErrUnknownQuery = register('pipe', 2, 'unknown query path')
 
@@ -41,7 +41,8 @@ export class QueryRouter {
     try {
       const method = this.methods.get(req.path)
       if (!method) throw ErrUnknownQuery.with(`${req.path}; served: ${this.paths().join(', ')}`)
-      if (height > latest) throw invalidArgument(`cannot query with height in the future (${height}, latest is ${latest}); please provide a valid height`)
+      if (height > latest)
+        throw invalidArgument(`cannot query with height in the future (${height}, latest is ${latest}); please provide a valid height`)
       if (height < 0n) throw invalidArgument(`height ${height} is negative`)
       let accounts: Promise<EvmAccounts> | undefined
       const ctx: QueryContext = {

@@ -1,11 +1,11 @@
-import net from 'node:net'
 import fs from 'node:fs'
-import { Request, Response, ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
+import net from 'node:net'
 import type { DeepPartial } from 'cosmjs-types/helpers'
+import { Request, Response, ResponseCheckTx } from 'cosmjs-types/tendermint/abci/types'
+import type { Logger } from '../log.ts'
 import type { AbciApplication } from './connections.ts'
 import { FrameDecoder } from './frameDecoder.ts'
 import { encodeUvarint } from './varint.ts'
-import type { Logger } from '../log.ts'
 
 /** The request kinds that belong to CometBFT's consensus connection. */
 const CONSENSUS_KINDS = new Set<keyof Request>([
@@ -29,21 +29,16 @@ const HANDLERS: Partial<Record<keyof Request, Handler>> = {
   // The hot path (thousands per block): defaults filled by hand, skipping fromPartial's deep copy.
   checkTx: async (app, req) => ({ checkTx: fullCheckTx(await app.checkTx(req.checkTx!)) }) as Response,
   initChain: async (app, req) => Response.fromPartial({ initChain: await app.initChain(req.initChain!) }),
-  prepareProposal: async (app, req) =>
-    Response.fromPartial({ prepareProposal: await app.prepareProposal(req.prepareProposal!) }),
-  processProposal: async (app, req) =>
-    Response.fromPartial({ processProposal: await app.processProposal(req.processProposal!) }),
+  prepareProposal: async (app, req) => Response.fromPartial({ prepareProposal: await app.prepareProposal(req.prepareProposal!) }),
+  processProposal: async (app, req) => Response.fromPartial({ processProposal: await app.processProposal(req.processProposal!) }),
   extendVote: async (app, req) => Response.fromPartial({ extendVote: await app.extendVote(req.extendVote!) }),
   verifyVoteExtension: async (app, req) =>
     Response.fromPartial({ verifyVoteExtension: await app.verifyVoteExtension(req.verifyVoteExtension!) }),
-  finalizeBlock: async (app, req) =>
-    Response.fromPartial({ finalizeBlock: await app.finalizeBlock(req.finalizeBlock!) }),
+  finalizeBlock: async (app, req) => Response.fromPartial({ finalizeBlock: await app.finalizeBlock(req.finalizeBlock!) }),
   commit: async (app) => Response.fromPartial({ commit: await app.commit() }),
   listSnapshots: async (app) => Response.fromPartial({ listSnapshots: await app.listSnapshots() }),
-  offerSnapshot: async (app, req) =>
-    Response.fromPartial({ offerSnapshot: await app.offerSnapshot(req.offerSnapshot!) }),
-  loadSnapshotChunk: async (app, req) =>
-    Response.fromPartial({ loadSnapshotChunk: await app.loadSnapshotChunk(req.loadSnapshotChunk!) }),
+  offerSnapshot: async (app, req) => Response.fromPartial({ offerSnapshot: await app.offerSnapshot(req.offerSnapshot!) }),
+  loadSnapshotChunk: async (app, req) => Response.fromPartial({ loadSnapshotChunk: await app.loadSnapshotChunk(req.loadSnapshotChunk!) }),
   applySnapshotChunk: async (app, req) =>
     Response.fromPartial({ applySnapshotChunk: await app.applySnapshotChunk(req.applySnapshotChunk!) }),
 }

@@ -1,12 +1,12 @@
+import type { DeepPartial } from 'cosmjs-types/helpers'
 import {
-  ResponseApplySnapshotChunk_Result,
-  ResponseOfferSnapshot_Result,
   type ResponseApplySnapshotChunk,
+  ResponseApplySnapshotChunk_Result,
   type ResponseListSnapshots,
   type ResponseLoadSnapshotChunk,
   type ResponseOfferSnapshot,
+  ResponseOfferSnapshot_Result,
 } from 'cosmjs-types/tendermint/abci/types'
-import type { DeepPartial } from 'cosmjs-types/helpers'
 import type { SnapshotConnection } from './connections.ts'
 
 /** The snapshot connection: state sync is not offered yet, so there are no snapshots to serve. */

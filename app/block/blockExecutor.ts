@@ -73,7 +73,9 @@ export class BlockExecutor {
         this.observer.beforeTx(item)
         const ran = await block.runTx(item)
         this.observer.afterTx(item, 'error' in ran || ran.result.execResult.exceptionError !== undefined)
-        outcomes.push('error' in ran ? { kind: 'excluded', error: ran.error } : { kind: 'included', result: ran.result, gasWanted: item.tx.gasLimit })
+        outcomes.push(
+          'error' in ran ? { kind: 'excluded', error: ran.error } : { kind: 'included', result: ran.result, gasWanted: item.tx.gasLimit },
+        )
       }
     } catch (err) {
       await block.abort()
@@ -82,7 +84,10 @@ export class BlockExecutor {
     const executed = await this.evm.endBlock(block, cosmosGas, ws)
     // Included Ethereum txs are the Ethereum block's txs, in order.
     let next = 0
-    const withTxs = outcomes.map((o): BlockTxOutcome => (o.kind === 'included' ? { kind: 'ethereum', tx: executed.txs[next++], result: o.result, gasWanted: o.gasWanted } : o))
+    const withTxs = outcomes.map(
+      (o): BlockTxOutcome =>
+        o.kind === 'included' ? { kind: 'ethereum', tx: executed.txs[next++], result: o.result, gasWanted: o.gasWanted } : o,
+    )
     return { ...executed, outcomes: withTxs }
   }
 }

@@ -1,7 +1,7 @@
 import { AppError, toAppError } from '../errors.ts'
 import type { EvmMempool } from '../modules/evm/mempool.ts'
-import { ErrResultsTx } from '../modules/inference/errors.ts'
 import { isResultsTx } from '../modules/inference/block/resultsTx.ts'
+import { ErrResultsTx } from '../modules/inference/errors.ts'
 import type { InferenceModule } from '../modules/inference/module.ts'
 import type { InferenceResult } from '../modules/inference/types/result.ts'
 import { type BlockTx, type BlockTxDecoder, isEthTx } from './blockTx.ts'

@@ -64,7 +64,10 @@ export class BatchQueue<J extends QueueItem> {
     const solo = !model.batchable || job.rows === undefined || job.rows >= this.opts.maxBatch
     const key = solo ? SOLO : job.signature
     let byModel = this.groups.get(job.cid)
-    if (!byModel) this.groups.set(job.cid, (byModel = new Map()))
+    if (!byModel) {
+      byModel = new Map()
+      this.groups.set(job.cid, byModel)
+    }
     let g = byModel.get(key)
     if (!g) {
       g = { cid: job.cid, key, path: model.path, solo, jobs: [], head: 0, rows: 0, due: solo || this.opts.maxWaitMs <= 0, timer: undefined }

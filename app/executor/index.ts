@@ -1,9 +1,12 @@
 /** The inference executor's public API; everything else in this folder is its inside. */
-export { InferenceExecutor, type ExecutorOptions, type ExecutorStats } from './inferenceExecutor.ts'
 import type { InferenceExecutor } from './inferenceExecutor.ts'
-/** What the chain uses of an executor: runs, stats for pipe_stats, and closing it. */
-export type ModelExecutor = Pick<InferenceExecutor, 'run' | 'stats' | 'close'>
+
+export * from './errors.ts'
+export type { ExecutorOptions, ExecutorStats } from './executorOptions.ts'
+export { InferenceExecutor } from './inferenceExecutor.ts'
 export type { ModelRun, ModelRunOutput } from './modelRun.ts'
 export type { ModelSource } from './modelSource.ts'
 export type { TensorArray, TensorData, TensorType } from './tensorData.ts'
-export * from './errors.ts'
+
+/** What the chain uses of an executor: runs, stats for pipe_stats, and closing it. */
+export type ModelExecutor = Pick<InferenceExecutor, 'run' | 'stats' | 'close'>

@@ -13,6 +13,7 @@ import {
   ErrWorkerCrashed,
   executorError,
 } from './errors.ts'
+import type { ExecutorOptions, ExecutorStats } from './executorOptions.ts'
 import type { RunMessage, WireError, WorkerMessage } from './executorWire.ts'
 import { type ModelRun, type ModelRunOutput, runProblem } from './modelRun.ts'
 import type { ModelSource } from './modelSource.ts'
@@ -21,50 +22,6 @@ import { concatRows, sliceRows, splittable } from './tensorBatch.ts'
 import type { TensorData } from './tensorData.ts'
 import { chooseWorker } from './workerChoice.ts'
 import { WorkerSlot } from './workerSlot.ts'
-
-export interface ExecutorOptions {
-  /** Worker threads, each running one inference at a time on one core; default os.availableParallelism(). */
-  workers?: number
-  /** Most rows stacked into one session run; default 256 (bench/executor: 64 gives 2.5–4×, 256 gives 4.4–5.8× single-run throughput on small models). */
-  maxBatch?: number
-  /** How long a run may wait for others to batch with, in ms; default 2. A full batch goes at once. */
-  maxWaitMs?: number
-  /** Runs of one model waiting for a worker before `run` refuses more; default 1024. */
-  maxQueuePerModel?: number
-  /** Runs of all models waiting for a worker before `run` refuses more; default 8192. */
-  maxQueued?: number
-  /**
-   * Rows of a model costing more than this (µs, as measured) run one per session run even if the
-   * model could batch: stacking saves the per-run overhead (tens of µs), negligible next to such
-   * a row, while one batch keeps every row on one worker and leaves the others idle. Default 2000.
-   */
-  soloRowMicros?: number
-  /** onnxruntime sessions each worker keeps open (least recently used closed first); default 32. */
-  sessionsPerWorker?: number
-  /**
-   * Scheduling niceness of the worker threads (Linux; 0–19, higher yields more); default 10, so
-   * consensus work on the main thread preempts pre-execution when cores are scarce.
-   */
-  workerNiceness?: number
-  log?: Logger
-  /** The worker module (default inferenceWorker.ts); tests substitute one that crashes on cue. */
-  workerEntry?: URL
-}
-
-export interface ExecutorStats {
-  /** Runs waiting for a worker (including those whose model is being looked up). */
-  queued: number
-  /** Runs sent to a worker and not answered yet. */
-  running: number
-  /** `run` calls that resolved. */
-  completed: number
-  /** `run` calls that rejected (model errors, full queue, timeouts, crashes). */
-  failed: number
-  /** onnxruntime session runs (a batch is one run; each retry of a failed batch's runs is one more). */
-  batches: number
-  /** Runs waiting per model, for models that have any. */
-  perModel: Record<string, { queued: number }>
-}
 
 /** One `run` call, from the queue to its answer. */
 interface Job extends QueueItem {
@@ -84,7 +41,6 @@ interface Sent {
   model: ModelState
   at: number
 }
-
 
 /**
  * Runs ONNX models on a pool of worker threads, one per core, each running onnxruntime-node
@@ -125,10 +81,7 @@ export class InferenceExecutor {
   /** Whether the workers are ref'd (the executor has runs waiting or running). */
   private keepingAlive = false
 
-  constructor(
-    source: ModelSource,
-    opts: ExecutorOptions = {},
-  ) {
+  constructor(source: ModelSource, opts: ExecutorOptions = {}) {
     const integer = (name: string, v: number, min: number): number => {
       if (!Number.isInteger(v) || v < min) throw new RangeError(`ExecutorOptions.${name} must be an integer ≥ ${min}, got ${v}`)
       return v
@@ -151,7 +104,10 @@ export class InferenceExecutor {
       crashed: (slot: WorkerSlot<Sent>, lost: Sent[], reason: string) => this.crashed(slot, lost, reason),
       startFailed: (slot: WorkerSlot<Sent>, reason: string) => this.startFailed(slot, reason),
     }
-    this.slots = Array.from({ length: workers }, (_, i) => new WorkerSlot<Sent>(i, { sessionsPerWorker, niceness }, events, opts.workerEntry))
+    this.slots = Array.from(
+      { length: workers },
+      (_, i) => new WorkerSlot<Sent>(i, { sessionsPerWorker, niceness }, events, opts.workerEntry),
+    )
   }
 
   /**
@@ -163,19 +119,34 @@ export class InferenceExecutor {
   run(run: ModelRun, opts?: { timeoutMs?: number }): Promise<ModelRunOutput> {
     if (this.closed) return this.refuse(executorError(ErrExecutorClosed, 'inference executor is closed'))
     const timeoutMs = opts?.timeoutMs
-    if (timeoutMs !== undefined && !(timeoutMs > 0)) return this.refuse(executorError(ErrRunInput, `timeoutMs must be > 0, got ${timeoutMs}`))
+    if (timeoutMs !== undefined && !(timeoutMs > 0))
+      return this.refuse(executorError(ErrRunInput, `timeoutMs must be > 0, got ${timeoutMs}`))
     const problem = runProblem(run)
     if (problem) return this.refuse(executorError(ErrRunInput, problem))
     const model = this.models.get(run.modelCid)
     if (model.queued >= this.maxQueuePerModel) {
-      return this.refuse(executorError(ErrQueueFull, `inference queue for model ${model.cid} is full (${model.queued} waiting); try again later`))
+      return this.refuse(
+        executorError(ErrQueueFull, `inference queue for model ${model.cid} is full (${model.queued} waiting); try again later`),
+      )
     }
     if (this.queued >= this.maxQueued) {
       return this.refuse(executorError(ErrQueueFull, `inference queue is full (${this.queued} waiting for all models); try again later`))
     }
     return new Promise((resolve, reject) => {
       const { signature, rows } = batchShape(run)
-      const job: Job = { model, cid: model.cid, inputs: run.inputs, rows, signature, enqueuedAt: 0, state: 'queued', resolve, reject, done: false, timer: undefined }
+      const job: Job = {
+        model,
+        cid: model.cid,
+        inputs: run.inputs,
+        rows,
+        signature,
+        enqueuedAt: 0,
+        state: 'queued',
+        resolve,
+        reject,
+        done: false,
+        timer: undefined,
+      }
       if (timeoutMs !== undefined) {
         job.timer = setTimeout(() => {
           job.done = true
@@ -218,7 +189,10 @@ export class InferenceExecutor {
     model.queued++
     this.queued++
     this.busyChanged()
-    if (model.info) return this.addToQueue(job, model.info)
+    if (model.info) {
+      this.addToQueue(job, model.info)
+      return
+    }
     this.lookingUp.add(job)
     this.models.lookUp(model).then(
       (info) => {
@@ -336,7 +310,9 @@ export class InferenceExecutor {
   }
 
   private crashed(slot: WorkerSlot<Sent>, lost: Sent[], reason: string): void {
-    this.log.error(`inference worker ${slot.index} died (${reason})${lost[0] ? ` while running model ${lost[0].batch.cid}` : ''}; starting a new one`)
+    this.log.error(
+      `inference worker ${slot.index} died (${reason})${lost[0] ? ` while running model ${lost[0].batch.cid}` : ''}; starting a new one`,
+    )
     for (const { batch } of lost) {
       this.running -= batch.jobs.length
       const message = `inference worker ${slot.index} crashed (${reason}) while running model ${batch.cid}; the run was not completed, send it again`

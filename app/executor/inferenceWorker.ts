@@ -6,7 +6,7 @@ import type { InferenceWorkerData, RunMessage, RunOutcome, ToWorkerMessage, Wire
 import { inputMismatch } from './inputMismatch.ts'
 import { SessionCache } from './sessionCache.ts'
 import { sliceRows, splittable } from './tensorBatch.ts'
-import { TYPE_CODE, type TensorData, type TensorType } from './tensorData.ts'
+import { type TensorData, type TensorType, TYPE_CODE } from './tensorData.ts'
 
 /**
  * Worker side of the InferenceExecutor: runs onnxruntime sessions for the RunMessages it is
@@ -86,7 +86,10 @@ async function runOne(session: ort.InferenceSession, inputs: Record<string, Tens
   for (const name in out) {
     const v = out[name] as ort.Tensor
     if (!(v.type in TYPE_CODE)) {
-      return { ok: false, error: { kind: 'run', message: `output "${name}" has element type ${v.type}, which the executor does not return` } }
+      return {
+        ok: false,
+        error: { kind: 'run', message: `output "${name}" has element type ${v.type}, which the executor does not return` },
+      }
     }
     outputs[name] = { type: v.type as TensorType, dims: [...v.dims], data: v.data as TensorData['data'] }
   }

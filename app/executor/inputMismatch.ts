@@ -16,7 +16,8 @@ export function inputMismatch(
   const got = (t: TensorData): string => `${t.type} [${t.dims.join(', ')}]`
   const names = new Set(declared.map((m) => m.name))
   for (const name in feeds) {
-    if (!names.has(name)) return { name, detail: `the model has no such input; it takes ${declared.map((m) => `${m.name}: ${takes(m)}`).join(', ')}` }
+    if (!names.has(name))
+      return { name, detail: `the model has no such input; it takes ${declared.map((m) => `${m.name}: ${takes(m)}`).join(', ')}` }
   }
   for (const m of declared) {
     const t = feeds[m.name]
@@ -24,7 +25,8 @@ export function inputMismatch(
     if (!m.isTensor) continue
     const fits =
       t.type === m.type &&
-      (m.shape.length === 0 || (m.shape.length === t.dims.length && m.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === t.dims[i])))
+      (m.shape.length === 0 ||
+        (m.shape.length === t.dims.length && m.shape.every((d, i) => typeof d !== 'number' || d < 0 || d === t.dims[i])))
     if (!fits) return { name: m.name, detail: `got ${got(t)}, the model takes ${takes(m)}` }
   }
   return undefined

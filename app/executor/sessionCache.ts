@@ -1,5 +1,5 @@
-import * as ort from 'onnxruntime-node'
 import { LRUCache } from 'lru-cache'
+import * as ort from 'onnxruntime-node'
 
 /**
  * The onnxruntime sessions one worker keeps: one per model, created on first use from the

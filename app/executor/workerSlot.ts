@@ -1,7 +1,7 @@
 import type { Worker } from 'node:worker_threads'
+import { LRUCache } from 'lru-cache'
 import { startWorker } from '../workers/startWorker.ts'
 import type { InferenceWorkerData, RunMessage, ToWorkerMessage, WorkerMessage } from './executorWire.ts'
-import { LRUCache } from 'lru-cache'
 
 /** What a slot tells its owner. */
 export interface WorkerSlotEvents<T> {

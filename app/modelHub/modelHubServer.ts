@@ -1,13 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { AppError, toAppError } from '../errors.ts'
-import { silentLogger, type Logger } from '../log.ts'
-import {
-  ErrMethodNotAllowed,
-  ErrModelNotFound,
-  ErrModelTooLarge,
-  ErrRouteNotFound,
-} from './errors.ts'
+import { type AppError, toAppError } from '../errors.ts'
+import { type Logger, silentLogger } from '../log.ts'
+import { ErrMethodNotAllowed, ErrModelNotFound, ErrModelTooLarge, ErrRouteNotFound } from './errors.ts'
 import { LOCAL_ONLY_HEADER } from './modelPeerFetch.ts'
 import type { ModelStore } from './modelStore.ts'
 import { formatBytes } from './modelValidation.ts'

@@ -52,9 +52,11 @@ export async function fetchModelFromPeers(cid: string, opts: FetchFromPeersOptio
 
 /** The body of a 200 answer; undefined for 404; throws for anything else. */
 async function download(url: string, opts: FetchFromPeersOptions): Promise<Uint8Array | undefined> {
-  const res = await fetch(url, { headers: { [LOCAL_ONLY_HEADER]: '1' }, signal: AbortSignal.timeout(opts.timeoutMs) }).catch((err: Error) => {
-    throw new Error(`${err.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : describeFetchError(err)}`)
-  })
+  const res = await fetch(url, { headers: { [LOCAL_ONLY_HEADER]: '1' }, signal: AbortSignal.timeout(opts.timeoutMs) }).catch(
+    (err: Error) => {
+      throw new Error(`${err.name === 'TimeoutError' ? `no answer within ${opts.timeoutMs} ms` : describeFetchError(err)}`)
+    },
+  )
   if (res.status === 404) {
     await res.body?.cancel()
     return undefined

@@ -19,9 +19,7 @@ export interface ProbeRequest {
   maxTimedRuns: number
 }
 
-export type ProbeReply =
-  | { ok: true; costMicros: number; timedRuns: number }
-  | { ok: false; stage: 'load' | 'run'; message: string }
+export type ProbeReply = { ok: true; costMicros: number; timedRuns: number } | { ok: false; stage: 'load' | 'run'; message: string }
 
 /** What the child sends: progress (so a crash can be placed), then one reply. */
 export type ProbeMessage = { kind: 'loaded' } | { kind: 'reply'; reply: ProbeReply }

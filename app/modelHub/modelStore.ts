@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
-import { link, open, readFile, readdir, rename, unlink } from 'node:fs/promises'
+import { link, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { LRUCache } from 'lru-cache'
-import { silentLogger, type Logger } from '../log.ts'
+import { type Logger, silentLogger } from '../log.ts'
 import { modelCid, parseModelCid } from './cid.ts'
 import { isBatchable, type ModelMetadata } from './modelMetadata.ts'
 import { fetchModelFromPeers } from './modelPeerFetch.ts'
 import { probeModel } from './modelProbe.ts'
-import { DEFAULT_MAX_MODEL_BYTES, checkModelSize, validateModelStructure } from './modelValidation.ts'
+import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, validateModelStructure } from './modelValidation.ts'
 
 export interface ModelStoreOptions {
   /** Directory of `<cid>.onnx` and `<cid>.json` files; created if missing. Several nodes may share it. */

@@ -1,5 +1,4 @@
 import type { AppError } from '../errors.ts'
-import { OnnxParseError, type OnnxElementType, type OnnxModelInfo, type OnnxProblem, parseOnnxModel } from './onnxModel.ts'
 import {
   ErrDuplicateName,
   ErrModelEmpty,
@@ -12,6 +11,7 @@ import {
   ErrUnsupportedIrVersion,
   ErrUnsupportedOpset,
 } from './errors.ts'
+import { type OnnxElementType, type OnnxModelInfo, OnnxParseError, type OnnxProblem, parseOnnxModel } from './onnxModel.ts'
 
 /**
  * Opsets of the default ONNX domain that onnxruntime-node 1.30 runs. Measured: opset 7–26 load
@@ -79,7 +79,10 @@ export function validateModelStructure(bytes: Uint8Array, limits: { maxModelByte
     )
   }
   if (info.outputs.length === 0) throw ErrNoOutputs.with('the graph declares no outputs, so an inference could return nothing')
-  for (const [kind, values] of [['input', info.inputs], ['output', info.outputs]] as const) {
+  for (const [kind, values] of [
+    ['input', info.inputs],
+    ['output', info.outputs],
+  ] as const) {
     for (const v of values) {
       if (!SUPPORTED_ELEMENT_TYPES.has(v.type)) {
         throw ErrUnsupportedElementType.with(`${kind} "${v.name}" is ${v.type}; supported: ${[...SUPPORTED_ELEMENT_TYPES].join(', ')}`)
@@ -119,11 +122,14 @@ const OTHER_TYPE_NAMES: Record<number, string> = {
 /** The error for a graph input or output the hub cannot take; undefined if the model is broken in another way. */
 function valueInfoProblem(p: OnnxProblem): AppError | undefined {
   if (p.kind === 'unnamed') return ErrUnnamedValue.with(`graph ${p.what} #${p.index} has an empty name; every input and output needs one`)
-  if (p.kind === 'notTensor') return ErrNotATensor.with(`${p.what} "${p.name}" is ${p.is}; only tensors can be passed to and from contracts`)
+  if (p.kind === 'notTensor')
+    return ErrNotATensor.with(`${p.what} "${p.name}" is ${p.is}; only tensors can be passed to and from contracts`)
   if (p.kind === 'unknownType') {
     const typeName = OTHER_TYPE_NAMES[p.code]
     if (typeName !== undefined) {
-      return ErrUnsupportedElementType.with(`${p.what} "${p.name}" is ${typeName} (type ${p.code}); supported: ${[...SUPPORTED_ELEMENT_TYPES].join(', ')}`)
+      return ErrUnsupportedElementType.with(
+        `${p.what} "${p.name}" is ${typeName} (type ${p.code}); supported: ${[...SUPPORTED_ELEMENT_TYPES].join(', ')}`,
+      )
     }
   }
   return undefined

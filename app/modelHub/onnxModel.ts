@@ -113,11 +113,18 @@ function valueInfo(v: OnnxValueInfoProto, what: 'input' | 'output', index: numbe
   const tensor = v.type?.tensorType
   if (!tensor) {
     const is = NOT_TENSOR.find(([field]) => v.type?.[field] !== undefined && v.type?.[field] !== null)?.[1] ?? 'of no type'
-    throw new OnnxParseError(`${what} "${name}" is not a tensor (sequences and maps are not supported)`, { kind: 'notTensor', what, name, is })
+    throw new OnnxParseError(`${what} "${name}" is not a tensor (sequences and maps are not supported)`, {
+      kind: 'notTensor',
+      what,
+      name,
+      is,
+    })
   }
   const code = tensor.elemType
   const type = ONNX_TYPES[code as keyof typeof ONNX_TYPES]
   if (!type) throw new OnnxParseError(`${what} "${name}" has unknown element type ${code}`, { kind: 'unknownType', what, name, code })
-  const shape = (tensor.shape?.dim ?? []).map((d) => (d.value === 'dimValue' ? int64(d.dimValue) : d.value === 'dimParam' ? (d.dimParam as string) : -1))
+  const shape = (tensor.shape?.dim ?? []).map((d) =>
+    d.value === 'dimValue' ? int64(d.dimValue) : d.value === 'dimParam' ? (d.dimParam as string) : -1,
+  )
   return { name, type, shape }
 }

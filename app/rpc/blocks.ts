@@ -1,7 +1,7 @@
-import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import type { StoredBlock } from '../modules/evm/blockStore.ts'
-import type { BlockRef } from './params.ts'
+import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import { RpcError, SERVER_ERROR } from './errors.ts'
+import type { BlockRef } from './params.ts'
 
 /**
  * Turns a block selector into a committed block. CometBFT blocks are final once committed, so

@@ -74,7 +74,12 @@ export class CometClient {
   private async sendBatch(batch: Pending[]): Promise<void> {
     const firstId = this.nextId
     this.nextId += batch.length
-    const body = batch.map((p, i) => ({ jsonrpc: '2.0', id: firstId + i, method: 'broadcast_tx_sync', params: { tx: Buffer.from(p.tx).toString('base64') } }))
+    const body = batch.map((p, i) => ({
+      jsonrpc: '2.0',
+      id: firstId + i,
+      method: 'broadcast_tx_sync',
+      params: { tx: Buffer.from(p.tx).toString('base64') },
+    }))
     let replies: RpcReply<{ code: number; codespace?: string; log?: string; hash: string }>[]
     try {
       const reply = (await this.post(body)) as RpcReply<never> | RpcReply<never>[]
@@ -107,7 +112,11 @@ export class CometClient {
     return new Promise((resolve, reject) => {
       const req = http.request(
         this.endpoint,
-        { method: 'POST', agent: this.agent, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+        {
+          method: 'POST',
+          agent: this.agent,
+          headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) },
+        },
         (res) => {
           const chunks: Buffer[] = []
           res.on('data', (c: Buffer) => chunks.push(c))

@@ -1,6 +1,6 @@
-import type { PipeApp } from '../pipeApp.ts'
-import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import type { CallSimulator } from '../modules/evm/callSimulator.ts'
+import type { EvmKeeper } from '../modules/evm/keeper.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import type { CometClient } from './cometClient.ts'
 import type { FilterRegistry } from './filters.ts'
 import type { SenderLanes } from './senderLanes.ts'

@@ -3,8 +3,8 @@ import { bytesToHex } from '@ethereumjs/util'
 import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import { refHeight } from './blocks.ts'
 import { RESOURCE_NOT_FOUND, RpcError } from './errors.ts'
-import { blockLogs, rangeLogs, type LogFilter } from './logQuery.ts'
 import type { RpcLog } from './format.ts'
+import { blockLogs, type LogFilter, rangeLogs } from './logQuery.ts'
 
 /** Filters not polled for this long are dropped, as geth does (its default is 5 minutes). */
 export const FILTER_TIMEOUT_MS = 5 * 60_000

@@ -1,5 +1,5 @@
-import { Capability, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import type { Common } from '@ethereumjs/common'
+import { Capability, createTxFromRLP, type TypedTransaction } from '@ethereumjs/tx'
 import { bigIntToHex, bytesToHex } from '@ethereumjs/util'
 import { Bloom } from '@ethereumjs/vm'
 import type { StoredBlock, StoredLog, StoredTx } from '../modules/evm/blockStore.ts'

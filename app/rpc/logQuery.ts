@@ -1,10 +1,10 @@
 import { equalsBytes } from '@ethereumjs/util'
 import { Bloom } from '@ethereumjs/vm'
-import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import type { StoredBlock, StoredLog } from '../modules/evm/blockStore.ts'
-import { LIMIT_EXCEEDED, RpcError, invalidParams } from './errors.ts'
-import { txLogs, type RpcLog } from './format.ts'
-import { address, blockRef, hash32, type BlockRef } from './params.ts'
+import type { EvmKeeper } from '../modules/evm/keeper.ts'
+import { invalidParams, LIMIT_EXCEEDED, RpcError } from './errors.ts'
+import { type RpcLog, txLogs } from './format.ts'
+import { address, type BlockRef, blockRef, hash32 } from './params.ts'
 
 /** What a log filter matches: addresses (any of), and per topic position any of a set (null = any). */
 export interface LogCriteria {
@@ -36,7 +36,8 @@ export function parseLogFilter(v: unknown, name: string): LogFilter {
   })
   if (topics.length > 4) throw invalidParams(`${name}.topics: at most 4 topic positions`)
   if (o.blockHash !== undefined && o.blockHash !== null) {
-    if (o.fromBlock !== undefined || o.toBlock !== undefined) throw invalidParams(`${name}: blockHash cannot be combined with fromBlock/toBlock`)
+    if (o.fromBlock !== undefined || o.toBlock !== undefined)
+      throw invalidParams(`${name}: blockHash cannot be combined with fromBlock/toBlock`)
     return { addresses, topics, blockHash: hash32(o.blockHash, `${name}.blockHash`) }
   }
   return { addresses, topics, from: blockRef(o.fromBlock, `${name}.fromBlock`), to: blockRef(o.toBlock, `${name}.toBlock`) }

@@ -1,5 +1,5 @@
-import { Address, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import type { AccessList } from '@ethereumjs/tx'
+import { Address, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import type { CallParams } from '../modules/evm/callSimulator.ts'
 import { invalidParams } from './errors.ts'
 
@@ -78,7 +78,9 @@ export function blockRef(v: unknown, name: string): BlockRef {
     if (o.blockHash !== undefined) return { hash: hash32(o.blockHash, `${name}.blockHash`) }
     if (o.blockNumber !== undefined) return blockRef(o.blockNumber, `${name}.blockNumber`)
   }
-  throw invalidParams(`${name}: expected a block number, a tag (latest, pending, earliest, safe, finalized) or {blockHash}, got ${JSON.stringify(v)}`)
+  throw invalidParams(
+    `${name}: expected a block number, a tag (latest, pending, earliest, safe, finalized) or {blockHash}, got ${JSON.stringify(v)}`,
+  )
 }
 
 function accessList(v: unknown, name: string): AccessList {
@@ -88,7 +90,9 @@ function accessList(v: unknown, name: string): AccessList {
     if (!Array.isArray(o?.storageKeys)) throw invalidParams(`${name}[${i}].storageKeys: expected an array`)
     return {
       address: address(o.address, `${name}[${i}].address`).toString(),
-      storageKeys: o.storageKeys.map((k, j) => `0x${Buffer.from(hash32(k, `${name}[${i}].storageKeys[${j}]`)).toString('hex')}` as PrefixedHexString),
+      storageKeys: o.storageKeys.map(
+        (k, j) => `0x${Buffer.from(hash32(k, `${name}[${i}].storageKeys[${j}]`)).toString('hex')}` as PrefixedHexString,
+      ),
     }
   }) as unknown as AccessList
 }

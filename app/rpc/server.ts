@@ -1,17 +1,17 @@
 import http from 'node:http'
-import { WebSocketServer, type WebSocket } from 'ws'
-import type { PipeApp } from '../pipeApp.ts'
+import { type WebSocket, WebSocketServer } from 'ws'
 import type { NodeConfig } from '../config.ts'
 import type { Logger } from '../log.ts'
 import { CallSimulator } from '../modules/evm/callSimulator.ts'
+import type { PipeApp } from '../pipeApp.ts'
 import { CometClient } from './cometClient.ts'
 import type { RpcContext, RpcMethod } from './context.ts'
 import { INTERNAL_ERROR, INVALID_PARAMS, INVALID_REQUEST, METHOD_NOT_FOUND, PARSE_ERROR, RpcError, toRpcError } from './errors.ts'
 import { FilterRegistry } from './filters.ts'
 import { blockMethods } from './methods/blocks.ts'
 import { feeMethods } from './methods/fees.ts'
-import { logMethods } from './methods/logs.ts'
 import { inferenceMethods } from './methods/inference.ts'
+import { logMethods } from './methods/logs.ts'
 import { nodeMethods } from './methods/node.ts'
 import { stateMethods } from './methods/state.ts'
 import { transactionMethods } from './methods/transactions.ts'
@@ -96,7 +96,9 @@ export class JsonRpcServer {
       size += (chunk as Buffer).length
       if (size > MAX_BODY_BYTES) {
         res.writeHead(413, { 'content-type': 'application/json' })
-        return void res.end(JSON.stringify(errorResponse(null, new RpcError(INVALID_REQUEST, `request body larger than ${MAX_BODY_BYTES} bytes`))))
+        return void res.end(
+          JSON.stringify(errorResponse(null, new RpcError(INVALID_REQUEST, `request body larger than ${MAX_BODY_BYTES} bytes`))),
+        )
       }
       chunks.push(chunk as Buffer)
     }
@@ -125,7 +127,8 @@ export class JsonRpcServer {
     }
     if (Array.isArray(body)) {
       if (body.length === 0) return errorResponse(null, new RpcError(INVALID_REQUEST, 'empty batch'))
-      if (body.length > MAX_BATCH) return errorResponse(null, new RpcError(INVALID_REQUEST, `batch of ${body.length} requests exceeds the limit of ${MAX_BATCH}`))
+      if (body.length > MAX_BATCH)
+        return errorResponse(null, new RpcError(INVALID_REQUEST, `batch of ${body.length} requests exceeds the limit of ${MAX_BATCH}`))
       const replies = await Promise.all(body.map((r) => this.handleRequest(r, socket)))
       const kept = replies.filter((r): r is JsonRpcResponse => r !== undefined)
       return kept.length > 0 ? kept : undefined

@@ -3,7 +3,7 @@ import type { WebSocket } from 'ws'
 import type { CommittedBlockEvent } from '../pipeApp.ts'
 import { invalidParams } from './errors.ts'
 import { formatHeader, txLogs } from './format.ts'
-import { logMatches, parseLogFilter, type LogCriteria } from './logQuery.ts'
+import { type LogCriteria, logMatches, parseLogFilter } from './logQuery.ts'
 
 type Subscription = { kind: 'newHeads'; socket: WebSocket } | { kind: 'logs'; socket: WebSocket; criteria: LogCriteria }
 

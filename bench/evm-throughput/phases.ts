@@ -37,7 +37,9 @@ for (let round = 0; round < ROUNDS; round++) {
   await app.block(txs, { skipCheckTx: true })
   const after = app.app.metrics.snapshot()
   const per = (phase: string) => ((after[phase]?.totalMs ?? 0) - (before[phase]?.totalMs ?? 0)) / TXS
-  rows.push(`| ${round + 1} | ${TXS} | ${(checkMs / TXS).toFixed(3)} | ${per('prepareProposal').toFixed(3)} | ${per('finalizeBlock').toFixed(3)} | ${per('commit').toFixed(3)} |`)
+  rows.push(
+    `| ${round + 1} | ${TXS} | ${(checkMs / TXS).toFixed(3)} | ${per('prepareProposal').toFixed(3)} | ${per('finalizeBlock').toFixed(3)} | ${per('commit').toFixed(3)} |`,
+  )
 }
 await app.close()
 process.stdout.write(

@@ -15,16 +15,16 @@
  */
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
 import { DirectEthSecp256k1Wallet } from '@cosmjs/proto-signing'
 import { SigningStargateClient, StargateClient } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import os from 'node:os'
-import path from 'node:path'
-import { encodeAbiParameters, getContractAddress, keccak256, toHex, type Hex } from 'viem'
+import { encodeAbiParameters, getContractAddress, type Hex, keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
-import { PORT_OFFSETS, startTestChain, type TestChain } from '../../test/support/testChain.ts'
 import { rawRpc, waitFor } from '../../test/support/rpc.ts'
+import { PORT_OFFSETS, startTestChain, type TestChain } from '../../test/support/testChain.ts'
 import { STORE_AND_LOG_INITCODE } from '../../test/support/workload.ts'
 
 interface Options {
@@ -92,7 +92,14 @@ async function sendBatches(chain: TestChain, raws: Hex[], submit: Options['submi
         const res = await fetch(chain.comet(), {
           method: 'POST',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify(chunk.map((r, i) => ({ jsonrpc: '2.0', id: i, method: 'broadcast_tx_sync', params: { tx: Buffer.from(r.slice(2), 'hex').toString('base64') } }))),
+          body: JSON.stringify(
+            chunk.map((r, i) => ({
+              jsonrpc: '2.0',
+              id: i,
+              method: 'broadcast_tx_sync',
+              params: { tx: Buffer.from(r.slice(2), 'hex').toString('base64') },
+            })),
+          ),
         })
         const body = (await res.json()) as { result?: { code: number; log: string }; error?: { data: string } }[]
         const failed = body.find((b) => b.error || b.result?.code)
@@ -127,22 +134,36 @@ const ethLookup = (chain: TestChain): TxLookup => ({
     if (receipt && receipt.status !== '0x1') throw new Error(`tx ${keccak256(raw)} failed`)
     return receipt ? true : undefined
   },
-  blockTxs: async (h) => ((await rawRpc(chain.rpc(), 'eth_getBlockByNumber', [toHex(h), false])).result as { transactions: string[] }).transactions.length,
+  blockTxs: async (h) =>
+    ((await rawRpc(chain.rpc(), 'eth_getBlockByNumber', [toHex(h), false])).result as { transactions: string[] }).transactions.length,
 })
 
 /** Cosmos txs: CometBFT's tx index (by sha256) and block data. */
 const cometLookup = (chain: TestChain): TxLookup => ({
   committed: async (raw) => {
-    const hash = createHash('sha256').update(Buffer.from(raw.slice(2), 'hex')).digest('hex')
-    const body = (await (await fetch(`${chain.comet()}/tx?hash=0x${hash}`)).json()) as { result?: { tx_result: { code: number; log: string } } }
+    const hash = createHash('sha256')
+      .update(Buffer.from(raw.slice(2), 'hex'))
+      .digest('hex')
+    const body = (await (await fetch(`${chain.comet()}/tx?hash=0x${hash}`)).json()) as {
+      result?: { tx_result: { code: number; log: string } }
+    }
     if (body.result && body.result.tx_result.code !== 0) throw new Error(`a bank tx failed: ${body.result.tx_result.log}`)
     return body.result ? true : undefined
   },
-  blockTxs: async (h) => ((await (await fetch(`${chain.comet()}/block?height=${h}`)).json()) as { result: { block: { data: { txs: string[] | null } } } }).result.block.data.txs?.length ?? 0,
+  blockTxs: async (h) =>
+    ((await (await fetch(`${chain.comet()}/block?height=${h}`)).json()) as { result: { block: { data: { txs: string[] | null } } } }).result
+      .block.data.txs?.length ?? 0,
 })
 
 /** Submits pre-signed txs and waits until the last one is committed. */
-async function measure(chain: TestChain, name: string, raws: Hex[], submit: Options['submit'], senderCount: number, lookup: TxLookup = ethLookup(chain)): Promise<RunResult> {
+async function measure(
+  chain: TestChain,
+  name: string,
+  raws: Hex[],
+  submit: Options['submit'],
+  senderCount: number,
+  lookup: TxLookup = ethLookup(chain),
+): Promise<RunResult> {
   const startHeight = BigInt((await rawRpc(chain.rpc(), 'eth_blockNumber')).result as string)
   const before = await stats(chain)
   const t0 = performance.now()
@@ -185,11 +206,24 @@ async function main(): Promise<void> {
     log(`funding ${o.senders} senders…`)
     const funding = await Promise.all(
       senders.map((s, i) =>
-        funder.signTransaction({ chainId: 1337, type: 'eip1559', nonce: i, to: s.address, value: 10n ** 19n, gas: 21_000n, maxFeePerGas: 10n * gwei, maxPriorityFeePerGas: 0n }),
+        funder.signTransaction({
+          chainId: 1337,
+          type: 'eip1559',
+          nonce: i,
+          to: s.address,
+          value: 10n ** 19n,
+          gas: 21_000n,
+          maxFeePerGas: 10n * gwei,
+          maxPriorityFeePerGas: 0n,
+        }),
       ),
     )
     await sendBatches(chain, funding, 'rpc')
-    await waitFor('funding', async () => (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(funding.at(-1)!)])).result, 120_000)
+    await waitFor(
+      'funding',
+      async () => (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(funding.at(-1)!)])).result,
+      120_000,
+    )
 
     const perSender = Math.ceil(o.txs / o.senders)
     const results: RunResult[] = []
@@ -198,7 +232,16 @@ async function main(): Promise<void> {
       const out: Hex[] = []
       for (let k = 0; k < perSender; k++) {
         for (let s = 0; s < senders.length && out.length < o.txs; s++) {
-          out.push(await senders[s].signTransaction({ chainId: 1337, type: 'eip1559', nonce: nonces[s], maxFeePerGas: 10n * gwei, maxPriorityFeePerGas: 1n, ...make(s, nonces[s]) } as never))
+          out.push(
+            await senders[s].signTransaction({
+              chainId: 1337,
+              type: 'eip1559',
+              nonce: nonces[s],
+              maxFeePerGas: 10n * gwei,
+              maxPriorityFeePerGas: 1n,
+              ...make(s, nonces[s]),
+            } as never),
+          )
           nonces[s]++
         }
       }
@@ -206,7 +249,12 @@ async function main(): Promise<void> {
     }
     if (o.workload === 'bank') {
       log(`signing ${o.txs} Cosmos MsgSends…`)
-      const raws = await signBankSends(chain, senders.map((_s, i) => keccak256(toHex(`pipe-bench-${i}`))), perSender, o.txs)
+      const raws = await signBankSends(
+        chain,
+        senders.map((_s, i) => keccak256(toHex(`pipe-bench-${i}`))),
+        perSender,
+        o.txs,
+      )
       results.push(await measure(chain, 'bank sends (Cosmos MsgSend)', raws, 'comet', o.senders, cometLookup(chain)))
     }
     if (o.workload === 'transfer' || o.workload === 'both') {
@@ -216,13 +264,25 @@ async function main(): Promise<void> {
     }
     if (o.workload === 'call' || o.workload === 'both') {
       const deployer = senders[0]
-      const deployRaw = await deployer.signTransaction({ chainId: 1337, type: 'eip1559', nonce: nonces[0], data: STORE_AND_LOG_INITCODE, gas: 200_000n, maxFeePerGas: 10n * gwei, maxPriorityFeePerGas: 0n })
+      const deployRaw = await deployer.signTransaction({
+        chainId: 1337,
+        type: 'eip1559',
+        nonce: nonces[0],
+        data: STORE_AND_LOG_INITCODE,
+        gas: 200_000n,
+        maxFeePerGas: 10n * gwei,
+        maxPriorityFeePerGas: 0n,
+      })
       const contract = getContractAddress({ from: deployer.address, nonce: BigInt(nonces[0]) })
       nonces[0]++
       await sendBatches(chain, [deployRaw], 'rpc')
       await waitFor('deployment', async () => (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(deployRaw)])).result)
       log(`signing ${o.txs} contract calls (SSTORE + LOG)…`)
-      const raws = await sign((s, n) => ({ to: contract, data: encodeAbiParameters([{ type: 'uint256' }], [BigInt(s * 100_000 + n + 1)]), gas: 60_000n }))
+      const raws = await sign((s, n) => ({
+        to: contract,
+        data: encodeAbiParameters([{ type: 'uint256' }], [BigInt(s * 100_000 + n + 1)]),
+        gas: 60_000n,
+      }))
       results.push(await measure(chain, 'contract calls (SSTORE + LOG)', raws, o.submit, o.senders))
     }
     const report = render(o, results)
@@ -249,7 +309,10 @@ async function signBankSends(chain: TestChain, keys: Hex[], perSender: number, t
   for (let k = 0; k < perSender; k++) {
     for (let s = 0; s < wallets.length && out.length < total; s++) {
       const to = addresses[(s + 1) % addresses.length]
-      const msg = { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: addresses[s], toAddress: to, amount: [{ denom: 'apipe', amount: '1' }] } }
+      const msg = {
+        typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+        value: { fromAddress: addresses[s], toAddress: to, amount: [{ denom: 'apipe', amount: '1' }] },
+      }
       const raw = await clients[s].sign(addresses[s], [msg], fee, '', { accountNumber: numbers[s], sequence: k, chainId: 'pipe_1337-1' })
       out.push(`0x${Buffer.from(TxRaw.encode(raw).finish()).toString('hex')}`)
     }
@@ -273,7 +336,9 @@ function render(o: Options, results: RunResult[]): string {
     '',
     '| workload | txs | committed tx/s | seconds | blocks with txs | largest block |',
     '|---|---:|---:|---:|---:|---:|',
-    ...results.map((r) => `| ${r.workload} | ${r.txs} | **${r.txPerSec.toFixed(0)}** | ${r.seconds.toFixed(1)} | ${r.blocks} | ${r.maxBlockTxs} |`),
+    ...results.map(
+      (r) => `| ${r.workload} | ${r.txs} | **${r.txPerSec.toFixed(0)}** | ${r.seconds.toFixed(1)} | ${r.blocks} | ${r.maxBlockTxs} |`,
+    ),
     '',
     'Where the node spent its time (one thread: these phases run on the same event loop):',
     '',
@@ -284,7 +349,9 @@ function render(o: Options, results: RunResult[]): string {
     for (const phase of ['checkTx', 'recheckTx', 'prepareProposal', 'processProposal', 'finalizeBlock', 'commit']) {
       const p = r.phases[phase]
       if (!p || p.count === 0) continue
-      lines.push(`| ${r.workload} | ${phase} | ${p.count} | ${p.totalMs.toFixed(0)} | ${(p.totalMs / r.txs).toFixed(3)} | ${p.maxMs.toFixed(1)} |`)
+      lines.push(
+        `| ${r.workload} | ${phase} | ${p.count} | ${p.totalMs.toFixed(0)} | ${(p.totalMs / r.txs).toFixed(3)} | ${p.maxMs.toFixed(1)} |`,
+      )
     }
   }
   return `${lines.join('\n')}\n\n`

@@ -29,7 +29,9 @@ export interface DirectReport {
 /** Runs `job`'s rows through `session`, `job.batch` rows per run, after `warmup` runs of row 0. */
 export async function timeRuns(session: ort.InferenceSession, job: DirectJob, warmup = 1): Promise<DirectReport> {
   const n = job.rows.length / job.width
-  const feed = (i: number, k: number) => ({ [job.inputName]: new ort.Tensor('float32', job.rows.subarray(i * job.width, (i + k) * job.width), [k, job.width]) })
+  const feed = (i: number, k: number) => ({
+    [job.inputName]: new ort.Tensor('float32', job.rows.subarray(i * job.width, (i + k) * job.width), [k, job.width]),
+  })
   for (let i = 0; i < warmup; i++) await session.run(feed(i % n, 1))
   const latencies = new Float64Array(Math.ceil(n / job.batch))
   const start = performance.now()
@@ -49,7 +51,9 @@ export async function directParallel(path: string, inputName: string, width: num
   const shares = Array.from({ length: cores }, (_, w) => {
     const idx = Array.from({ length: n }, (_, i) => i).filter((i) => i % cores === w)
     const part = new Float32Array(idx.length * width)
-    idx.forEach((i, k) => part.set(rows.subarray(i * width, (i + 1) * width), k * width))
+    idx.forEach((i, k) => {
+      part.set(rows.subarray(i * width, (i + 1) * width), k * width)
+    })
     return part
   })
   const reports = await Promise.all(

@@ -1,7 +1,7 @@
 import { parentPort } from 'node:worker_threads'
 import * as ort from 'onnxruntime-node'
 import { SESSION_OPTIONS } from '../../app/executor/sessionCache.ts'
-import { timeRuns, type DirectJob, type DirectReport } from './directRun.ts'
+import { type DirectJob, type DirectReport, timeRuns } from './directRun.ts'
 
 /** A worker of `directParallel` (directRun.ts): one session, its share of the rows, then it ends. */
 if (parentPort) {

@@ -12,16 +12,16 @@
  *     executor's client keeps 2 requests per worker in flight. Target: executor ≥ 90% of direct.
  */
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import * as ort from 'onnxruntime-node'
-import { modelCid } from '../../app/modelHub/cid.ts'
-import { FileModelSource } from '../../test/support/fileModelSource.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { ModelRunOutput } from '../../app/executor/modelRun.ts'
 import { SESSION_OPTIONS } from '../../app/executor/sessionCache.ts'
+import { modelCid } from '../../app/modelHub/cid.ts'
 import { buildCostModel, buildMlp, seededValues } from '../../scripts/models/modelFactory.ts'
+import { FileModelSource } from '../../test/support/fileModelSource.ts'
 import { directParallel, timeRuns } from './directRun.ts'
 
 const args = process.argv.slice(2)
@@ -119,7 +119,9 @@ async function measureRounds(workload: string, runners: { name: string; run: () 
       rounds[i].push(row)
       const run = m.runMicros === undefined ? '' : `, session.run ${ms3(m.runMicros / 1000)}`
       const other = cores > 0.05 ? ` [other processes used ${cores.toFixed(2)} cores]` : ''
-      console.error(`  ${runner.name}: ${fmt(row.rowsPerSec)} rows/s, mean batch ${row.meanBatch.toFixed(1)}, p50 ${ms3(row.p50)}, p99 ${ms3(row.p99)}${run}${other}`)
+      console.error(
+        `  ${runner.name}: ${fmt(row.rowsPerSec)} rows/s, mean batch ${row.meanBatch.toFixed(1)}, p50 ${ms3(row.p50)}, p99 ${ms3(row.p99)}${run}${other}`,
+      )
     }
   }
   return rounds.map((rs) => {
@@ -161,7 +163,10 @@ async function throughExecutor(
       const i = next++
       const t0 = performance.now()
       executor
-        .run({ modelCid: cid, inputs: { [inputName]: { type: 'float32', dims: [1, width], data: rows.subarray(i * width, (i + 1) * width) } } })
+        .run({
+          modelCid: cid,
+          inputs: { [inputName]: { type: 'float32', dims: [1, width], data: rows.subarray(i * width, (i + 1) * width) } },
+        })
         .then((r: ModelRunOutput) => {
           latencies[i] = performance.now() - t0
           batchSum += r.batchSize
@@ -180,7 +185,10 @@ async function warm(executor: InferenceExecutor, cid: string, inputName: string,
   const seed = Math.floor(Math.random() * 1e9)
   await Promise.all(
     Array.from({ length: CORES * 4 }, (_, i) =>
-      executor.run({ modelCid: cid, inputs: { [inputName]: { type: 'float32', dims: [1, width], data: seededValues(seed + i, width, 1) } } }),
+      executor.run({
+        modelCid: cid,
+        inputs: { [inputName]: { type: 'float32', dims: [1, width], data: seededValues(seed + i, width, 1) } },
+      }),
     ),
   )
 }
@@ -196,7 +204,10 @@ const smallRows = seededValues(42, SMALL_REQUESTS * 16, 1)
 const DIRECT_REQUESTS = Math.min(SMALL_REQUESTS, 100_000)
 console.error(`(a) 16→64→1 MLP, ${fmt(SMALL_REQUESTS)} distinct single-row requests, ${ROUNDS} rounds`)
 const smallRunners: { name: string; run: () => Promise<Measured> }[] = [
-  { name: 'onnxruntime direct, 1 request at a time, 1 thread', run: () => directHere(mlp.file, 'x', 16, smallRows.subarray(0, DIRECT_REQUESTS * 16)) },
+  {
+    name: 'onnxruntime direct, 1 request at a time, 1 thread',
+    run: () => directHere(mlp.file, 'x', 16, smallRows.subarray(0, DIRECT_REQUESTS * 16)),
+  },
   ...[64, 256].map((maxBatch) => ({
     name: `executor, ${CORES} workers, maxBatch ${maxBatch}${maxBatch === 256 ? ' (default)' : ''}, ${WINDOW} in flight`,
     run: async (): Promise<Measured> => {
@@ -224,8 +235,14 @@ for (const spec of LARGE) {
   const workload = `${spec.matmuls}× MatMul [512,512]·[512,512], not batchable`
   console.error(`(b) ${workload}, ${spec.requests} requests, ${ROUNDS} rounds`)
   const measured = await measureRounds(workload, [
-    { name: `onnxruntime direct, ${CORES} threads × 1 session, requests split evenly`, run: () => directParallel(model.file, 'x', 512, rows) },
-    { name: `onnxruntime direct, 1 session with intraOpNumThreads ${CORES}`, run: () => directHere(model.file, 'x', 512, rows, { ...SESSION_OPTIONS, intraOpNumThreads: CORES }) },
+    {
+      name: `onnxruntime direct, ${CORES} threads × 1 session, requests split evenly`,
+      run: () => directParallel(model.file, 'x', 512, rows),
+    },
+    {
+      name: `onnxruntime direct, 1 session with intraOpNumThreads ${CORES}`,
+      run: () => directHere(model.file, 'x', 512, rows, { ...SESSION_OPTIONS, intraOpNumThreads: CORES }),
+    },
     {
       name: `executor, ${CORES} workers, ${2 * CORES} in flight`,
       run: async (): Promise<Measured> => {
@@ -243,11 +260,17 @@ for (const spec of LARGE) {
 
 const require = createRequire(import.meta.url)
 const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version
-console.log(`Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${CORES} cores (os.availableParallelism), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; onnxruntime-node ${ortVersion}\n`)
-console.log(`Median of ${ROUNDS} interleaved rounds, leaving out rounds marked * (other processes used > 0.2 cores meanwhile) when a runner has clean ones; every round's rows/s in the last column.\n`)
+console.log(
+  `Machine: ${os.cpus()[0]?.model ?? 'unknown CPU'}, ${CORES} cores (os.availableParallelism), ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; Node ${process.version}; onnxruntime-node ${ortVersion}\n`,
+)
+console.log(
+  `Median of ${ROUNDS} interleaved rounds, leaving out rounds marked * (other processes used > 0.2 cores meanwhile) when a runner has clean ones; every round's rows/s in the last column.\n`,
+)
 console.log('| workload | runner | requests | rows/s = requests/s | mean batch | p50 latency | p99 latency | rounds (rows/s) |')
 console.log('|---|---|---:|---:|---:|---:|---:|---|')
 for (const r of table) {
   const rounds = r.all.map((x, i) => `${fmt(x)}${r.allBusy?.[i] ? '*' : ''}`).join(' · ')
-  console.log(`| ${r.workload} | ${r.runner} | ${fmt(r.requests)} | ${fmt(r.rowsPerSec)} | ${r.meanBatch.toFixed(1)} | ${ms3(r.p50)} | ${ms3(r.p99)} | ${rounds} |`)
+  console.log(
+    `| ${r.workload} | ${r.runner} | ${fmt(r.requests)} | ${fmt(r.rowsPerSec)} | ${r.meanBatch.toFixed(1)} | ${ms3(r.p50)} | ${ms3(r.p99)} | ${rounds} |`,
+  )
 }

@@ -4,10 +4,11 @@
  * notification arrives (WebSocket) and snapshots `pipe_stats` right after it, so each block's
  * ABCI phase times can be told apart.
  */
-import WebSocket from 'ws'
+
 import type { Hex } from 'viem'
+import WebSocket from 'ws'
+import type { ExecutorStats } from '../../app/executor/index.ts'
 import type { PhaseStats } from '../../app/metrics.ts'
-import type { ExecutorStats } from '../../app/executor/inferenceExecutor.ts'
 
 export interface NodeStats {
   phases: Record<string, PhaseStats>
@@ -85,9 +86,11 @@ export class BlockWatcher {
       const msg = JSON.parse(raw.toString()) as { method?: string; params?: { result: { number: Hex } } }
       if (msg.method !== 'eth_subscription' || !msg.params?.result?.number) return
       const height = Number(BigInt(msg.params.result.number))
-      this.tail = this.tail.then(() => this.onHead(height, seenAt)).catch((err) => {
-        process.stderr.write(`block watcher: ${err}\n`)
-      })
+      this.tail = this.tail
+        .then(() => this.onHead(height, seenAt))
+        .catch((err) => {
+          process.stderr.write(`block watcher: ${err}\n`)
+        })
     })
     ws.send(JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'eth_subscribe', params: ['newHeads'] }))
   }

@@ -67,17 +67,27 @@ function panel(
     for (const p of points.filter((q) => q.strategy === strategy && q.offLine && yValue(q) > 0)) {
       const x = X(p.costMs)
       const y = Y(yValue(p))
-      out.push(`<path d="M${(x - 6).toFixed(1)},${y.toFixed(1)} L${x.toFixed(1)},${(y - 6).toFixed(1)} L${(x + 6).toFixed(1)},${y.toFixed(1)} L${x.toFixed(1)},${(y + 6).toFixed(1)} Z" fill="none" stroke="${color}" stroke-width="1.5"><title>${esc(`${strategy}, C = ${p.label} ms (${p.width} wide): ${yValue(p).toFixed(3)} ms`)}</title></path>`)
+      out.push(
+        `<path d="M${(x - 6).toFixed(1)},${y.toFixed(1)} L${x.toFixed(1)},${(y - 6).toFixed(1)} L${(x + 6).toFixed(1)},${y.toFixed(1)} L${x.toFixed(1)},${(y + 6).toFixed(1)} Z" fill="none" stroke="${color}" stroke-width="1.5"><title>${esc(`${strategy}, C = ${p.label} ms (${p.width} wide): ${yValue(p).toFixed(3)} ms`)}</title></path>`,
+      )
     }
     const ps = points.filter((p) => p.strategy === strategy && !p.offLine && yValue(p) > 0).sort((a, b) => a.costMs - b.costMs)
-    out.push(`<polyline fill="none" stroke="${color}" stroke-width="2" points="${ps.map((p) => `${X(p.costMs).toFixed(1)},${Y(yValue(p)).toFixed(1)}`).join(' ')}"/>`)
+    out.push(
+      `<polyline fill="none" stroke="${color}" stroke-width="2" points="${ps.map((p) => `${X(p.costMs).toFixed(1)},${Y(yValue(p)).toFixed(1)}`).join(' ')}"/>`,
+    )
     for (const p of ps) {
       const x = X(p.costMs)
       if (yExtra && yExtra(p) > 0) {
-        out.push(`<line x1="${x.toFixed(1)}" y1="${Y(yValue(p)).toFixed(1)}" x2="${x.toFixed(1)}" y2="${Y(yExtra(p)).toFixed(1)}" stroke="${color}" stroke-dasharray="2,2"/>`)
-        out.push(`<circle cx="${x.toFixed(1)}" cy="${Y(yExtra(p)).toFixed(1)}" r="6" fill="white" stroke="${color}" stroke-width="1.5"><title>${esc(`${strategy}, C = ${p.label} ms: largest block ${yExtra(p).toFixed(1)} ms`)}</title></circle>`)
+        out.push(
+          `<line x1="${x.toFixed(1)}" y1="${Y(yValue(p)).toFixed(1)}" x2="${x.toFixed(1)}" y2="${Y(yExtra(p)).toFixed(1)}" stroke="${color}" stroke-dasharray="2,2"/>`,
+        )
+        out.push(
+          `<circle cx="${x.toFixed(1)}" cy="${Y(yExtra(p)).toFixed(1)}" r="6" fill="white" stroke="${color}" stroke-width="1.5"><title>${esc(`${strategy}, C = ${p.label} ms: largest block ${yExtra(p).toFixed(1)} ms`)}</title></circle>`,
+        )
       }
-      out.push(`<circle cx="${x.toFixed(1)}" cy="${Y(yValue(p)).toFixed(1)}" r="4" fill="${color}"><title>${esc(`${strategy}, C = ${p.label} ms: ${yValue(p).toFixed(3)} ms`)}</title></circle>`)
+      out.push(
+        `<circle cx="${x.toFixed(1)}" cy="${Y(yValue(p)).toFixed(1)}" r="4" fill="${color}"><title>${esc(`${strategy}, C = ${p.label} ms: ${yValue(p).toFixed(3)} ms`)}</title></circle>`,
+      )
     }
   }
   return out.join('\n')
@@ -89,7 +99,16 @@ export function renderChart(points: ChartPoint[]): string {
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif" font-size="12">`,
     `<rect width="${W}" height="${H}" fill="white"/>`,
-    panel(points, 70, 50, 370, 280, 'FinalizeBlock ms per block (mean ●, largest ○)', (p) => p.perBlockMean, (p) => p.perBlockMax),
+    panel(
+      points,
+      70,
+      50,
+      370,
+      280,
+      'FinalizeBlock ms per block (mean ●, largest ○)',
+      (p) => p.perBlockMean,
+      (p) => p.perBlockMax,
+    ),
     panel(points, 590, 50, 370, 280, 'FinalizeBlock ms per tx', (p) => p.perTx),
   ]
   const strategies = [...new Set(points.map((p) => p.strategy))]
@@ -102,8 +121,12 @@ export function renderChart(points: ChartPoint[]): string {
   if (off) {
     const x = 70 + strategies.length * 300
     const y = H - 21
-    parts.push(`<path d="M${x},${y} L${x + 6},${y - 6} L${x + 12},${y} L${x + 6},${y + 6} Z" fill="none" stroke="#333" stroke-width="1.5"/>`)
-    parts.push(`<text x="${x + 18}" y="${H - 16}">${esc(`off the line: ${off.label.replace(/w\d+$/, '')} ms model, ${off.width} wide`)}</text>`)
+    parts.push(
+      `<path d="M${x},${y} L${x + 6},${y - 6} L${x + 12},${y} L${x + 6},${y + 6} Z" fill="none" stroke="#333" stroke-width="1.5"/>`,
+    )
+    parts.push(
+      `<text x="${x + 18}" y="${H - 16}">${esc(`off the line: ${off.label.replace(/w\d+$/, '')} ms model, ${off.width} wide`)}</text>`,
+    )
   }
   parts.push('</svg>')
   return `${parts.join('\n')}\n`

@@ -21,23 +21,24 @@
  *  6. PrepareProposal with every tx offered; 7. ProcessProposal; 8. FinalizeBlock; 9. Commit.
  * For each step: ms, ms per tx, and the functions that took the main thread's time.
  */
-import { InlineInferenceModule } from './inlineInference.ts'
+
 import fs from 'node:fs'
+import { Session } from 'node:inspector/promises'
 import os from 'node:os'
 import path from 'node:path'
-import { Session } from 'node:inspector/promises'
+import { createAddressFromString } from '@ethereumjs/util'
+import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { hexToBytes, keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { abciHandlers } from '../../app/abci/handlers.ts'
-import { PipeApp } from '../../app/pipeApp.ts'
 import { initCrypto } from '../../app/crypto.ts'
 import { silentLogger } from '../../app/log.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precompile/abi.ts'
 import { CallSimulator } from '../../app/modules/evm/callSimulator.ts'
-import { createAddressFromString } from '@ethereumjs/util'
-import { buildCostModel, costModelSpecFor, MEASURED_MACS_PER_MS, type CostModelSpec } from '../../scripts/models/modelFactory.ts'
-import { projectOnly, summarizeProfile, topEntries, type CpuProfile } from './profileSummary.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precompile/abi.ts'
+import { PipeApp } from '../../app/pipeApp.ts'
+import { buildCostModel, type CostModelSpec, costModelSpecFor, MEASURED_MACS_PER_MS } from '../../scripts/models/modelFactory.ts'
+import { InlineInferenceModule } from './inlineInference.ts'
+import { type CpuProfile, projectOnly, summarizeProfile, topEntries } from './profileSummary.ts'
 import { calldata, inputValues } from './workload.ts'
 
 const args = process.argv.slice(2)
@@ -101,7 +102,11 @@ async function until(what: string, cond: () => boolean, timeoutMs = 300_000): Pr
 async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
   await initCrypto()
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), `pipe-phases-${strategy}-`))
-  const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, strategy === 'inline' ? { inferenceModule: InlineInferenceModule } : {})
+  const app = await PipeApp.open(
+    path.join(dir, 'data'),
+    silentLogger,
+    strategy === 'inline' ? { inferenceModule: InlineInferenceModule } : {},
+  )
   const abci = abciHandlers(app)
   try {
     const senders = Array.from({ length: SENDERS }, (_, i) => privateKeyToAccount(keccak256(toHex(`pipe-phases-${i}`))))
@@ -109,7 +114,9 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
       time: { seconds: T0, nanos: 0 },
       chainId: 'pipe_1337-1',
       validators: [],
-      appStateBytes: new TextEncoder().encode(JSON.stringify({ evm: { accounts: senders.map((s) => ({ address: s.address, balance: (10n ** 21n).toString() })) } })),
+      appStateBytes: new TextEncoder().encode(
+        JSON.stringify({ evm: { accounts: senders.map((s) => ({ address: s.address, balance: (10n ** 21n).toString() })) } }),
+      ),
       initialHeight: 1n,
       consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
     })
@@ -126,7 +133,11 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
       height = app.lastCommit.height + 1n
       const p = await abci.prepareProposal({ ...block([]), maxTxBytes: 22_000_000n, localLastCommit: { round: 0, votes: [] } })
       await abci.processProposal({ ...block(p.txs as Uint8Array[]), proposedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32) })
-      await abci.finalizeBlock({ ...block(p.txs as Uint8Array[]), decidedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32).fill(1) })
+      await abci.finalizeBlock({
+        ...block(p.txs as Uint8Array[]),
+        decidedLastCommit: { round: 0, votes: [] },
+        hash: new Uint8Array(32).fill(1),
+      })
       await abci.commit()
     }
     const emptyBlockAfterGenesis = emptyBlock // the first block after genesis, outside any measurement
@@ -134,7 +145,11 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
     const width = SPEC.size
     await emptyBlockAfterGenesis()
     const GAS = await new CallSimulator(app.evm).estimateGas(
-      { from: createAddressFromString(senders[0].address), to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS), data: hexToBytes(calldata(metadata.cid, new Array(width).fill(999))) },
+      {
+        from: createAddressFromString(senders[0].address),
+        to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS),
+        data: hexToBytes(calldata(metadata.cid, new Array(width).fill(999))),
+      },
       app.evm.head()!,
     )
     const fit = Number(100_000_000n / GAS)
@@ -142,7 +157,9 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
       process.stderr.write(`[${strategy}] ${TXS} txs of ${GAS} gas exceed the block gas limit: ${fit} txs\n`)
       TXS = fit
     }
-    process.stderr.write(`[${strategy}] model ${COST} ms (probed ${(metadata.costMicros / 1000).toFixed(2)} ms, ${width} inputs), gas ${GAS}, signing ${TXS} txs…\n`)
+    process.stderr.write(
+      `[${strategy}] model ${COST} ms (probed ${(metadata.costMicros / 1000).toFixed(2)} ms, ${width} inputs), gas ${GAS}, signing ${TXS} txs…\n`,
+    )
     const nonces = senders.map(() => 0)
     const raws: Uint8Array[] = []
     for (let i = 0; i < TXS; i++) {
@@ -191,16 +208,24 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
     )
     if (strategy === 'pipe') steps.push((await step(strategy, 're-simulation until all ready', () => until('ready again', ready))).step)
     height = app.lastCommit.height + 1n
-    const prepared = await step(strategy, 'PrepareProposal', () => abci.prepareProposal({ ...block(raws), maxTxBytes: 22_000_000n, localLastCommit: { round: 0, votes: [] } }))
+    const prepared = await step(strategy, 'PrepareProposal', () =>
+      abci.prepareProposal({ ...block(raws), maxTxBytes: 22_000_000n, localLastCommit: { round: 0, votes: [] } }),
+    )
     steps.push(prepared.step)
     const txs = prepared.result.txs as Uint8Array[]
     const included = txs.length - (strategy === 'pipe' ? 1 : 0)
     if (included !== TXS) throw new Error(`the proposal holds ${included} of ${TXS} txs`)
-    const processed = await step(strategy, 'ProcessProposal', () => abci.processProposal({ ...block(txs), proposedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32) }))
+    const processed = await step(strategy, 'ProcessProposal', () =>
+      abci.processProposal({ ...block(txs), proposedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32) }),
+    )
     if (processed.result.status !== 1) throw new Error('ProcessProposal rejected the proposal')
     steps.push(processed.step)
-    const finalized = await step(strategy, 'FinalizeBlock', () => abci.finalizeBlock({ ...block(txs), decidedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32).fill(2) }))
-    const failed = (finalized.result.txResults ?? []).filter((r) => r?.code || r?.events?.some((e) => e.attributes?.some((a) => a.key === 'ethereumTxFailed')))
+    const finalized = await step(strategy, 'FinalizeBlock', () =>
+      abci.finalizeBlock({ ...block(txs), decidedLastCommit: { round: 0, votes: [] }, hash: new Uint8Array(32).fill(2) }),
+    )
+    const failed = (finalized.result.txResults ?? []).filter(
+      (r) => r?.code || r?.events?.some((e) => e.attributes?.some((a) => a.key === 'ethereumTxFailed')),
+    )
     if (failed.length > 0) throw new Error(`${failed.length} txs failed in FinalizeBlock`)
     steps.push(finalized.step)
     steps.push((await step(strategy, 'Commit', () => abci.commit())).step)
@@ -211,12 +236,23 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
   }
 }
 
-const out: string[] = [`In-process, one block of ${TXS} txs, each calling the ${COST} ms cost model (${JSON.stringify(SPEC)}) once with its own input. ms and ms per tx of each step; then, per step, the functions that took the main thread's time (total = with callees, project functions only; self = on top of the stack).`, '']
+const out: string[] = [
+  `In-process, one block of ${TXS} txs, each calling the ${COST} ms cost model (${JSON.stringify(SPEC)}) once with its own input. ms and ms per tx of each step; then, per step, the functions that took the main thread's time (total = with callees, project functions only; self = on top of the stack).`,
+  '',
+]
 const all: Record<string, Step[]> = {}
 for (const s of STRATEGIES) all[s] = await runStrategy(s)
-out.push(`| step | ${STRATEGIES.map((s) => `${s} ms · ms/tx (main thread busy ms/tx)`).join(' | ')} |`, `|---|${STRATEGIES.map(() => '---:').join('|')}|`)
+out.push(
+  `| step | ${STRATEGIES.map((s) => `${s} ms · ms/tx (main thread busy ms/tx)`).join(' | ')} |`,
+  `|---|${STRATEGIES.map(() => '---:').join('|')}|`,
+)
 const names = [...new Set(Object.values(all).flatMap((steps) => steps.map((x) => x.name)))]
-for (const n of names) out.push(`| ${n} | ${STRATEGIES.map((s) => all[s].find((x) => x.name === n)).map((x) => (x ? `${x.ms.toFixed(0)} · ${x.perTx.toFixed(3)} (${(x.busyMs / TXS).toFixed(3)})` : '–')).join(' | ')} |`)
+for (const n of names)
+  out.push(
+    `| ${n} | ${STRATEGIES.map((s) => all[s].find((x) => x.name === n))
+      .map((x) => (x ? `${x.ms.toFixed(0)} · ${x.perTx.toFixed(3)} (${(x.busyMs / TXS).toFixed(3)})` : '–'))
+      .join(' | ')} |`,
+  )
 out.push('')
 for (const s of STRATEGIES) {
   for (const st of all[s]) {

@@ -13,7 +13,7 @@
  * above them, innermost first (3 levels).
  */
 import fs from 'node:fs'
-import { summarizeProfile, topEntries, type CpuProfile } from './profileSummary.ts'
+import { type CpuProfile, summarizeProfile, topEntries } from './profileSummary.ts'
 
 const args = process.argv.slice(2)
 const VALUED = ['--top', '--match', '--per', '--callers']
@@ -32,17 +32,22 @@ const per = opt('--per') ? Number(opt('--per')) : undefined
 const callersOf = opt('--callers')
 
 const s = summarizeProfile(JSON.parse(fs.readFileSync(file, 'utf8')) as CpuProfile, callersOf)
-console.log(`${file}: ${(s.wallMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (${((s.busyMs / s.wallMs) * 100).toFixed(0)}% of one core), idle ${(s.idleMs / 1000).toFixed(1)} s`)
+console.log(
+  `${file}: ${(s.wallMs / 1000).toFixed(1)} s profiled, ${(s.busyMs / 1000).toFixed(1)} s busy (${((s.busyMs / s.wallMs) * 100).toFixed(0)}% of one core), idle ${(s.idleMs / 1000).toFixed(1)} s`,
+)
 const show = (title: string, m: Map<string, number>) => {
   console.log(`\n${title}`)
   console.log(`${'ms'.padStart(9)} ${'% busy'.padStart(7)}${per ? ` ${`ms/${per}`.padStart(9)}` : ''}  function`)
   for (const [k, ms] of topEntries(m, top, (k) => !match || k.includes(match))) {
-    console.log(`${ms.toFixed(0).padStart(9)} ${((ms / s.busyMs) * 100).toFixed(1).padStart(7)}${per ? ` ${(ms / per).toFixed(3).padStart(9)}` : ''}  ${k}`)
+    console.log(
+      `${ms.toFixed(0).padStart(9)} ${((ms / s.busyMs) * 100).toFixed(1).padStart(7)}${per ? ` ${(ms / per).toFixed(3).padStart(9)}` : ''}  ${k}`,
+    )
   }
 }
 show('self time', s.self)
 show('total time (callees included)', s.total)
 if (callersOf) {
   console.log(`\ncallers of "${callersOf}" (time of the matching frames, by the project functions above them)`)
-  for (const [c, ms] of topEntries(s.callers, top)) console.log(`${ms.toFixed(0).padStart(9)}${per ? ` ${(ms / per).toFixed(3).padStart(9)}` : ''}  ${c}`)
+  for (const [c, ms] of topEntries(s.callers, top))
+    console.log(`${ms.toFixed(0).padStart(9)}${per ? ` ${(ms / per).toFixed(3).padStart(9)}` : ''}  ${c}`)
 }

@@ -86,7 +86,10 @@ export function summarizeProfile(profile: CpuProfile, callersOf?: string): Profi
 
 /** The `top` entries of a map by value, filtered by `keep`. */
 export function topEntries(m: Map<string, number>, top: number, keep: (k: string) => boolean = () => true): [string, number][] {
-  return [...m].filter(([k]) => keep(k)).sort((a, b) => b[1] - a[1]).slice(0, top)
+  return [...m]
+    .filter(([k]) => keep(k))
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, top)
 }
 
 /** Total-time entries of project functions (app/, bench/…), the ones to fix. */

@@ -37,18 +37,18 @@
  */
 import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import { fileURLToPath } from 'node:url'
-import { keccak256, toHex, type Hex } from 'viem'
+import { type Hex, keccak256, toHex } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precompile/abi.ts'
-import { buildCostModel, costModelSpecFor, MEASURED_MACS_PER_MS, type CostModelSpec } from '../../scripts/models/modelFactory.ts'
+import { buildCostModel, type CostModelSpec, costModelSpecFor, MEASURED_MACS_PER_MS } from '../../scripts/models/modelFactory.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../../test/support/testChain.ts'
-import { BlockWatcher, nodeStats, rpc, rpcBatch, StatsPoller, type NodeStats, type SeenBlock } from './chain.ts'
 import { directParallel } from '../executor/directRun.ts'
+import { BlockWatcher, type NodeStats, nodeStats, rpc, rpcBatch, type SeenBlock, StatsPoller } from './chain.ts'
 import { renderChart } from './chart.ts'
 import { calldata, inputRows, inputValues } from './workload.ts'
 
@@ -188,7 +188,12 @@ async function measureDirect(model: Model, txs: number): Promise<Direct> {
 
 // ---------------------------------------------------------------- chain helpers
 
-async function sendBatches(url: string, raws: Hex[], onBatch?: (from: number, to: number, replies: { error?: { message: string } }[]) => void, inFlight = 4): Promise<void> {
+async function sendBatches(
+  url: string,
+  raws: Hex[],
+  onBatch?: (from: number, to: number, replies: { error?: { message: string } }[]) => void,
+  inFlight = 4,
+): Promise<void> {
   const BATCH = 50
   const CONCURRENCY = inFlight
   let next = 0
@@ -209,7 +214,8 @@ async function sendBatches(url: string, raws: Hex[], onBatch?: (from: number, to
 
 async function uploadModel(chain: TestChain, model: Model): Promise<string> {
   const res = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: model.bytes })
-  if (res.status !== 200 && res.status !== 201) throw new Error(`upload of the ${model.label} ms model: HTTP ${res.status} ${await res.text()}`)
+  if (res.status !== 200 && res.status !== 201)
+    throw new Error(`upload of the ${model.label} ms model: HTTP ${res.status} ${await res.text()}`)
   const meta = (await res.json()) as { cid: string; costMicros: number; batchable: boolean }
   log(`  model ${model.label} ms: ${meta.cid}, probed ${(meta.costMicros / 1000).toFixed(2)} ms, batchable ${meta.batchable}`)
   return meta.cid
@@ -329,7 +335,12 @@ interface BlockPhases {
 }
 
 /** Each block's phase times: pipe_stats after block h minus pipe_stats after block h-1. */
-function blockPhases(blocks: Map<number, SeenBlock>, from: number, to: number, ours: Set<string>): { rows: BlockPhases[]; skipped: number } {
+function blockPhases(
+  blocks: Map<number, SeenBlock>,
+  from: number,
+  to: number,
+  ours: Set<string>,
+): { rows: BlockPhases[]; skipped: number } {
   const rows: BlockPhases[] = []
   let skipped = 0
   for (let h = from; h <= to; h++) {
@@ -433,18 +444,27 @@ async function measureRun(
   const accepted: boolean[] = []
   const refused: Record<string, number> = {}
   const t0 = performance.now()
-  await sendBatches(chain.rpc(), raws, (from, to, replies) => {
-    const now = performance.now()
-    for (let i = from; i < to; i++) {
-      sentAt[i] = now
-      const err = replies[i - from]?.error
-      accepted[i] = !err
-      if (err) refused[err.message.replace(/0x[0-9a-f]{6,}/gi, '0x…').slice(0, 160)] = (refused[err.message.replace(/0x[0-9a-f]{6,}/gi, '0x…').slice(0, 160)] ?? 0) + 1
-    }
-  }, inFlight)
+  await sendBatches(
+    chain.rpc(),
+    raws,
+    (from, to, replies) => {
+      const now = performance.now()
+      for (let i = from; i < to; i++) {
+        sentAt[i] = now
+        const err = replies[i - from]?.error
+        accepted[i] = !err
+        if (err)
+          refused[err.message.replace(/0x[0-9a-f]{6,}/gi, '0x…').slice(0, 160)] =
+            (refused[err.message.replace(/0x[0-9a-f]{6,}/gi, '0x…').slice(0, 160)] ?? 0) + 1
+      }
+    },
+    inFlight,
+  )
   const submitted = performance.now()
   const nRefused = Object.values(refused).reduce((a, b) => a + b, 0)
-  log(`  ${name}: submitted in ${((submitted - t0) / 1000).toFixed(1)} s${nRefused ? `, ${nRefused} refused: ${JSON.stringify(refused)}` : ''}`)
+  log(
+    `  ${name}: submitted in ${((submitted - t0) / 1000).toFixed(1)} s${nRefused ? `, ${nRefused} refused: ${JSON.stringify(refused)}` : ''}`,
+  )
 
   // Wait for every accepted tx; give up after a long stretch without progress.
   const stallMs = Math.max(60_000, 3 * costMs * raws.length)
@@ -460,7 +480,9 @@ async function measureRun(
     if (performance.now() - lastLogged > 5_000) {
       lastLogged = performance.now()
       const s = poller.samples.at(-1)?.stats
-      log(`    height ${watcher.height}: ${includedCount}/${raws.length - nRefused} committed${s ? `, inference ${JSON.stringify(s.inference)}, executor queued ${s.executor.queued} running ${s.executor.running}` : ''}`)
+      log(
+        `    height ${watcher.height}: ${includedCount}/${raws.length - nRefused} committed${s ? `, inference ${JSON.stringify(s.inference)}, executor queued ${s.executor.queued} running ${s.executor.running}` : ''}`,
+      )
     }
     if (n === raws.length - nRefused) break
     if (performance.now() - lastProgress > stallMs) {
@@ -471,7 +493,8 @@ async function measureRun(
   }
   await poller.stop()
   const cpu1 = cpuTicks()
-  const otherCores = cpu0 && cpu1 ? (cpu1.machine - cpu0.machine - (cpu1.ours - cpu0.ours)) / 100 / ((performance.now() - wall0) / 1000) : NaN
+  const otherCores =
+    cpu0 && cpu1 ? (cpu1.machine - cpu0.machine - (cpu1.ours - cpu0.ours)) / 100 / ((performance.now() - wall0) / 1000) : NaN
   const missing: string[] = []
   for (const [i, h] of hashes.entries()) if (accepted[i] && !watcher.included.has(h)) missing.push(h)
   const missingReasons: string[] = []
@@ -557,20 +580,35 @@ async function measureRun(
     finalizeMsPerTx: txsInMeasured > 0 ? fbTotal / txsInMeasured : NaN,
     prepare: summarize(rows.map((r) => r.prepareProposal)),
     latency: summarize(latencies.map((l) => l / 1000)),
-    executor: { rows: exRows, seconds: exSeconds, rowsPerSec: exSeconds > 0 ? exRows / exSeconds : NaN, meanBatch: batches > 0 ? exRows / batches : NaN, failed: last.executor.failed - before.executor.failed },
+    executor: {
+      rows: exRows,
+      seconds: exSeconds,
+      rowsPerSec: exSeconds > 0 ? exRows / exSeconds : NaN,
+      meanBatch: batches > 0 ? exRows / batches : NaN,
+      failed: last.executor.failed - before.executor.failed,
+    },
     phases,
     blockIntervalMs,
     machineBusyBefore,
     otherCores,
   }
-  log(`    blocks (height:txs/FinalizeBlock ms/PrepareProposal ms): ${rows.filter((r) => r.txs > 0 || r.pendingBefore > 0).map((r) => `${r.height}:${r.txs}/${r.finalizeBlock.toFixed(0)}/${r.prepareProposal.toFixed(1)}`).join(' ')}`)
+  log(
+    `    blocks (height:txs/FinalizeBlock ms/PrepareProposal ms): ${rows
+      .filter((r) => r.txs > 0 || r.pendingBefore > 0)
+      .map((r) => `${r.height}:${r.txs}/${r.finalizeBlock.toFixed(0)}/${r.prepareProposal.toFixed(1)}`)
+      .join(' ')}`,
+  )
   log(
     `    → ${result.txPerSec.toFixed(1)} tx/s, ${committed}/${raws.length} committed (${succeeded} status 1), FinalizeBlock mean ${result.finalize.mean.toFixed(1)} ms max ${result.finalize.max.toFixed(1)} ms (${result.finalizeMsPerTx.toFixed(3)} ms/tx), ` +
       `PrepareProposal p50 ${result.prepare.p50.toFixed(1)} p99 ${result.prepare.p99.toFixed(1)} ms, latency p50 ${result.latency.p50.toFixed(2)} s p99 ${result.latency.p99.toFixed(2)} s, ` +
       `executor ${result.executor.rowsPerSec.toFixed(0)} rows/s (${exRows} rows in ${exSeconds.toFixed(1)} s, mean batch ${result.executor.meanBatch.toFixed(1)}) vs direct ${direct.rowsPerSec.toFixed(0)} rows/s, ` +
       `block interval ${blockIntervalMs.toFixed(0)} ms, other processes ${otherCores.toFixed(2)} cores`,
   )
-  log(`    node phases over the run: ${PHASES.filter((p) => phases[p]).map((p) => `${p} ${phases[p].count}× ${phases[p].totalMs.toFixed(0)} ms`).join(', ')}`)
+  log(
+    `    node phases over the run: ${PHASES.filter((p) => phases[p])
+      .map((p) => `${p} ${phases[p].count}× ${phases[p].totalMs.toFixed(0)} ms`)
+      .join(', ')}`,
+  )
   return result
 }
 
@@ -587,19 +625,47 @@ interface PendingResult {
   run: RunResult
 }
 
-async function runStrategy(o: Options, strategy: Strategy, models: Model[], directs: Direct[], pendingLoad?: { model: Model; direct: Direct }): Promise<{ runs: RunResult[]; pending?: PendingResult }> {
+async function runStrategy(
+  o: Options,
+  strategy: Strategy,
+  models: Model[],
+  directs: Direct[],
+  pendingLoad?: { model: Model; direct: Direct },
+): Promise<{ runs: RunResult[]; pending?: PendingResult }> {
   if (o.profile) process.env.PIPE_CPU_PROFILE = path.join(o.profile, strategy)
-  log(`\n[${strategy}] starting a 1-validator localnet (block time ${o.blockTime}, ${strategy === 'inline' ? 'inline baseline node' : 'pipe node'})…`)
-  const chain = await startTestChain({ name: `bench-pipe-${strategy}`, portOffset: PORT_OFFSET, validators: 1, blockTime: o.blockTime, nodeArgs: o.nodeArgs, nodeMain: strategy === 'inline' ? INLINE_NODE : undefined })
+  log(
+    `\n[${strategy}] starting a 1-validator localnet (block time ${o.blockTime}, ${strategy === 'inline' ? 'inline baseline node' : 'pipe node'})…`,
+  )
+  const chain = await startTestChain({
+    name: `bench-pipe-${strategy}`,
+    portOffset: PORT_OFFSET,
+    validators: 1,
+    blockTime: o.blockTime,
+    nodeArgs: o.nodeArgs,
+    nodeMain: strategy === 'inline' ? INLINE_NODE : undefined,
+  })
   const watcher = new BlockWatcher(chain.rpc(), chain.ws())
   try {
     await watcher.start()
     const funder = privateKeyToAccount(devAccounts(1)[0].privateKey)
-    const senders = Array.from({ length: o.senders }, (_, i) => privateKeyToAccount(keccak256(toHex(`pipe-inference-bench-${strategy}-${i}`))))
+    const senders = Array.from({ length: o.senders }, (_, i) =>
+      privateKeyToAccount(keccak256(toHex(`pipe-inference-bench-${strategy}-${i}`))),
+    )
     const nonces = senders.map(() => 0)
     log(`[${strategy}] funding ${o.senders} senders, uploading ${models.length} models…`)
     const funding = await Promise.all(
-      senders.map((s, i) => funder.signTransaction({ chainId: 1337, type: 'eip1559', nonce: i, to: s.address, value: 20n * 10n ** 18n, gas: 21_000n, maxFeePerGas: MAX_FEE, maxPriorityFeePerGas: 0n })),
+      senders.map((s, i) =>
+        funder.signTransaction({
+          chainId: 1337,
+          type: 'eip1559',
+          nonce: i,
+          to: s.address,
+          value: 20n * 10n ** 18n,
+          gas: 21_000n,
+          maxFeePerGas: MAX_FEE,
+          maxPriorityFeePerGas: 0n,
+        }),
+      ),
     )
     await sendBatches(chain.rpc(), funding)
     const cids: string[] = []
@@ -628,7 +694,9 @@ async function runStrategy(o: Options, strategy: Strategy, models: Model[], dire
     /** Gas for every tx of a model: one estimate on the input with the most non-zero bytes. */
     const estimate = async (cid: string, width: number): Promise<bigint> => {
       const data = calldata(cid, new Array(width).fill(999))
-      return BigInt(await rpc<string>(chain.rpc(), 'eth_estimateGas', [{ from: senders[0].address, to: INFERENCE_PRECOMPILE_ADDRESS, data }]))
+      return BigInt(
+        await rpc<string>(chain.rpc(), 'eth_estimateGas', [{ from: senders[0].address, to: INFERENCE_PRECOMPILE_ADDRESS, data }]),
+      )
     }
 
     const runs: RunResult[] = []
@@ -652,8 +720,18 @@ async function runStrategy(o: Options, strategy: Strategy, models: Model[], dire
       const raws = await sign(cid, m.width, o.pending, gas, 100_000)
       const run = await measureRun(chain, watcher, strategy, o.blockTime, m, pendingLoad.direct, raws, gas, o.inFlight)
       const loaded = run.blocks.filter((b) => b.pendingBefore >= 1000)
-      pending = { txs: o.pending, blockTime: o.blockTime, costMs: m.costMs, blocks: run.blocks, atThousand: summarize(loaded.map((b) => b.prepareProposal)), all: run.prepare, run }
-      log(`    PrepareProposal with ≥ 1,000 pending: ${loaded.length} blocks, p50 ${pending.atThousand.p50.toFixed(1)} ms, p99 ${pending.atThousand.p99.toFixed(1)} ms`)
+      pending = {
+        txs: o.pending,
+        blockTime: o.blockTime,
+        costMs: m.costMs,
+        blocks: run.blocks,
+        atThousand: summarize(loaded.map((b) => b.prepareProposal)),
+        all: run.prepare,
+        run,
+      }
+      log(
+        `    PrepareProposal with ≥ 1,000 pending: ${loaded.length} blocks, p50 ${pending.atThousand.p50.toFixed(1)} ms, p99 ${pending.atThousand.p99.toFixed(1)} ms`,
+      )
     }
     return { runs, pending }
   } finally {
@@ -696,7 +774,8 @@ function verdicts(runs: RunResult[], pending: PendingResult | undefined): Verdic
   // Model cost is compared at one tensor width (the widest run), so the calldata and output
   // sizes, which block execution does pay for, stay the same while C changes.
   const widest = Math.max(...runs.map((r) => r.width))
-  const byCost = (strategy: Strategy) => runs.filter((r) => r.strategy === strategy && r.width === widest).sort((a, b) => a.costMs - b.costMs)
+  const byCost = (strategy: Strategy) =>
+    runs.filter((r) => r.strategy === strategy && r.width === widest).sort((a, b) => a.costMs - b.costMs)
   const pipe = byCost('pipe')
   const inline = byCost('inline')
   if (pipe.length >= 2) {
@@ -746,9 +825,13 @@ function render(o: Options, argv: string[], runs: RunResult[], pending: PendingR
   const date = new Date().toISOString().slice(0, 10)
   const command = `node --import tsx bench/pipe/run.ts${argv.length ? ` ${argv.join(' ')}` : ''}`
   const lines: string[] = []
-  lines.push(`Run ${date} on commit ${revision()}. Machine: ${machine()}. Command: \`${command}\`. Block time ${o.blockTime}, ${o.senders} senders, one validator.`, '')
+  lines.push(
+    `Run ${date} on commit ${revision()}. Machine: ${machine()}. Command: \`${command}\`. Block time ${o.blockTime}, ${o.senders} senders, one validator.`,
+    '',
+  )
   lines.push('| target | result | met |', '|---|---|---|')
-  for (const v of verdicts(runs, pending)) lines.push(`| ${v.target} | ${v.result} | ${v.met === undefined ? 'not measured' : v.met ? '**met**' : '**not met**'} |`)
+  for (const v of verdicts(runs, pending))
+    lines.push(`| ${v.target} | ${v.result} | ${v.met === undefined ? 'not measured' : v.met ? '**met**' : '**not met**'} |`)
   lines.push('')
   lines.push(
     '| strategy | model cost C (ms, direct) | tensor width | txs | gas / calldata per tx | blocks with txs | FinalizeBlock mean / max per block (ms) | FinalizeBlock per tx (ms) | PrepareProposal p50 / p99 (ms) | committed tx/s | latency p50 / p99 (s) | executor rows/s during run (mean batch) | direct onnxruntime rows/s: 1 row/run · 64 rows/run |',
@@ -772,10 +855,17 @@ function render(o: Options, argv: string[], runs: RunResult[], pending: PendingR
     lines.push(`| ${r.strategy} | ${r.label} | ${fi(r.blockIntervalMs)} | ${f(r.otherCores, 2)} | ${PHASES.map(cell).join(' | ')} |`)
   }
   lines.push('')
-  const problems = runs.filter((r) => r.committed < r.txs || r.succeeded < r.committed || r.skippedBlocks > 0 || Object.keys(r.refused).length > 0)
+  const problems = runs.filter(
+    (r) => r.committed < r.txs || r.succeeded < r.committed || r.skippedBlocks > 0 || Object.keys(r.refused).length > 0,
+  )
   for (const r of problems) {
     const parts: string[] = []
-    if (Object.keys(r.refused).length > 0) parts.push(`refused at submission: ${Object.entries(r.refused).map(([m, n]) => `${n}× "${m}"`).join(', ')}`)
+    if (Object.keys(r.refused).length > 0)
+      parts.push(
+        `refused at submission: ${Object.entries(r.refused)
+          .map(([m, n]) => `${n}× "${m}"`)
+          .join(', ')}`,
+      )
     if (r.committed < r.txs) parts.push(`${r.txs - r.committed} never committed`)
     if (r.succeeded < r.committed) parts.push(`${r.committed - r.succeeded} committed with status 0`)
     if (r.skippedBlocks > 0) parts.push(`${r.skippedBlocks} blocks without a clean pipe_stats snapshot left out of the phase times`)
@@ -789,7 +879,10 @@ function render(o: Options, argv: string[], runs: RunResult[], pending: PendingR
       '',
       '| height | pending before | txs included | PrepareProposal (ms) | ProcessProposal (ms) | FinalizeBlock (ms) | Commit (ms) |',
       '|---:|---:|---:|---:|---:|---:|---:|',
-      ...pending.blocks.map((b) => `| ${b.height} | ${fi(b.pendingBefore)} | ${b.txs} | ${f(b.prepareProposal)} | ${f(b.processProposal)} | ${f(b.finalizeBlock)} | ${f(b.commit)} |`),
+      ...pending.blocks.map(
+        (b) =>
+          `| ${b.height} | ${fi(b.pendingBefore)} | ${b.txs} | ${f(b.prepareProposal)} | ${f(b.processProposal)} | ${f(b.finalizeBlock)} | ${f(b.commit)} |`,
+      ),
       '',
       `That run: ${f(pending.run.txPerSec)} tx/s committed, latency p50 ${f(pending.run.latency.p50, 2)} s / p99 ${f(pending.run.latency.p99, 2)} s, submission took ${f(pending.run.submitSeconds)} s.`,
       '',
@@ -833,7 +926,9 @@ async function main(): Promise<void> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-inference-bench-'))
   try {
     if (o.nodeArgs.length) log(`node flags: ${o.nodeArgs.join(' ')}`)
-    log(`PIPE vs inline: costs ${o.costs.join(', ')} ms, txs ${o.txs.join(', ')}, block time ${o.blockTime}, strategies ${o.strategies.join(', ')}${o.pending ? `, pending test ${o.pending} txs` : ''}`)
+    log(
+      `PIPE vs inline: costs ${o.costs.join(', ')} ms, txs ${o.txs.join(', ')}, block time ${o.blockTime}, strategies ${o.strategies.join(', ')}${o.pending ? `, pending test ${o.pending} txs` : ''}`,
+    )
     const models: Model[] = o.costs.map((c) => makeModel(c, dir))
     await quietMachine()
     log('direct onnxruntime-node on the same inputs (the executor’s physical limit)…')
@@ -841,7 +936,9 @@ async function main(): Promise<void> {
     for (const [k, m] of models.entries()) {
       const d = await measureDirect(m, o.txs[k])
       directs.push(d)
-      log(`  C=${m.label} ms (${m.width} wide): ${f(d.msPerInference, 3)} ms per inference, ${fi(d.rowsPerSec)} rows/s with ${CORES} workers${d.batchedRowsPerSec ? `, ${fi(d.batchedRowsPerSec)} rows/s in batches of 64` : ''}`)
+      log(
+        `  C=${m.label} ms (${m.width} wide): ${f(d.msPerInference, 3)} ms per inference, ${fi(d.rowsPerSec)} rows/s with ${CORES} workers${d.batchedRowsPerSec ? `, ${fi(d.batchedRowsPerSec)} rows/s in batches of 64` : ''}`,
+      )
     }
     let pendingLoad: { model: Model; direct: Direct } | undefined
     if (o.pending > 0 && o.strategies.includes('pipe')) {
@@ -861,14 +958,28 @@ async function main(): Promise<void> {
     if (o.svg) {
       fs.writeFileSync(
         o.svg,
-        renderChart(runs.map((r) => ({ strategy: r.strategy, offLine: r.width !== Math.max(...runs.map((q) => q.width)), width: r.width, costMs: r.direct.msPerInference, label: r.label, perBlockMean: r.finalize.mean, perBlockMax: r.finalize.max, perTx: r.finalizeMsPerTx }))),
+        renderChart(
+          runs.map((r) => ({
+            strategy: r.strategy,
+            offLine: r.width !== Math.max(...runs.map((q) => q.width)),
+            width: r.width,
+            costMs: r.direct.msPerInference,
+            label: r.label,
+            perBlockMean: r.finalize.mean,
+            perBlockMax: r.finalize.max,
+            perTx: r.finalizeMsPerTx,
+          })),
+        ),
       )
       log(`wrote ${o.svg}`)
       svgRel = o.out ? path.relative(path.dirname(o.out), o.svg) : o.svg
     }
     const report = render(o, argv, runs, pending, svgRel)
     process.stdout.write(`${SECTION}\n\n${report}\n`)
-    fs.writeFileSync(path.join(os.tmpdir(), 'pipe-inference-bench-last.json'), JSON.stringify({ runs, pending }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2))
+    fs.writeFileSync(
+      path.join(os.tmpdir(), 'pipe-inference-bench-last.json'),
+      JSON.stringify({ runs, pending }, (_k, v) => (typeof v === 'bigint' ? v.toString() : v), 2),
+    )
     if (o.out) writeReport(o.out, report)
   } finally {
     fs.rmSync(dir, { recursive: true, force: true })

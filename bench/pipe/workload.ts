@@ -23,13 +23,25 @@ export function calldata(cid: string, values: number[]): Hex {
   return encodeFunctionData({
     abi: ogInferenceAbi,
     functionName: 'runModelInference',
-    args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'x', values: values.map((x) => ({ value: BigInt(x), decimals: 3n })), shape: [1, values.length] }], strings: [] } }] as never,
+    args: [
+      {
+        mode: 0,
+        modelCID: cid,
+        input: {
+          numbers: [{ name: 'x', values: values.map((x) => ({ value: BigInt(x), decimals: 3n })), shape: [1, values.length] }],
+          strings: [],
+        },
+      },
+    ] as never,
   })
 }
 
 /** The float32 rows onnxruntime gets for txs offset..offset+n-1 (value × 10^-3). */
 export function inputRows(n: number, width: number, offset = 0): Float32Array {
   const rows = new Float32Array(n * width)
-  for (let i = 0; i < n; i++) inputValues(offset + i, width).forEach((x, j) => (rows[i * width + j] = x / 1000))
+  for (let i = 0; i < n; i++)
+    inputValues(offset + i, width).forEach((x, j) => {
+      rows[i * width + j] = x / 1000
+    })
   return rows
 }

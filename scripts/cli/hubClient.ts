@@ -1,5 +1,5 @@
-import type { ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
 import type { HubErrorBody } from '../../app/modelHub/modelHubServer.ts'
+import type { ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
 import { describeFetchError } from '../../app/modelHub/modelPeerFetch.ts'
 
 /** The node could not be reached at all (nothing listening, DNS, timeout). */
@@ -79,7 +79,12 @@ export class HubClient {
     if (res.ok) return body
     const error = (body as Partial<HubErrorBody>).error
     if (!error || typeof error.message !== 'string') {
-      throw new HubRequestError(res.status, undefined, undefined, `${this.baseUrl} answered ${res.status} ${res.statusText}: ${text.slice(0, 200)}`)
+      throw new HubRequestError(
+        res.status,
+        undefined,
+        undefined,
+        `${this.baseUrl} answered ${res.status} ${res.statusText}: ${text.slice(0, 200)}`,
+      )
     }
     throw new HubRequestError(res.status, error.code, error.codespace, error.message)
   }

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
-import { parseModelCid } from '../../app/modelHub/cid.ts'
 import { AppError } from '../../app/errors.ts'
+import { parseModelCid } from '../../app/modelHub/cid.ts'
 import { formatShape, type ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
 import { HubClient, HubRequestError } from './hubClient.ts'
 
@@ -96,7 +96,15 @@ function formatMicros(us: number): string {
 
 function table(rows: string[][]): string {
   const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  return rows.map((r) => `${r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd()}\n`).join('')
+  return rows
+    .map(
+      (r) =>
+        `${r
+          .map((cell, c) => cell.padEnd(widths[c]))
+          .join('  ')
+          .trimEnd()}\n`,
+    )
+    .join('')
 }
 
 /** The node's refusals become CommandErrors that quote its message and code. */

@@ -1,11 +1,11 @@
 import { parseArgs } from 'node:util'
-import { CommandError, listModels, showModel, uploadModel, type ModelCommandOptions } from './modelCommands.ts'
-import { HubUnreachableError } from './hubClient.ts'
-import { registerModel } from './registryCommands.ts'
+import type { AppError } from '../../app/errors.ts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { canonicalModes } from '../../app/modules/inference/registry/rules.ts'
-import { AppError } from '../../app/errors.ts'
 import type { Artefact } from '../../app/proto/pipe/inference/v1/types.ts'
+import { HubUnreachableError } from './hubClient.ts'
+import { CommandError, listModels, type ModelCommandOptions, showModel, uploadModel } from './modelCommands.ts'
+import { registerModel } from './registryCommands.ts'
 
 /**
  * The `pipe` command (package.json "bin", bootstrapped by scripts/pipe.mjs):
@@ -51,7 +51,11 @@ exit codes: 0 done, 1 failed, 2 usage error
 class UsageError extends Error {}
 
 /** Runs the CLI with `argv` (without node and script); returns the exit code. */
-export async function main(argv: string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WritableStream = process.stderr): Promise<number> {
+export async function main(
+  argv: string[],
+  out: NodeJS.WritableStream = process.stdout,
+  err: NodeJS.WritableStream = process.stderr,
+): Promise<number> {
   try {
     const { values, positionals } = parseCommandLine(argv)
     if (values.help) {
@@ -167,11 +171,11 @@ function registerOptions(values: CommandLineValues): Parameters<typeof registerM
   } else if (keyText !== undefined) {
     privateKey = hex(keyText, '--key', 32)
   } else {
-    throw new UsageError('pipe model register needs the owner\'s key: --key <hex> (or $PIPE_KEY), or --dev-account <i> on a localnet')
+    throw new UsageError("pipe model register needs the owner's key: --key <hex> (or $PIPE_KEY), or --dev-account <i> on a localnet")
   }
   const names = (values.modes ?? 'vanilla').split(',').map((m) => m.trim().toLowerCase())
   for (const n of names) if (!(n in MODES)) throw new UsageError(`--modes: unknown mode "${n}" (vanilla, zkml, tee)`)
-  let modes
+  let modes: ReturnType<typeof canonicalModes>
   try {
     modes = canonicalModes(names.map((n) => MODES[n]))
   } catch (err) {

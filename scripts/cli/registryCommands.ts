@@ -1,10 +1,10 @@
 import { DirectEthSecp256k1Wallet, Registry } from '@cosmjs/proto-signing'
-import { BroadcastTxError, GasPrice, SigningStargateClient, defaultRegistryTypes } from '@cosmjs/stargate'
-import { inferenceRegistryTypes } from './registryTypes.ts'
-import { modeName } from '../../app/modules/inference/types/verificationMode.ts'
+import { BroadcastTxError, defaultRegistryTypes, GasPrice, SigningStargateClient } from '@cosmjs/stargate'
 import { BECH32_PREFIX } from '../../app/modules/auth/params.ts'
+import { modeName } from '../../app/modules/inference/types/verificationMode.ts'
 import type { Artefact, VerificationMode } from '../../app/proto/pipe/inference/v1/types.ts'
 import { CommandError, type Output } from './modelCommands.ts'
+import { inferenceRegistryTypes } from './registryTypes.ts'
 
 export interface RegisterModelOptions {
   /** CometBFT RPC URL of a node (cosmjs' endpoint). */
@@ -40,19 +40,24 @@ export async function registerModel(cid: string, opts: RegisterModelOptions, out
   }
   try {
     const msg = { owner: address, modelCid: cid, modes: opts.modes, zkVerifyingKeyHash: opts.zkVerifyingKeyHash, artefacts: opts.artefacts }
-    let result
+    let result: Awaited<ReturnType<typeof client.signAndBroadcast>>
     try {
       result = await client.signAndBroadcast(address, [{ typeUrl: '/pipe.inference.v1.MsgRegisterModel', value: msg }], 'auto')
     } catch (err) {
-      if (err instanceof BroadcastTxError) throw new CommandError(`the chain refused the registration: ${err.log} [${err.codespace}/${err.code}]`)
+      if (err instanceof BroadcastTxError)
+        throw new CommandError(`the chain refused the registration: ${err.log} [${err.codespace}/${err.code}]`)
       // Simulate ('auto' fee) refuses what CheckTx would: "Query failed with (70): …"
       const m = /Query failed with \((\d+)\): (.*)/s.exec((err as Error).message)
       if (m) throw new CommandError(`the chain refused the registration: ${m[2]} [${m[1]}]`)
-      if (/Account .* does not exist on chain/.test((err as Error).message)) throw new CommandError(`${address} has no account yet: fund it first`)
+      if (/Account .* does not exist on chain/.test((err as Error).message))
+        throw new CommandError(`${address} has no account yet: fund it first`)
       throw err
     }
     if (result.code !== 0) throw new CommandError(`the registration failed in block ${result.height}: ${result.rawLog}`)
-    if (opts.json) return out.write(`${JSON.stringify({ cid, owner: address, modes: opts.modes.map(modeName), height: result.height, txhash: result.transactionHash })}\n`)
+    if (opts.json)
+      return out.write(
+        `${JSON.stringify({ cid, owner: address, modes: opts.modes.map(modeName), height: result.height, txhash: result.transactionHash })}\n`,
+      )
     out.write(`registered ${cid} for ${opts.modes.map(modeName).join(', ')} by ${address}\n`)
     out.write(`block ${result.height}, tx ${result.transactionHash}, gas ${result.gasUsed}\n`)
   } finally {

@@ -3,7 +3,7 @@
  * deployedBytecode}). Runs on `npm install` (postinstall) and `npm run build:contracts`;
  * skipped when the outputs are newer than every source.
  */
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync, existsSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { dirname, join, relative } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { compileSources } from './solc.ts'
@@ -36,5 +36,9 @@ export function buildContracts(opts: { force?: boolean } = {}): string[] {
 if (import.meta.url === `file://${process.argv[1]}`) {
   const started = Date.now()
   const built = buildContracts({ force: process.argv.includes('--force') })
-  console.log(built.length === 0 ? '[contracts] up to date' : `[contracts] compiled ${built.join(', ')} into contracts/out (${Date.now() - started} ms)`)
+  console.log(
+    built.length === 0
+      ? '[contracts] up to date'
+      : `[contracts] compiled ${built.join(', ')} into contracts/out (${Date.now() - started} ms)`,
+  )
 }

@@ -26,7 +26,10 @@ export interface CompiledContract {
 
 interface SolcOutput {
   errors?: { severity: 'error' | 'warning' | 'info'; formattedMessage?: string; message: string }[]
-  contracts?: Record<string, Record<string, { abi: CompiledContract['abi']; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>>
+  contracts?: Record<
+    string,
+    Record<string, { abi: CompiledContract['abi']; evm: { bytecode: { object: string }; deployedBytecode: { object: string } } }>
+  >
 }
 
 let solc: Solc | undefined

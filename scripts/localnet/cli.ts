@@ -9,6 +9,8 @@
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { parseArgs } from 'node:util'
+import { hexToBytes } from '@ethereumjs/util'
+import { toBech32Address } from '../../app/modules/auth/address.ts'
 import { DEV_MNEMONIC, devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { DEV_ACCOUNT_BALANCE, EVM_CHAIN_ID } from '../../app/modules/evm/params.ts'
 import { DEFAULT_LOCALNET_HOME, wipeLocalnetHome } from './home.ts'
@@ -16,8 +18,6 @@ import { Localnet, type LocalnetApp } from './localnet.ts'
 import { readManifest } from './manifest.ts'
 import { nodeEndpoints, nodePorts } from './ports.ts'
 import { fetchNodeStatus, formatHeightsLine, formatStatusLine } from './status.ts'
-import { hexToBytes } from '@ethereumjs/util'
-import { toBech32Address } from '../../app/modules/auth/address.ts'
 
 const USAGE = `PIPE localnet: N validators (CometBFT + pipe node each) on 127.0.0.1
 
@@ -105,23 +105,26 @@ export function parseCliArgs(argv: string[]): CliArgs {
 /** Writes a line without breaking the live height line a TTY shows at the bottom. */
 function say(line: string): void {
   if (process.stdout.isTTY) process.stdout.write('\r\x1b[2K')
-  process.stdout.write(line + '\n')
+  process.stdout.write(`${line}\n`)
 }
 
 /** The endpoint table, dev-account hint and log location printed once the localnet is up. */
 export function formatBanner(net: Localnet): string {
   const rows: string[][] = []
   const pipe = net.app.kind === 'pipe'
-  const header = pipe
-    ? ['node', 'CometBFT RPC', 'JSON-RPC HTTP', 'JSON-RPC WS', 'gRPC', 'REST', 'P2P']
-    : ['node', 'CometBFT RPC', 'P2P']
+  const header = pipe ? ['node', 'CometBFT RPC', 'JSON-RPC HTTP', 'JSON-RPC WS', 'gRPC', 'REST', 'P2P'] : ['node', 'CometBFT RPC', 'P2P']
   rows.push(header)
   for (let i = 0; i < net.validators; i++) {
     const e = net.endpoints(i)
     rows.push(pipe ? [`node${i}`, e.cometRpc, e.jsonRpc, e.ws, e.grpc, e.rest, e.p2p] : [`node${i}`, e.cometRpc, e.p2p])
   }
   const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)))
-  const table = rows.map((r) => r.map((cell, c) => cell.padEnd(widths[c])).join('  ').trimEnd())
+  const table = rows.map((r) =>
+    r
+      .map((cell, c) => cell.padEnd(widths[c]))
+      .join('  ')
+      .trimEnd(),
+  )
   const first = devAccounts(1)[0]
   const lines = [
     '',
@@ -205,7 +208,7 @@ async function cmdStart(args: CliArgs): Promise<number> {
     const line = `${new Date().toTimeString().slice(0, 8)}  ${formatHeightsLine(await net.status())}`
     if (stopping) return
     if (process.stdout.isTTY) process.stdout.write(`\r\x1b[2K${line}`)
-    else process.stdout.write(line + '\n')
+    else process.stdout.write(`${line}\n`)
   }
   await tick()
   live = setInterval(() => void tick(), LIVE_INTERVAL_MS)

@@ -130,7 +130,7 @@ export function readDefaultConsensusParams(cometHome: string): Record<string, un
 
 /** Writes the genesis to `<cometHome>/config/genesis.json`. */
 export function writeGenesis(cometHome: string, genesis: GenesisDoc): void {
-  writeFileSync(join(cometHome, 'config', 'genesis.json'), JSON.stringify(genesis, null, 2) + '\n')
+  writeFileSync(join(cometHome, 'config', 'genesis.json'), `${JSON.stringify(genesis, null, 2)}\n`)
 }
 
 /** The persistent_peers entry of a validator: `<nodeid>@127.0.0.1:<p2p>`. */

@@ -14,10 +14,10 @@ import { join, resolve } from 'node:path'
 import { COSMOS_CHAIN_ID } from '../../app/modules/evm/params.ts'
 import { cometbftBinary, projectRoot, runCometbft } from '../cometbft.ts'
 import { buildGenesis, peerAddress, readDefaultConsensusParams, readValidatorKey, writeGenesis, writeNodeConfig } from './config.ts'
-import { cometHome, logFilePath, logsDir, pipeHome, wipeLocalnetHome, type LocalnetProcessKind } from './home.ts'
-import { readManifest, writeManifest, type LocalnetManifest } from './manifest.ts'
-import { LOCALNET_HOST, listenedPorts, nodeEndpoints, nodePorts, type NodeEndpoints, type NodePorts } from './ports.ts'
-import { isPortFree, sleep, spawnLogged, waitForPort, withLogTail, type ExitInfo, type ManagedProcess } from './processes.ts'
+import { cometHome, type LocalnetProcessKind, logFilePath, logsDir, pipeHome, wipeLocalnetHome } from './home.ts'
+import { type LocalnetManifest, readManifest, writeManifest } from './manifest.ts'
+import { LOCALNET_HOST, listenedPorts, type NodeEndpoints, type NodePorts, nodeEndpoints, nodePorts } from './ports.ts'
+import { type ExitInfo, isPortFree, type ManagedProcess, sleep, spawnLogged, waitForPort, withLogTail } from './processes.ts'
 import { fetchNodeStatus, formatHeightsLine, type NodeStatus } from './status.ts'
 
 /** Which ABCI application CometBFT talks to. */
@@ -207,7 +207,13 @@ export class Localnet {
       if (this.app.kind === 'builtin') cometArgs.push(`--proxy_app=${this.app.name}`)
       entry.cometbft = this.watch(
         i,
-        spawnLogged({ name: `cometbft-${i}`, command: cometbftBinary(), args: cometArgs, cwd: this.home, logFile: this.logFile(i, 'cometbft') }),
+        spawnLogged({
+          name: `cometbft-${i}`,
+          command: cometbftBinary(),
+          args: cometArgs,
+          cwd: this.home,
+          logFile: this.logFile(i, 'cometbft'),
+        }),
       )
       this.log(`node ${i}: cometbft started (pid ${entry.cometbft.pid}, log ${this.logFile(i, 'cometbft')})`)
       await this.waitForRpc(i, entry.cometbft)
@@ -271,7 +277,10 @@ export class Localnet {
 
   private spawnPipeNode(i: number, ports: NodePorts): ManagedProcess {
     const main = (this.app.kind === 'pipe' && this.app.main) || join(projectRoot, 'app', 'main.ts')
-    if (!existsSync(main)) throw new Error(`cannot start pipe node ${i}: ${main} does not exist (use app: { kind: 'builtin', name: 'kvstore' } to run CometBFT alone)`)
+    if (!existsSync(main))
+      throw new Error(
+        `cannot start pipe node ${i}: ${main} does not exist (use app: { kind: 'builtin', name: 'kvstore' } to run CometBFT alone)`,
+      )
     const h = LOCALNET_HOST
     const args = [
       '--import',
@@ -322,12 +331,16 @@ export class Localnet {
     const url = this.endpoints(i).cometRpc
     for (;;) {
       if (!proc.running) {
-        throw new Error(withLogTail(`${proc.name} exited (${describeExit(proc.exitInfo as ExitInfo)}) before its RPC (${url}) answered`, proc.logFile))
+        throw new Error(
+          withLogTail(`${proc.name} exited (${describeExit(proc.exitInfo as ExitInfo)}) before its RPC (${url}) answered`, proc.logFile),
+        )
       }
       const s = await fetchNodeStatus(i, url, 1_000)
       if (s.error === undefined) return
       if (Date.now() > deadline) {
-        throw new Error(withLogTail(`timed out after ${this.startTimeoutMs} ms waiting for ${proc.name} RPC ${url}/status (${s.error})`, proc.logFile))
+        throw new Error(
+          withLogTail(`timed out after ${this.startTimeoutMs} ms waiting for ${proc.name} RPC ${url}/status (${s.error})`, proc.logFile),
+        )
       }
       await sleep(200)
     }
@@ -373,7 +386,9 @@ async function assertNotRunning(home: string): Promise<void> {
   }
   if (!manifest) return
   const m = manifest
-  const statuses = await Promise.all(Array.from({ length: m.validators }, (_, i) => fetchNodeStatus(i, nodeEndpoints(nodePorts(i, m.portOffset)).cometRpc, 1_000)))
+  const statuses = await Promise.all(
+    Array.from({ length: m.validators }, (_, i) => fetchNodeStatus(i, nodeEndpoints(nodePorts(i, m.portOffset)).cometRpc, 1_000)),
+  )
   const up = statuses.filter((s) => s.error === undefined).map((s) => s.node)
   if (up.length > 0) throw new Error(`the localnet in ${home} is running (node ${up.join(', ')} answering); stop it before resetting`)
 }
@@ -442,6 +457,11 @@ async function initLocalnet(home: string, p: InitParams): Promise<LocalnetManife
 function writeConfigs(home: string, m: LocalnetManifest): void {
   for (let i = 0; i < m.validators; i++) {
     const peers = m.nodeIds.flatMap((id, j) => (j === i ? [] : [peerAddress(id, nodePorts(j, m.portOffset))]))
-    writeNodeConfig(cometHome(home, i), { moniker: `node${i}`, ports: nodePorts(i, m.portOffset), persistentPeers: peers, blockTime: m.blockTime })
+    writeNodeConfig(cometHome(home, i), {
+      moniker: `node${i}`,
+      ports: nodePorts(i, m.portOffset),
+      persistentPeers: peers,
+      blockTime: m.blockTime,
+    })
   }
 }

@@ -50,5 +50,5 @@ export function readManifest(home: string): LocalnetManifest | undefined {
 }
 
 export function writeManifest(home: string, manifest: LocalnetManifest): void {
-  writeFileSync(manifestPath(home), JSON.stringify(manifest, null, 2) + '\n')
+  writeFileSync(manifestPath(home), `${JSON.stringify(manifest, null, 2)}\n`)
 }

@@ -3,8 +3,8 @@
  * tracked in a registry, and killed when the parent goes away so that no orphan keeps
  * holding localnet ports (a test runner killed mid-run must not break the next run).
  */
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, existsSync, mkdirSync, openSync, readFileSync, appendFileSync, writeSync } from 'node:fs'
+import { type ChildProcess, spawn } from 'node:child_process'
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs'
 import { createConnection, createServer } from 'node:net'
 import { constants as osConstants } from 'node:os'
 import { dirname } from 'node:path'
@@ -51,7 +51,12 @@ export class ManagedProcess {
     writeSync(fd, `\n===== ${new Date().toISOString()} starting ${opts.name}: ${[opts.command, ...opts.args].join(' ')}\n`)
     try {
       // detached: false keeps the child in our process group: a terminal Ctrl-C reaches it too.
-      this.child = spawn(opts.command, opts.args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', fd, fd], detached: false })
+      this.child = spawn(opts.command, opts.args, {
+        cwd: opts.cwd,
+        env: opts.env ?? process.env,
+        stdio: ['ignore', fd, fd],
+        detached: false,
+      })
     } finally {
       // The child holds its own copy of the descriptor.
       closeSync(fd)
@@ -148,7 +153,9 @@ function installExitHandlers(): void {
       if (process.listenerCount(sig) > 1) return
       if (signalShutdown) process.exit(128 + (osConstants.signals[sig] ?? 0)) // second signal: exit now (the exit hook SIGKILLs)
       signalShutdown = true
-      void Promise.all(liveProcesses().map((p) => p.stop('SIGTERM', 5_000))).finally(() => process.exit(128 + (osConstants.signals[sig] ?? 0)))
+      void Promise.all(liveProcesses().map((p) => p.stop('SIGTERM', 5_000))).finally(() =>
+        process.exit(128 + (osConstants.signals[sig] ?? 0)),
+      )
     })
   }
 }
@@ -163,7 +170,12 @@ export function tailFile(path: string, lines = 20): string {
 /** An error message ending with the last lines of a log, indented, so the cause is visible in place. */
 export function withLogTail(message: string, logFile: string, lines = 20): string {
   const tail = tailFile(logFile, lines)
-  const body = tail ? tail.split('\n').map((l) => `    ${l}`).join('\n') : '    (log is empty)'
+  const body = tail
+    ? tail
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n')
+    : '    (log is empty)'
   return `${message}\n  log: ${logFile}\n  last ${lines} lines:\n${body}`
 }
 

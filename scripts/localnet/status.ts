@@ -78,5 +78,7 @@ export function formatStatusLine(s: NodeStatus): string {
  * @example formatHeightsLine([...]) // 'node0 12 | node1 12 | node2 down'
  */
 export function formatHeightsLine(statuses: NodeStatus[]): string {
-  return statuses.map((s) => `node${s.node} ${s.error !== undefined ? 'down' : `${s.height}${s.catchingUp ? ' (catching up)' : ''}`}`).join(' | ')
+  return statuses
+    .map((s) => `node${s.node} ${s.error !== undefined ? 'down' : `${s.height}${s.catchingUp ? ' (catching up)' : ''}`}`)
+    .join(' | ')
 }

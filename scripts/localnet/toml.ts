@@ -77,7 +77,11 @@ export function getTomlKey(text: string, section: string, key: string): string |
   const pattern = keyPattern(key)
   for (let i = range.start; i < range.end; i++) {
     const m = pattern.exec(lines[i])
-    if (m) return lines[i].slice(m[0].length).replace(/\s+#.*$/, '').trim()
+    if (m)
+      return lines[i]
+        .slice(m[0].length)
+        .replace(/\s+#.*$/, '')
+        .trim()
   }
   return undefined
 }

@@ -5,10 +5,10 @@
  * nothing is written: the command fails if a file in `models/` differs from what its builder makes.
  */
 import { mkdir, readFile, writeFile } from 'node:fs/promises'
-import { fileURLToPath } from 'node:url'
 import { join } from 'node:path'
-import { EXAMPLE_MODELS } from './exampleModels.ts'
+import { fileURLToPath } from 'node:url'
 import { modelCid } from '../../app/modelHub/cid.ts'
+import { EXAMPLE_MODELS } from './exampleModels.ts'
 
 const MODELS_DIR = fileURLToPath(new URL('../../models/', import.meta.url))
 

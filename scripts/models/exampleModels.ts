@@ -1,5 +1,5 @@
+import { buildCostModel, buildMlp, FACTORY_OPSET, type MlpSpec } from './modelFactory.ts'
 import { OnnxBuilder } from './onnxBuilder.ts'
-import { FACTORY_OPSET, buildCostModel, buildMlp, type MlpSpec } from './modelFactory.ts'
 
 /**
  * The example models kept in `models/` (written by `scripts/models/buildModels.ts`). Each builder

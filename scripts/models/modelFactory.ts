@@ -171,7 +171,11 @@ export function buildCostModel(specOrTarget: CostModelSpec | CostModelTarget): U
   const spec = 'targetMs' in specOrTarget ? costModelSpecFor(specOrTarget) : specOrTarget
   const n = spec.size
   const rows = spec.rows ?? n
-  for (const [k, v] of [['size', n], ['rows', rows], ['matmuls', spec.matmuls]] as const) {
+  for (const [k, v] of [
+    ['size', n],
+    ['rows', rows],
+    ['matmuls', spec.matmuls],
+  ] as const) {
     if (!(v >= 1) || !Number.isInteger(v)) throw new RangeError(`CostModelSpec.${k} must be an integer ≥ 1, got ${v}`)
   }
   const batch = spec.batch ?? 'batch'

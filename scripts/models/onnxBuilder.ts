@@ -110,5 +110,12 @@ function nodeProto(n: NodeSpec): Record<string, unknown> {
     return { name, t: tensorProto('', value.tensor), type: ATTRIBUTE_TYPE.TENSOR }
   })
   // Fields left out rather than empty, so the bytes carry only what the node says.
-  return { input: n.inputs, output: n.outputs, name: n.name, opType: n.op, ...(attribute.length > 0 ? { attribute } : {}), ...(n.domain ? { domain: n.domain } : {}) }
+  return {
+    input: n.inputs,
+    output: n.outputs,
+    name: n.name,
+    opType: n.op,
+    ...(attribute.length > 0 ? { attribute } : {}),
+    ...(n.domain ? { domain: n.domain } : {}),
+  }
 }

@@ -32,8 +32,12 @@ const options = [
 fs.rmSync(outDir, { recursive: true, force: true })
 fs.mkdirSync(outDir, { recursive: true })
 const [cmd, ...pre] = process.env.PROTOC ? [process.env.PROTOC] : ['python3', '-m', 'grpc_tools.protoc']
-execFileSync(cmd, [...pre, `--plugin=protoc-gen-ts_proto=${plugin}`, `--ts_proto_out=${outDir}`, `--ts_proto_opt=${options}`, `-I${protoDir}`, ...files], {
-  cwd: protoDir,
-  stdio: 'inherit',
-})
+execFileSync(
+  cmd,
+  [...pre, `--plugin=protoc-gen-ts_proto=${plugin}`, `--ts_proto_out=${outDir}`, `--ts_proto_opt=${options}`, `-I${protoDir}`, ...files],
+  {
+    cwd: protoDir,
+    stdio: 'inherit',
+  },
+)
 console.log(`generated ${files.length} files into ${path.relative(root, outDir)}/`)

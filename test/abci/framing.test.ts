@@ -1,7 +1,7 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { decodeUvarint, encodeUvarint } from '../../app/abci/varint.ts'
+import { test } from 'node:test'
 import { FrameDecoder, MAX_FRAME_BYTES } from '../../app/abci/frameDecoder.ts'
+import { decodeUvarint, encodeUvarint } from '../../app/abci/varint.ts'
 
 test('uvarint round-trips and matches Go binary.PutUvarint bytes', () => {
   assert.deepEqual([...encodeUvarint(0)], [0])
@@ -22,7 +22,11 @@ test('frame decoder reassembles frames split at any byte and keeps the remainder
   for (let split = 0; split <= wire.length; split++) {
     const d = new FrameDecoder()
     const out = [...d.push(wire.subarray(0, split)), ...d.push(wire.subarray(split))]
-    assert.deepEqual(out.map((f) => [...f]), frames.map((f) => [...f]), `split at ${split}`)
+    assert.deepEqual(
+      out.map((f) => [...f]),
+      frames.map((f) => [...f]),
+      `split at ${split}`,
+    )
     assert.equal(d.pending, 0)
   }
   const d = new FrameDecoder()
@@ -45,7 +49,9 @@ test('frame decoder reassembles frames fed one byte or many small chunks at a ti
     const out: Uint8Array[] = []
     for (let i = 0; i < wire.length; i += size) out.push(...d.push(wire.subarray(i, i + size)))
     assert.equal(out.length, frames.length, `chunks of ${size}`)
-    out.forEach((f, i) => assert.ok(Buffer.from(f).equals(Buffer.from(frames[i])), `frame ${i}, chunks of ${size}`))
+    out.forEach((f, i) => {
+      assert.ok(Buffer.from(f).equals(Buffer.from(frames[i])), `frame ${i}, chunks of ${size}`)
+    })
     assert.equal(d.pending, 0)
   }
 })

@@ -1,10 +1,10 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import net from 'node:net'
+import { test } from 'node:test'
 import { Request, Response } from 'cosmjs-types/tendermint/abci/types'
-import { AbciServer } from '../../app/abci/server.ts'
 import type { AbciApplication } from '../../app/abci/connections.ts'
 import { FrameDecoder } from '../../app/abci/frameDecoder.ts'
+import { AbciServer } from '../../app/abci/server.ts'
 import { encodeUvarint } from '../../app/abci/varint.ts'
 import { silentLogger } from '../../app/log.ts'
 
@@ -54,7 +54,7 @@ async function connect(port: number) {
   const waiters: (() => void)[] = []
   socket.on('data', (chunk) => {
     for (const f of decoder.push(chunk)) responses.push(Response.decode(f))
-    waiters.splice(0).forEach((w) => w())
+    for (const w of waiters.splice(0)) w()
   })
   return {
     send(req: Partial<Request>) {
@@ -99,8 +99,14 @@ test('ABCI server serializes consensus requests across connections and reports h
   const c2 = await connect(port)
   const fb = (height: bigint) => ({
     finalizeBlock: {
-      height, txs: [], misbehavior: [], hash: new Uint8Array(32), proposerAddress: new Uint8Array(20), nextValidatorsHash: new Uint8Array(32),
-      decidedLastCommit: { round: 0, votes: [] }, time: { seconds: 1n, nanos: 0 },
+      height,
+      txs: [],
+      misbehavior: [],
+      hash: new Uint8Array(32),
+      proposerAddress: new Uint8Array(20),
+      nextValidatorsHash: new Uint8Array(32),
+      decidedLastCommit: { round: 0, votes: [] },
+      time: { seconds: 1n, nanos: 0 },
     },
   })
   c1.send(fb(1n))

@@ -1,5 +1,5 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { Address, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import {
   QueryAllBalancesRequest,
@@ -9,12 +9,12 @@ import {
 } from 'cosmjs-types/cosmos/bank/v1beta1/query'
 import { GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service'
 import { AuthInfo, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { sha256 } from '../../app/crypto.ts'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
 import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
-import { sha256 } from '../../app/crypto.ts'
 import { TX_SIZE_GAS_PER_BYTE } from '../../app/modules/tx/params.ts'
-import { openInProcessApp, devKeys, transfer } from '../support/inProcessApp.ts'
 import { abciQuery, devEthWallet, msgSend, signTx } from '../support/cosmos.ts'
+import { devKeys, openInProcessApp, transfer } from '../support/inProcessApp.ts'
 
 const address = (i: number) => new Address(hexToBytes(devKeys[i].address as PrefixedHexString))
 const bech = (i: number) => toBech32Address(address(i))
@@ -25,7 +25,13 @@ test('bank queries answer the EVM balance at the height asked, and always say wh
     await a.block([transfer(0, 0n, { value: 7n })]) // height 1
     await a.block([transfer(0, 1n, { value: 7n })]) // height 2
     const balance = async (height: bigint, denom = 'apipe', who = bech(1)) =>
-      abciQuery(a.abci, '/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest.encode({ address: who, denom }).finish(), QueryBalanceResponse, height)
+      abciQuery(
+        a.abci,
+        '/cosmos.bank.v1beta1.Query/Balance',
+        QueryBalanceRequest.encode({ address: who, denom }).finish(),
+        QueryBalanceResponse,
+        height,
+      )
     const latest = await balance(0n)
     assert.ok(latest.ok)
     assert.equal(latest.height, 2n)
@@ -41,10 +47,20 @@ test('bank queries answer the EVM balance at the height asked, and always say wh
     assert.ok(other.ok)
     assert.deepEqual(other.value.balance, { denom: 'uatom', amount: '0' })
     const nobody = toBech32Address(new Uint8Array(20).fill(0x42))
-    const all = await abciQuery(a.abci, '/cosmos.bank.v1beta1.Query/AllBalances', QueryAllBalancesRequest.encode({ address: nobody, resolveDenom: false }).finish(), QueryAllBalancesResponse)
+    const all = await abciQuery(
+      a.abci,
+      '/cosmos.bank.v1beta1.Query/AllBalances',
+      QueryAllBalancesRequest.encode({ address: nobody, resolveDenom: false }).finish(),
+      QueryAllBalancesResponse,
+    )
     assert.ok(all.ok)
     assert.deepEqual(all.value.balances, [])
-    const mine = await abciQuery(a.abci, '/cosmos.bank.v1beta1.Query/AllBalances', QueryAllBalancesRequest.encode({ address: bech(1), resolveDenom: false }).finish(), QueryAllBalancesResponse)
+    const mine = await abciQuery(
+      a.abci,
+      '/cosmos.bank.v1beta1.Query/AllBalances',
+      QueryAllBalancesRequest.encode({ address: bech(1), resolveDenom: false }).finish(),
+      QueryAllBalancesResponse,
+    )
     assert.ok(mine.ok)
     assert.deepEqual(mine.value.balances, [{ denom: 'apipe', amount: (DEV_ACCOUNT_BALANCE + 14n).toString() }])
 
@@ -55,9 +71,17 @@ test('bank queries answer the EVM balance at the height asked, and always say wh
     assert.ok(!bad.ok)
     assert.equal(`${bad.codespace}/${bad.code}`, 'sdk/18')
     assert.match(bad.log, /InvalidArgument desc = invalid address: address "0x7099\w+" is not bech32/)
-    const unknown = await a.abci.query({ path: '/cosmos.staking.v1beta1.Query/Validators', data: new Uint8Array(0), height: 0n, prove: false })
+    const unknown = await a.abci.query({
+      path: '/cosmos.staking.v1beta1.Query/Validators',
+      data: new Uint8Array(0),
+      height: 0n,
+      prove: false,
+    })
     assert.equal(unknown.code, 2)
-    assert.match(unknown.log!, /unknown query path: \/cosmos.staking.v1beta1.Query\/Validators; served: \/cosmos.auth.v1beta1.Query\/Account/)
+    assert.match(
+      unknown.log!,
+      /unknown query path: \/cosmos.staking.v1beta1.Query\/Validators; served: \/cosmos.auth.v1beta1.Query\/Account/,
+    )
     assert.equal(unknown.height, 2n)
   } finally {
     await a.close()
@@ -73,11 +97,25 @@ test('Simulate answers the gas the signed tx then uses (to a byte), and GetTx fi
     const signed = await signTx(w0, [msgSend(bech(0), bech(1), 5n)], { accountNumber: 0n, sequence: 0 })
     const unsigned = TxRaw.decode(signed)
     unsigned.signatures = [new Uint8Array(0)]
-    const sim = await abciQuery(a.abci, '/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes: TxRaw.encode(unsigned).finish() }).finish(), SimulateResponse)
+    const sim = await abciQuery(
+      a.abci,
+      '/cosmos.tx.v1beta1.Service/Simulate',
+      SimulateRequest.encode({ txBytes: TxRaw.encode(unsigned).finish() }).finish(),
+      SimulateResponse,
+    )
     assert.ok(sim.ok, sim.ok ? '' : sim.log)
     // the deprecated `tx` field (a decoded Tx) is answered the same
-    const decoded = { body: TxBody.decode(unsigned.bodyBytes), authInfo: AuthInfo.decode(unsigned.authInfoBytes), signatures: unsigned.signatures }
-    const viaTx = await abciQuery(a.abci, '/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ tx: decoded, txBytes: new Uint8Array(0) }).finish(), SimulateResponse)
+    const decoded = {
+      body: TxBody.decode(unsigned.bodyBytes),
+      authInfo: AuthInfo.decode(unsigned.authInfoBytes),
+      signatures: unsigned.signatures,
+    }
+    const viaTx = await abciQuery(
+      a.abci,
+      '/cosmos.tx.v1beta1.Service/Simulate',
+      SimulateRequest.encode({ tx: decoded, txBytes: new Uint8Array(0) }).finish(),
+      SimulateResponse,
+    )
     assert.ok(viaTx.ok, viaTx.ok ? '' : viaTx.log)
     assert.equal(viaTx.value.gasInfo!.gasUsed, sim.value.gasInfo!.gasUsed)
     const r = await a.block([signed])
@@ -88,7 +126,12 @@ test('Simulate answers the gas the signed tx then uses (to a byte), and GetTx fi
 
     // a simulated send beyond the balance is refused with the SDK's error
     const rich = TxRaw.decode(await signTx(w0, [msgSend(bech(0), bech(1), 10n ** 30n)], { accountNumber: 0n, sequence: 1 }))
-    const refused = await abciQuery(a.abci, '/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest.encode({ txBytes: TxRaw.encode(rich).finish() }).finish(), SimulateResponse)
+    const refused = await abciQuery(
+      a.abci,
+      '/cosmos.tx.v1beta1.Service/Simulate',
+      SimulateRequest.encode({ txBytes: TxRaw.encode(rich).finish() }).finish(),
+      SimulateResponse,
+    )
     assert.ok(!refused.ok)
     assert.equal(`${refused.codespace}/${refused.code}`, 'sdk/5')
 
@@ -100,7 +143,12 @@ test('Simulate answers the gas the signed tx then uses (to a byte), and GetTx fi
     assert.equal(got.value.txResponse!.code, 0)
     assert.equal(got.value.txResponse!.gasUsed, r.results[0].gasUsed)
     assert.equal(got.value.tx!.body!.messages[0].typeUrl, '/cosmos.bank.v1beta1.MsgSend')
-    const missing = await abciQuery(a.abci, '/cosmos.tx.v1beta1.Service/GetTx', GetTxRequest.encode({ hash: '00'.repeat(32) }).finish(), GetTxResponse)
+    const missing = await abciQuery(
+      a.abci,
+      '/cosmos.tx.v1beta1.Service/GetTx',
+      GetTxRequest.encode({ hash: '00'.repeat(32) }).finish(),
+      GetTxResponse,
+    )
     assert.ok(!missing.ok)
     assert.match(missing.log, /^rpc error: code = NotFound desc = tx not found: 0{64}/)
   } finally {

@@ -1,15 +1,15 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { fromBech32 } from '@cosmjs/encoding'
 import { Address, bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
-import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
-import { QueryAccountRequest, QueryAccountResponse } from 'cosmjs-types/cosmos/auth/v1beta1/query'
 import { BaseAccount } from 'cosmjs-types/cosmos/auth/v1beta1/auth'
+import { QueryAccountRequest, QueryAccountResponse } from 'cosmjs-types/cosmos/auth/v1beta1/query'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
+import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
-import { openInProcessApp, transfer, devKeys, PROPOSER, type InProcessApp } from '../support/inProcessApp.ts'
+import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
 import { abciQuery, cosmosWallet, devEthWallet, fee, msgSend, signTx } from '../support/cosmos.ts'
+import { devKeys, type InProcessApp, openInProcessApp, PROPOSER, transfer } from '../support/inProcessApp.ts'
 
 const devAddress = (i: number) => new Address(hexToBytes(devKeys[i].address as PrefixedHexString))
 const bech = (i: number) => toBech32Address(devAddress(i))
@@ -86,7 +86,11 @@ test('a Cosmos-native secp256k1 account: unknown until funded, numbered in the b
     const q = await authAccount(a, address)
     assert.ok(q.ok, q.ok ? '' : q.log)
     const number = BaseAccount.decode(q.value.account!.value).accountNumber
-    const coinbase = BaseAccount.decode((await authAccount(a, toBech32Address(PROPOSER))).ok ? ((await authAccount(a, toBech32Address(PROPOSER))) as { value: QueryAccountResponse }).value.account!.value : new Uint8Array())
+    const coinbase = BaseAccount.decode(
+      (await authAccount(a, toBech32Address(PROPOSER))).ok
+        ? ((await authAccount(a, toBech32Address(PROPOSER))) as { value: QueryAccountResponse }).value.account!.value
+        : new Uint8Array(),
+    )
     // the two new accounts are numbered after the 10 genesis accounts, in address order
     const expected = Buffer.compare(hex.bytes, PROPOSER) < 0 ? [10n, 11n] : [11n, 10n]
     assert.deepEqual([number, coinbase.accountNumber], expected)
@@ -115,27 +119,117 @@ test('CheckTx refuses each bad Cosmos tx with the SDK code and a clear log, and 
     const strangerAddr = (await stranger.getAccounts())[0].address
     const cases: [string, Uint8Array | Promise<Uint8Array>, string, number, RegExp][] = [
       ['wrong sequence', signTx(w0, send(), { accountNumber: 0n, sequence: 5 }), 'sdk', 32, /account sequence mismatch, expected 0, got 5/],
-      ['bad signature', TxRaw.encode(badSig).finish(), 'sdk', 4, /signature verification failed; please verify account number \(0\), sequence \(0\) and chain-id \(pipe_1337-1\)/],
-      ['wrong chain id', signTx(w0, send(), { accountNumber: 0n, sequence: 0, chainId: 'cosmoshub-4' }), 'sdk', 4, /signature verification failed; .*chain-id \(pipe_1337-1\)/],
+      [
+        'bad signature',
+        TxRaw.encode(badSig).finish(),
+        'sdk',
+        4,
+        /signature verification failed; please verify account number \(0\), sequence \(0\) and chain-id \(pipe_1337-1\)/,
+      ],
+      [
+        'wrong chain id',
+        signTx(w0, send(), { accountNumber: 0n, sequence: 0, chainId: 'cosmoshub-4' }),
+        'sdk',
+        4,
+        /signature verification failed; .*chain-id \(pipe_1337-1\)/,
+      ],
       ['wrong account number', signTx(w0, send(), { accountNumber: 3n, sequence: 0 }), 'sdk', 4, /please verify account number \(0\)/],
-      ['insufficient fee', signTx(w0, send(), { accountNumber: 0n, sequence: 0, fee: fee(200_000n, 1n) }), 'sdk', 13, /insufficient fee; got: 200000apipe required: \d+apipe \(gas limit 200000 × base fee \d+apipe\)/],
-      ['gas limit below use', signTx(w0, send(), { accountNumber: 0n, sequence: 0, fee: fee(1_000n) }), 'sdk', 11, /out of gas: the tx needs \d+ gas, its gas limit is 1000/],
-      ['gas limit above the block', signTx(w0, send(), { accountNumber: 0n, sequence: 0, fee: fee(200_000_000n, 1_000_000_000n) }), 'sdk', 41, /gas limit 200000000 exceeds the block gas limit 100000000/],
+      [
+        'insufficient fee',
+        signTx(w0, send(), { accountNumber: 0n, sequence: 0, fee: fee(200_000n, 1n) }),
+        'sdk',
+        13,
+        /insufficient fee; got: 200000apipe required: \d+apipe \(gas limit 200000 × base fee \d+apipe\)/,
+      ],
+      [
+        'gas limit below use',
+        signTx(w0, send(), { accountNumber: 0n, sequence: 0, fee: fee(1_000n) }),
+        'sdk',
+        11,
+        /out of gas: the tx needs \d+ gas, its gas limit is 1000/,
+      ],
+      [
+        'gas limit above the block',
+        signTx(w0, send(), { accountNumber: 0n, sequence: 0, fee: fee(200_000_000n, 1_000_000_000n) }),
+        'sdk',
+        41,
+        /gas limit 200000000 exceeds the block gas limit 100000000/,
+      ],
       [
         'unknown message type',
-        signTx(w0, [{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: bech(0), validatorAddress: 'pipevaloper1x', amount: { denom: 'apipe', amount: '1' } } }], { accountNumber: 0n, sequence: 0 }),
+        signTx(
+          w0,
+          [
+            {
+              typeUrl: '/cosmos.staking.v1beta1.MsgDelegate',
+              value: { delegatorAddress: bech(0), validatorAddress: 'pipevaloper1x', amount: { denom: 'apipe', amount: '1' } },
+            },
+          ],
+          { accountNumber: 0n, sequence: 0 },
+        ),
         'sdk',
         6,
         /unrecognized message type \/cosmos.staking.v1beta1.MsgDelegate at index 0; this chain handles \/cosmos.bank.v1beta1.MsgSend, \/pipe.inference.v1.MsgRegisterModel/,
       ],
-      ['insufficient funds', signTx(w0, send(10n ** 30n), { accountNumber: 0n, sequence: 0 }), 'sdk', 5, /spendable balance 10000000000000000000000apipe of pipe1\w+ is smaller than \d+apipe \(fee \d+apipe \+ sent 1000000000000000000000000000000apipe\)/],
-      ['unknown account', signTx(stranger, [msgSend(strangerAddr, bech(1), 1n)], { accountNumber: 0n, sequence: 0 }), 'sdk', 9, /account pipe1\w+ does not exist on chain; send it funds first/],
-      ['memo too large', signTx(w0, send(), { accountNumber: 0n, sequence: 0, memo: 'm'.repeat(300) }), 'sdk', 12, /maximum number of characters is 256 but received 300 characters/],
+      [
+        'insufficient funds',
+        signTx(w0, send(10n ** 30n), { accountNumber: 0n, sequence: 0 }),
+        'sdk',
+        5,
+        /spendable balance 10000000000000000000000apipe of pipe1\w+ is smaller than \d+apipe \(fee \d+apipe \+ sent 1000000000000000000000000000000apipe\)/,
+      ],
+      [
+        'unknown account',
+        signTx(stranger, [msgSend(strangerAddr, bech(1), 1n)], { accountNumber: 0n, sequence: 0 }),
+        'sdk',
+        9,
+        /account pipe1\w+ does not exist on chain; send it funds first/,
+      ],
+      [
+        'memo too large',
+        signTx(w0, send(), { accountNumber: 0n, sequence: 0, memo: 'm'.repeat(300) }),
+        'sdk',
+        12,
+        /maximum number of characters is 256 but received 300 characters/,
+      ],
       ['not a TxRaw', Uint8Array.of(0x0a, 0xff, 0x01), 'sdk', 2, /tx parse error: not a Cosmos TxRaw/],
-      ['unknown denom', signTx(w0, [{ typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: bech(0), toAddress: bech(1), amount: [{ denom: 'uatom', amount: '1' }] } }], { accountNumber: 0n, sequence: 0 }), 'sdk', 10, /denom "uatom" does not exist; the only denom is apipe/],
-      ['foreign address', signTx(w0, [msgSend(bech(0), 'cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu', 1n)], { accountNumber: 0n, sequence: 0 }), 'sdk', 7, /to_address "cosmos1\w+" has prefix "cosmos"; PIPE addresses start with "pipe1"/],
-      ['key of another account', signTx(w0, [msgSend(bech(1), bech(2), 1n)], { accountNumber: 1n, sequence: 0 }).catch((e) => e), 'sdk', 8, /public key controls pipe1\w+, not the signer pipe1/],
-      ['past timeout height', signTx(w0, send(), { accountNumber: 0n, sequence: 0, timeoutHeight: 1n }), 'sdk', 30, /block height 2 is past the tx's timeout height 1/],
+      [
+        'unknown denom',
+        signTx(
+          w0,
+          [
+            {
+              typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+              value: { fromAddress: bech(0), toAddress: bech(1), amount: [{ denom: 'uatom', amount: '1' }] },
+            },
+          ],
+          { accountNumber: 0n, sequence: 0 },
+        ),
+        'sdk',
+        10,
+        /denom "uatom" does not exist; the only denom is apipe/,
+      ],
+      [
+        'foreign address',
+        signTx(w0, [msgSend(bech(0), 'cosmos1qypqxpq9qcrsszg2pvxq6rs0zqg3yyc5lzv7xu', 1n)], { accountNumber: 0n, sequence: 0 }),
+        'sdk',
+        7,
+        /to_address "cosmos1\w+" has prefix "cosmos"; PIPE addresses start with "pipe1"/,
+      ],
+      [
+        'key of another account',
+        signTx(w0, [msgSend(bech(1), bech(2), 1n)], { accountNumber: 1n, sequence: 0 }).catch((e) => e),
+        'sdk',
+        8,
+        /public key controls pipe1\w+, not the signer pipe1/,
+      ],
+      [
+        'past timeout height',
+        signTx(w0, send(), { accountNumber: 0n, sequence: 0, timeoutHeight: 1n }),
+        'sdk',
+        30,
+        /block height 2 is past the tx's timeout height 1/,
+      ],
     ]
     const balance = (await account(a, devAddress(0)))!.balance
     for (const [name, txp, codespace, code, log] of cases) {
@@ -183,7 +277,9 @@ test('Cosmos gas counts toward the EIP-1559 base fee: Cosmos txs asking over hal
   const a = await openInProcessApp()
   try {
     const w0 = await devEthWallet(0)
-    const txs = await Promise.all([0, 1, 2].map((sequence) => signTx(w0, [msgSend(bech(0), bech(1), 1n)], { accountNumber: 0n, sequence, fee: fee(20_000_000n) })))
+    const txs = await Promise.all(
+      [0, 1, 2].map((sequence) => signTx(w0, [msgSend(bech(0), bech(1), 1n)], { accountNumber: 0n, sequence, fee: fee(20_000_000n) })),
+    )
     const r = await a.block(txs)
     assert.deepEqual(r.codes, [0, 0, 0], r.logs.join('; '))
     const head = a.app.evm.head()!
@@ -193,7 +289,11 @@ test('Cosmos gas counts toward the EIP-1559 base fee: Cosmos txs asking over hal
     // 60M of a 100M block: 10M over the 50M target, so +1/8 × 10/50 of the base fee
     assert.equal(a.app.evm.nextBaseFee(), baseFee + (baseFee * 10_000_000n) / 50_000_000n / 8n)
     await a.block([])
-    assert.equal(a.app.evm.head()!.header.baseFeePerGas, baseFee + (baseFee * 10_000_000n) / 50_000_000n / 8n, 'and the next block charges it')
+    assert.equal(
+      a.app.evm.head()!.header.baseFeePerGas,
+      baseFee + (baseFee * 10_000_000n) / 50_000_000n / 8n,
+      'and the next block charges it',
+    )
   } finally {
     await a.close()
   }

@@ -1,8 +1,8 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { test } from 'node:test'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
-import { decodeFunctionResult, encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { type Abi, decodeFunctionResult, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
 import { CallSimulator } from '../../app/modules/evm/callSimulator.ts'
 import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, modelGas } from '../../app/modules/inference/params.ts'
 import { compileFixture } from '../support/contracts.ts'
@@ -25,19 +25,47 @@ test('a call that cannot pay for the model runs out of gas in the block as in si
     // Four features: the call's own gas, then the model's.
     const enough = INFERENCE_BASE_GAS + 4n * INFERENCE_GAS_PER_INPUT_ELEMENT + modelGas(metadata.costMicros)
     const read = async (contract: Hex, fn: 'answered' | 'failed'): Promise<boolean> => {
-      const out = await new CallSimulator(a.app.evm).call({ to: contract as never, data: new Uint8Array(Buffer.from(encodeFunctionData({ abi, functionName: fn }).slice(2), 'hex')) }, a.app.evm.head()!)
+      const out = await new CallSimulator(a.app.evm).call(
+        { to: contract as never, data: new Uint8Array(Buffer.from(encodeFunctionData({ abi, functionName: fn }).slice(2), 'hex')) },
+        a.app.evm.head()!,
+      )
       return decodeFunctionResult({ abi, functionName: fn, data: `0x${Buffer.from(out.returnValue).toString('hex')}` }) as boolean
     }
     const cases = [
-      { from: 2, callGas: enough - 1n, catchFailure: true, receipt: 1, answered: false, failed: true, record: 'outOfGas', reason: /^out of gas: inference 0/ },
-      { from: 3, callGas: enough - 1n, catchFailure: false, receipt: 0, answered: false, failed: false, record: 'outOfGas', reason: /^out of gas: inference 0/ },
+      {
+        from: 2,
+        callGas: enough - 1n,
+        catchFailure: true,
+        receipt: 1,
+        answered: false,
+        failed: true,
+        record: 'outOfGas',
+        reason: /^out of gas: inference 0/,
+      },
+      {
+        from: 3,
+        callGas: enough - 1n,
+        catchFailure: false,
+        receipt: 0,
+        answered: false,
+        failed: false,
+        record: 'outOfGas',
+        reason: /^out of gas: inference 0/,
+      },
       { from: 4, callGas: enough, catchFailure: false, receipt: 1, answered: true, failed: false, record: 'success', reason: undefined },
     ]
     for (const [i, c] of cases.entries()) {
       // A contract of its own per case, so each case's flags start false.
-      assert.deepEqual((await a.block([signedTx(1, BigInt(i), { data: encodeDeployData({ abi, bytecode: fixture.bytecode }) })])).codes, [0])
+      assert.deepEqual(
+        (await a.block([signedTx(1, BigInt(i), { data: encodeDeployData({ abi, bytecode: fixture.bytecode }) })])).codes,
+        [0],
+      )
       const contract = getContractAddress({ from: devKeys[1]!.address as Hex, nonce: BigInt(i) })
-      const tx = signedTx(c.from, 0n, { to: contract, data: encodeFunctionData({ abi, functionName: 'infer', args: [metadata.cid, c.callGas, c.catchFailure] }), gasLimit: 3_000_000n })
+      const tx = signedTx(c.from, 0n, {
+        to: contract,
+        data: encodeFunctionData({ abi, functionName: 'infer', args: [metadata.cid, c.callGas, c.catchFailure] }),
+        gasLimit: 3_000_000n,
+      })
       const eth = a.app.evm.txCache.decode(tx)
       assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
       const status = await waitFor('ready', async () => {

@@ -1,17 +1,17 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { test } from 'node:test'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
-import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
 import { InferenceExecutor } from '../../app/executor/index.ts'
 import { ModelStore } from '../../app/modelHub/modelStore.ts'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { MAX_REQUESTS_PER_TX } from '../../app/modules/inference/params.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { buildCostModel, costModelSpecFor } from '../../scripts/models/modelFactory.ts'
 import { compileFixture } from '../support/contracts.ts'
 import { HeldExecutor } from '../support/heldExecutor.ts'
@@ -31,7 +31,16 @@ function slowCall(cid: string, x: bigint): Hex {
   return encodeFunctionData({
     abi: ogInferenceAbi,
     functionName: 'runModelInference',
-    args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'x', values: Array.from({ length: 512 }, () => ({ value: x, decimals: 3n })), shape: [1, 512] }], strings: [] } }] as never,
+    args: [
+      {
+        mode: 0,
+        modelCID: cid,
+        input: {
+          numbers: [{ name: 'x', values: Array.from({ length: 512 }, () => ({ value: x, decimals: 3n })), shape: [1, 512] }],
+          strings: [],
+        },
+      },
+    ] as never,
   })
 }
 
@@ -51,8 +60,12 @@ test('over the pending limit CheckTx refuses; an inference that times out drops 
     assert.equal(full.code, 59)
     assert.match(full.log!, /too many transactions waiting for inference: 1 transactions are waiting for inference; try again later/)
     // a plain transfer is not held back by the limit
-    const transfer = createFeeMarket1559Tx({ nonce: 0n, to: devKeys[5].address as Hex, value: 1n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n }, { common })
-      .sign(hexToBytes(devKeys[3].privateKey as PrefixedHexString)).serialize()
+    const transfer = createFeeMarket1559Tx(
+      { nonce: 0n, to: devKeys[5].address as Hex, value: 1n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n },
+      { common },
+    )
+      .sign(hexToBytes(devKeys[3].privateKey as PrefixedHexString))
+      .serialize()
     assert.equal((await a.abci.checkTx({ tx: transfer, type: CheckTxType.NEW })).code, 0)
     const hashHex = a.app.evm.txCache.decode(slow).hashHex
     const status = await waitFor('the slow tx to time out', async () => {
@@ -79,20 +92,29 @@ test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped
     const deploy = signed(1, 0n, { data: encodeDeployData({ abi: loop.abi as Abi, bytecode: loop.bytecode }) })
     assert.deepEqual((await a.block([deploy])).codes, [0])
     const address = getContractAddress({ from: devKeys[1].address as Hex, nonce: 0n })
-    const call = (n: number, nonce: bigint) => signed(1, nonce, { to: address, data: encodeFunctionData({ abi: loop.abi as Abi, functionName: 'run', args: [cid, BigInt(n)] }) })
+    const call = (n: number, nonce: bigint) =>
+      signed(1, nonce, { to: address, data: encodeFunctionData({ abi: loop.abi as Abi, functionName: 'run', args: [cid, BigInt(n)] }) })
     const ok = call(MAX_REQUESTS_PER_TX, 1n)
     const tooMany = call(MAX_REQUESTS_PER_TX + 1, 2n)
     for (const tx of [ok, tooMany]) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
-    const okStatus = await waitFor('16 requests to be ready', async () => {
-      const s = a.app.inference.mempool.status(a.app.evm.txCache.decode(ok).hashHex)
-      return s?.state === 'ready' || s?.state === 'failed' ? s : undefined
-    }, 30_000)
+    const okStatus = await waitFor(
+      '16 requests to be ready',
+      async () => {
+        const s = a.app.inference.mempool.status(a.app.evm.txCache.decode(ok).hashHex)
+        return s?.state === 'ready' || s?.state === 'failed' ? s : undefined
+      },
+      30_000,
+    )
     assert.equal(okStatus.state, 'ready', okStatus.reason)
     assert.equal(okStatus.requests.length, MAX_REQUESTS_PER_TX)
-    const status = await waitFor('17 requests to fail', async () => {
-      const s = a.app.inference.mempool.status(a.app.evm.txCache.decode(tooMany).hashHex)
-      return s?.state === 'failed' ? s : undefined
-    }, 30_000)
+    const status = await waitFor(
+      '17 requests to fail',
+      async () => {
+        const s = a.app.inference.mempool.status(a.app.evm.txCache.decode(tooMany).hashHex)
+        return s?.state === 'failed' ? s : undefined
+      },
+      30_000,
+    )
     assert.match(status.reason!, /too many inference requests in one transaction: at most 16 per transaction/)
   } finally {
     await a.close()
@@ -115,9 +137,26 @@ test('the inference mempool, not the executor, bounds waiting work: every tx it 
       encodeFunctionData({
         abi: ogInferenceAbi,
         functionName: 'runModelInference',
-        args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'x', values: Array.from({ length: spec.size }, (_, i) => ({ value: x + BigInt(i), decimals: 3n })), shape: [1, spec.size] }], strings: [] } }] as never,
+        args: [
+          {
+            mode: 0,
+            modelCID: cid,
+            input: {
+              numbers: [
+                {
+                  name: 'x',
+                  values: Array.from({ length: spec.size }, (_, i) => ({ value: x + BigInt(i), decimals: 3n })),
+                  shape: [1, spec.size],
+                },
+              ],
+              strings: [],
+            },
+          },
+        ] as never,
       })
-    const txs = Array.from({ length: 13 }, (_, i) => signed(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }))
+    const txs = Array.from({ length: 13 }, (_, i) =>
+      signed(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }),
+    )
     const codes = []
     for (const tx of txs) codes.push((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code)
     assert.deepEqual(codes, [...Array<number>(12).fill(0), 59], 'the 13th is refused while 12 wait')
@@ -126,7 +165,10 @@ test('the inference mempool, not the executor, bounds waiting work: every tx it 
     const hashes = txs.slice(0, 12).map((tx) => a.app.evm.txCache.decode(tx).hashHex)
     const settled = (h: string) => ['ready', 'failed'].includes(mempool.status(h)?.state ?? '')
     await waitFor('every tx settled', async () => (hashes.every(settled) ? true : undefined), 60_000)
-    assert.deepEqual(hashes.map((h) => mempool.status(h)?.reason ?? mempool.status(h)?.state), hashes.map(() => 'ready'))
+    assert.deepEqual(
+      hashes.map((h) => mempool.status(h)?.reason ?? mempool.status(h)?.state),
+      hashes.map(() => 'ready'),
+    )
     assert.equal(a.app.inference.executor.stats().failed, 0, 'the executor refused nothing')
   } finally {
     await a.close()

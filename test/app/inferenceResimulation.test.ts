@@ -1,10 +1,10 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { test } from 'node:test'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
-import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { compileFixture } from '../support/contracts.ts'
@@ -41,7 +41,16 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
       data: encodeFunctionData({
         abi: ogInferenceAbi,
         functionName: 'runModelInference',
-        args: [{ mode: 0, modelCID: cid, input: { numbers: [{ name: 'features', values: [1n, 2n, 3n, 4n].map((value) => ({ value, decimals: 0n })), shape: [1, 4] }], strings: [] } }] as never,
+        args: [
+          {
+            mode: 0,
+            modelCID: cid,
+            input: {
+              numbers: [{ name: 'features', values: [1n, 2n, 3n, 4n].map((value) => ({ value, decimals: 0n })), shape: [1, 4] }],
+              strings: [],
+            },
+          },
+        ] as never,
       }),
     })
     const pending = [viaContract, direct].map((raw) => ({ raw, eth: a.app.evm.txCache.decode(raw) }))
@@ -73,10 +82,16 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     assert.notEqual(mempool.status(pending[0].eth.hashHex)!.requests[0]!.keyHex, firstRequest, 'a new request, for the new feature')
 
     // Both go into a block and succeed: the block carries the new request's result.
-    const { codes, logs } = await a.block(pending.map((p) => p.raw), { inMempool: true })
+    const { codes, logs } = await a.block(
+      pending.map((p) => p.raw),
+      { inMempool: true },
+    )
     assert.deepEqual(codes, [0, 0, 0], logs.join('; ')) // the results tx, then the two txs
     const receipts = await Promise.all(pending.map(async (p) => (await a.app.evm.blocks.tx(p.eth.hash))?.receipt))
-    assert.deepEqual(receipts.map((r) => r?.status), [1, 1])
+    assert.deepEqual(
+      receipts.map((r) => r?.status),
+      [1, 1],
+    )
   } finally {
     await a.close()
   }

@@ -1,12 +1,12 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { test } from 'node:test'
+import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common'
 import { Address, bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
-import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common'
 import { ecrecover, keccak256, sha256 } from '../../app/crypto.ts'
 import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
-import { openInProcessApp, transfer, legacyTransfer, devKeys } from '../support/inProcessApp.ts'
+import { devKeys, legacyTransfer, openInProcessApp, transfer } from '../support/inProcessApp.ts'
 
 const addr = (i: number) => new Address(hexToBytes(devKeys[i].address as PrefixedHexString))
 
@@ -20,15 +20,15 @@ test('a block of transfers moves balances, and two independent nodes agree on ev
   const b = await openInProcessApp()
   try {
     const before = DEV_ACCOUNT_BALANCE
-    const blocks = [
-      [transfer(0, 0n), transfer(0, 1n), legacyTransfer(2, 0n)],
-      [],
-      [transfer(0, 2n, { value: 5n }), transfer(3, 0n)],
-    ]
+    const blocks = [[transfer(0, 0n), transfer(0, 1n), legacyTransfer(2, 0n)], [], [transfer(0, 2n, { value: 5n }), transfer(3, 0n)]]
     for (const txs of blocks) {
       const ra = await a.block(txs)
       const rb = await b.block(txs)
-      assert.deepEqual(ra.codes, txs.map(() => 0), ra.logs.join('; '))
+      assert.deepEqual(
+        ra.codes,
+        txs.map(() => 0),
+        ra.logs.join('; '),
+      )
       assert.equal(bytesToHex(ra.appHash), bytesToHex(rb.appHash))
     }
     // account 1 received 1000 + 1000 + 5 from account 0, and paid nothing
@@ -107,8 +107,14 @@ test('a block finalized but never committed is discarded when CometBFT replays i
     await ref.block([])
     const txs = [transfer(7, 0n)]
     const req = {
-      txs, decidedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(2), height: 2n,
-      time: { seconds: 1_700_000_002n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20).fill(0xab),
+      txs,
+      decidedLastCommit: { round: 0, votes: [] },
+      misbehavior: [],
+      hash: new Uint8Array(32).fill(2),
+      height: 2n,
+      time: { seconds: 1_700_000_002n, nanos: 0 },
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: new Uint8Array(20).fill(0xab),
     }
     const first = await a.abci.finalizeBlock(req)
     const replay = await a.abci.finalizeBlock(req) // no Commit in between
@@ -127,7 +133,14 @@ test('the sender is recovered once per tx: CheckTx pays for ecrecover, block exe
   let inThread = 0
   const counting = createCustomCommon({ chainId: 1337, name: 'pipe' }, Mainnet, {
     hardfork: Hardfork.Prague,
-    customCrypto: { keccak256, sha256, ecrecover: (...args: Parameters<typeof ecrecover>) => (inThread++, ecrecover(...args)) },
+    customCrypto: {
+      keccak256,
+      sha256,
+      ecrecover: (...args: Parameters<typeof ecrecover>) => {
+        inThread++
+        return ecrecover(...args)
+      },
+    },
   })
   const a = await openInProcessApp({ common: counting })
   const total = () => inThread + (a.app.evm.senderRecovery?.recovered ?? 0)
@@ -161,7 +174,13 @@ test('InitChain refuses a chain id other than pipe_1337-1', async () => {
   const a = await openInProcessApp({ genesis: false })
   try {
     await assert.rejects(
-      a.abci.initChain({ time: { seconds: 1n, nanos: 0 }, chainId: 'other-1', validators: [], appStateBytes: new Uint8Array(0), initialHeight: 1n }),
+      a.abci.initChain({
+        time: { seconds: 1n, nanos: 0 },
+        chainId: 'other-1',
+        validators: [],
+        appStateBytes: new Uint8Array(0),
+        initialHeight: 1n,
+      }),
       /genesis chain_id is "other-1", PIPE runs "pipe_1337-1"/,
     )
   } finally {
@@ -179,8 +198,14 @@ test('out-of-order nonces wait in the mempool; PrepareProposal orders each sende
     }
     assert.equal(a.app.evmMempool.senders.nextNonce(addr(2).toString()), 3n, 'pending nonce is the next contiguous one')
     const prepared = await a.abci.prepareProposal({
-      maxTxBytes: 1_000_000n, txs: [n2, n4, other, n0, n1], localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: 1n,
-      time: { seconds: 1_700_000_001n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20),
+      maxTxBytes: 1_000_000n,
+      txs: [n2, n4, other, n0, n1],
+      localLastCommit: { round: 0, votes: [] },
+      misbehavior: [],
+      height: 1n,
+      time: { seconds: 1_700_000_001n, nanos: 0 },
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: new Uint8Array(20),
     })
     assert.deepEqual(prepared.txs, [other, n0, n1, n2], 'n4 waits for n3')
     const tooFar = await a.abci.checkTx({ tx: transfer(2, 3n + 64n), type: CheckTxType.NEW })
@@ -197,8 +222,12 @@ test('PrepareProposal keeps within the block gas limit and max tx bytes', async 
     const big = [0n, 1n, 2n].map((n) => transfer(6, n, { gasLimit: 40_000_000n }))
     for (const tx of big) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
     const base = {
-      localLastCommit: { round: 0, votes: [] }, misbehavior: [], height: 1n,
-      time: { seconds: 1_700_000_001n, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: new Uint8Array(20),
+      localLastCommit: { round: 0, votes: [] },
+      misbehavior: [],
+      height: 1n,
+      time: { seconds: 1_700_000_001n, nanos: 0 },
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: new Uint8Array(20),
     }
     const byGas = await a.abci.prepareProposal({ ...base, maxTxBytes: 1_000_000n, txs: big })
     assert.equal(byGas.txs!.length, 2, '3 × 40M gas does not fit 100M')

@@ -1,8 +1,8 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { test } from 'node:test'
 import { CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types'
-import { encodeDeployData, encodeFunctionData, getContractAddress, type Abi, type Hex } from 'viem'
+import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
 import { decodeResultsTx, encodeResultsTx } from '../../app/modules/inference/block/resultsTx.ts'
 import { encodeModelOutput } from '../../app/modules/inference/precompile/abiEncoder.ts'
 import { inferenceRequest } from '../../app/modules/inference/types/request.ts'
@@ -49,10 +49,15 @@ test('a node holding the txs in its mempool and nodes that do not reach the same
     assert.equal(good.length, 2, 'the results tx, then the tx')
     const [resultsTx] = good as [Uint8Array, Uint8Array]
     const carried = decodeResultsTx(resultsTx)
-    const otherOutput = encodeModelOutput({ numbers: [{ name: 'score', values: [{ value: 1n, decimals: 1n }], shape: [1, 1] }], strings: [], jsons: [], is_simulation_result: false })
+    const otherOutput = encodeModelOutput({
+      numbers: [{ name: 'score', values: [{ value: 1n, decimals: 1n }], shape: [1, 1] }],
+      strings: [],
+      jsons: [],
+      is_simulation_result: false,
+    })
     const extra = resultOf(inferenceRequest(0, cid, { numbers: [row('features', [9n, 9n, 9n, 9n])], strings: [] }), otherOutput, 1n)
     const proposals: [string, Uint8Array[], Status][] = [
-      ['the proposer\'s own', good, Status.ACCEPT],
+      ["the proposer's own", good, Status.ACCEPT],
       ['without its result', [tx], Status.REJECT],
       ['with a result no tx needs', [encodeResultsTx([...carried, extra]), tx], Status.REJECT],
       // VANILLA outputs are the proposer's word; A's mempool holds another output, so A cannot
@@ -75,7 +80,11 @@ test('a node holding the txs in its mempool and nodes that do not reach the same
     assert.ok(a.app.inference.mempool.isReady(a.app.evm.txCache.decode(stale)), 'A still calls it ready')
     const fromStaleView = await a.propose([stale])
     assert.equal(fromStaleView.length, 2)
-    assert.deepEqual(await verdicts([a, b], fromStaleView), [Status.REJECT, Status.REJECT], 'its request changed with the balance: both reject')
+    assert.deepEqual(
+      await verdicts([a, b], fromStaleView),
+      [Status.REJECT, Status.REJECT],
+      'its request changed with the balance: both reject',
+    )
     // C sees the tx only now, and proposes what it asks for on the current state: both accept.
     await ready(c, stale)
     const fresh = await c.propose([stale])

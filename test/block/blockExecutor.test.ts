@@ -1,11 +1,11 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import type { RunTxResult } from '@ethereumjs/vm'
+import { test } from 'node:test'
 import { Address } from '@ethereumjs/util'
+import type { RunTxResult } from '@ethereumjs/vm'
 import { BlockExecutor } from '../../app/block/blockExecutor.ts'
 import type { BlockTx } from '../../app/block/blockTx.ts'
-import { AppError } from '../../app/errors.ts'
 import { initCrypto } from '../../app/crypto.ts'
+import { AppError } from '../../app/errors.ts'
 import type { StoredTx } from '../../app/modules/evm/blockStore.ts'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { ErrGasLimitExceedsBlock, ErrTxNotExecutable } from '../../app/modules/evm/errors.ts'
@@ -45,7 +45,12 @@ function fakes(run: (e: EthTx) => 'ok' | 'revert' | 'refuse' | 'throw') {
       if (what === 'refuse') return { error: ErrTxNotExecutable.with('nonce too high') }
       gasUsed += e.gasLimit
       included.push(e)
-      return { result: { totalGasSpent: e.gasLimit, execResult: { exceptionError: what === 'revert' ? { error: 'revert' } : undefined } } as unknown as RunTxResult }
+      return {
+        result: {
+          totalGasSpent: e.gasLimit,
+          execResult: { exceptionError: what === 'revert' ? { error: 'revert' } : undefined },
+        } as unknown as RunTxResult,
+      }
     },
     async abort() {
       log.push('abort')
@@ -55,13 +60,19 @@ function fakes(run: (e: EthTx) => 'ok' | 'revert' | 'refuse' | 'throw') {
     beginBlock: async () => block,
     endBlock: async (_b: EvmBlock, cosmosGasUsed: bigint): Promise<ExecutedBlock> => {
       log.push(`end cosmos gas ${cosmosGasUsed}`)
-      return { block: {} as never, stateRoot: new Uint8Array(32), txs: included.map((e, index) => ({ hash: e.hash, index }) as unknown as StoredTx) }
+      return {
+        block: {} as never,
+        stateRoot: new Uint8Array(32),
+        txs: included.map((e, index) => ({ hash: e.hash, index }) as unknown as StoredTx),
+      }
     },
   }
   const runner = {
     run: async (tx: CosmosTx) => {
       log.push(`cosmos ${tx.gasLimit}`)
-      return { result: { code: 0, codespace: '', log: '', data: new Uint8Array(0), gasWanted: tx.gasLimit, gasUsed: tx.gasLimit, events: [] } }
+      return {
+        result: { code: 0, codespace: '', log: '', data: new Uint8Array(0), gasWanted: tx.gasLimit, gasUsed: tx.gasLimit, events: [] },
+      }
     },
   }
   const observer = {
@@ -76,7 +87,10 @@ test('each tx goes to the module of its kind, in block order; outcomes come back
   const { executor, log } = fakes((e) => (e === b ? 'revert' : e === c ? 'refuse' : 'ok'))
   const bad = new AppError('evm', 1, 'did not decode')
   const { outcomes } = await executor.execute(CTX, [a as EthTx, cosmos(5_000n), bad, b as EthTx, c as EthTx], new WriteSet())
-  assert.deepEqual(outcomes.map((o) => o.kind), ['ethereum', 'cosmos', 'excluded', 'ethereum', 'excluded'])
+  assert.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['ethereum', 'cosmos', 'excluded', 'ethereum', 'excluded'],
+  )
   const [oa, , ob] = [outcomes[0], outcomes[1], outcomes[3]]
   assert.ok(oa?.kind === 'ethereum' && oa.tx.index === 0)
   assert.ok(ob?.kind === 'ethereum' && ob.tx.index === 1, 'included Ethereum txs are the Ethereum block, in order')
@@ -84,10 +98,16 @@ test('each tx goes to the module of its kind, in block order; outcomes come back
   assert.ok(outcomes[4]?.kind === 'excluded' && ErrTxNotExecutable.is(outcomes[4].error))
   const h = (e: EthTx) => e.hashHex.slice(0, 6)
   assert.deepEqual(log, [
-    `before ${h(a!)}`, `evm ${h(a!)} ok`, `after ${h(a!)} ok`,
+    `before ${h(a!)}`,
+    `evm ${h(a!)} ok`,
+    `after ${h(a!)} ok`,
     'cosmos 5000',
-    `before ${h(b!)}`, `evm ${h(b!)} revert`, `after ${h(b!)} reverted`,
-    `before ${h(c!)}`, `evm ${h(c!)} refuse`, `after ${h(c!)} reverted`,
+    `before ${h(b!)}`,
+    `evm ${h(b!)} revert`,
+    `after ${h(b!)} reverted`,
+    `before ${h(c!)}`,
+    `evm ${h(c!)} refuse`,
+    `after ${h(c!)} reverted`,
     'end cosmos gas 5000',
   ])
 })
@@ -95,7 +115,10 @@ test('each tx goes to the module of its kind, in block order; outcomes come back
 test('the block gas limit bounds both kinds together; a tx that does not fit is left out and a smaller one after it still runs', async () => {
   const { executor } = fakes(() => 'ok')
   const { outcomes } = await executor.execute(CTX, [eth(1, 60_000n), cosmos(30_000n), eth(2, 21_000n), cosmos(9_000n)], new WriteSet())
-  assert.deepEqual(outcomes.map((o) => o.kind), ['ethereum', 'cosmos', 'excluded', 'cosmos'])
+  assert.deepEqual(
+    outcomes.map((o) => o.kind),
+    ['ethereum', 'cosmos', 'excluded', 'cosmos'],
+  )
   const left = outcomes[2]
   assert.ok(left?.kind === 'excluded' && ErrGasLimitExceedsBlock.is(left.error))
   assert.match(left.error.message, /block has 10000 gas left, tx asks 21000/)

@@ -1,9 +1,9 @@
-import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
 import { ErrQueueFull } from '../../app/executor/errors.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { ModelRunOutput } from '../../app/executor/modelRun.ts'
-import { floatRows, writeTestModels, type TestModels } from './testModels.ts'
+import { floatRows, type TestModels, writeTestModels } from './testModels.ts'
 
 let models: TestModels
 
@@ -54,7 +54,10 @@ test('over maxQueued waiting requests in total, run rejects at once with ErrQueu
       executor.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(2, 1, 16) } }),
       executor.run({ modelCid: models.cid.int64, inputs: { ids: { type: 'int64', dims: [1, 4], data: new BigInt64Array(4) } } }),
     ]
-    const refused = executor.run({ modelCid: models.cid.int64, inputs: { ids: { type: 'int64', dims: [1, 4], data: new BigInt64Array(4).fill(1n) } } })
+    const refused = executor.run({
+      modelCid: models.cid.int64,
+      inputs: { ids: { type: 'int64', dims: [1, 4], data: new BigInt64Array(4).fill(1n) } },
+    })
     assert.equal(await state(refused), 'rejected')
     await assert.rejects(refused, (err: Error) => {
       assert.ok(ErrQueueFull.is(err))

@@ -1,5 +1,5 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { BatchQueue, type QueueItem } from '../../app/executor/batchQueue.ts'
 
 const job = (cid: string, rows: number | undefined, signature = 's'): QueueItem & { name: string } => ({
@@ -22,7 +22,10 @@ test('a group is ready when it holds maxBatch rows; a batch takes whole requests
     q.add(job('m', 2), model)
     assert.equal(ready, 1)
     const b = q.take()!
-    assert.deepEqual(b.jobs.map((j) => j.rows), [1, 2])
+    assert.deepEqual(
+      b.jobs.map((j) => j.rows),
+      [1, 2],
+    )
     assert.equal(b.path, '/m.onnx')
     assert.equal(q.size, 1)
     assert.equal(q.take(), undefined, 'the rest waits for company')

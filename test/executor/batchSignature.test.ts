@@ -1,5 +1,5 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { batchShape } from '../../app/executor/batchSignature.ts'
 import type { TensorData } from '../../app/executor/tensorData.ts'
 
@@ -18,6 +18,12 @@ test('the signature ignores the first dim and nothing else; rows is the shared f
 
 test('the signature does not depend on the order inputs are listed in, and names cannot run into each other', () => {
   const f = (dims: number[]): TensorData => ({ type: 'float32', dims, data: new Float32Array(dims.reduce((a, b) => a * b, 1)) })
-  assert.equal(batchShape({ modelCid: 'm', inputs: { a: f([1, 2]), b: f([1, 3]) } }).signature, batchShape({ modelCid: 'm', inputs: { b: f([1, 3]), a: f([1, 2]) } }).signature)
-  assert.notEqual(batchShape({ modelCid: 'm', inputs: { ab: f([1, 2]) } }).signature, batchShape({ modelCid: 'm', inputs: { a: f([1, 2]), b: f([1]) } }).signature)
+  assert.equal(
+    batchShape({ modelCid: 'm', inputs: { a: f([1, 2]), b: f([1, 3]) } }).signature,
+    batchShape({ modelCid: 'm', inputs: { b: f([1, 3]), a: f([1, 2]) } }).signature,
+  )
+  assert.notEqual(
+    batchShape({ modelCid: 'm', inputs: { ab: f([1, 2]) } }).signature,
+    batchShape({ modelCid: 'm', inputs: { a: f([1, 2]), b: f([1]) } }).signature,
+  )
 })

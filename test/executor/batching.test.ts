@@ -1,10 +1,10 @@
-import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
 import { ErrRunFailed, ErrRunInput } from '../../app/executor/errors.ts'
-import { costModelSpecFor } from '../../scripts/models/modelFactory.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { TensorData } from '../../app/executor/tensorData.ts'
-import { GATHER_ROWS, floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
+import { costModelSpecFor } from '../../scripts/models/modelFactory.ts'
+import { floatRows, GATHER_ROWS, plain, runDirect, type TestModels, writeTestModels } from './testModels.ts'
 
 let models: TestModels
 
@@ -22,8 +22,12 @@ test('many concurrent single-row requests share far fewer session runs, and each
     const stats = executor.stats()
     assert.ok(stats.batches <= 30, `300 requests took ${stats.batches} session runs`)
     assert.ok(results.filter((r) => r.batchSize > 1).length >= 270, 'nearly every request was batched')
-    assert.ok(results.every((r) => r.batchSize <= 256), 'no batch over maxBatch (default 256)')
-    for (const [i, x] of inputs.entries()) assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
+    assert.ok(
+      results.every((r) => r.batchSize <= 256),
+      'no batch over maxBatch (default 256)',
+    )
+    for (const [i, x] of inputs.entries())
+      assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
   } finally {
     await executor.close()
   }
@@ -36,8 +40,13 @@ test('rows of a model timed as costly run one per session run, spread over the w
     const n = costModelSpecFor({ targetMs: 10 }).size
     await executor.run({ modelCid: models.cid.costly, inputs: { x: floatRows(1, 1, n) } }) // times the model
     const before = executor.stats().batches
-    const results = await Promise.all(Array.from({ length: 6 }, (_, i) => executor.run({ modelCid: models.cid.costly, inputs: { x: floatRows(10 + i, 1, n) } })))
-    assert.deepEqual(results.map((r) => r.batchSize), [1, 1, 1, 1, 1, 1])
+    const results = await Promise.all(
+      Array.from({ length: 6 }, (_, i) => executor.run({ modelCid: models.cid.costly, inputs: { x: floatRows(10 + i, 1, n) } })),
+    )
+    assert.deepEqual(
+      results.map((r) => r.batchSize),
+      [1, 1, 1, 1, 1, 1],
+    )
     assert.equal(executor.stats().batches - before, 6)
   } finally {
     await executor.close()
@@ -83,7 +92,10 @@ test('one request that makes onnxruntime fail (Gather index out of range) fails 
         assert.equal(s.status, 'rejected')
         if (s.status === 'rejected') {
           assert.ok(ErrRunFailed.is(s.reason), String(s.reason))
-          assert.match(s.reason.message, new RegExp(`^model ${models.cid.gather} failed: .*idx=99 must be within the inclusive range \\[-10,9\\]`))
+          assert.match(
+            s.reason.message,
+            new RegExp(`^model ${models.cid.gather} failed: .*idx=99 must be within the inclusive range \\[-10,9\\]`),
+          )
         }
       }
     }
@@ -105,7 +117,10 @@ test('a request with the wrong shape does not join (and break) the batch of well
     assert.ok(results.every((r) => r.batchSize === 4))
     await assert.rejects(bad, (err: Error) => {
       assert.ok(ErrRunInput.is(err), String(err))
-      assert.match(err.message, /input "x" \(got float32 \[4, 15\], the model takes float32 \[batch, 16\]\): Got invalid dimensions for input: x/)
+      assert.match(
+        err.message,
+        /input "x" \(got float32 \[4, 15\], the model takes float32 \[batch, 16\]\): Got invalid dimensions for input: x/,
+      )
       return true
     })
   } finally {

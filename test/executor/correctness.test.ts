@@ -1,8 +1,8 @@
-import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { after, before, test } from 'node:test'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { TensorData } from '../../app/executor/tensorData.ts'
-import { floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
+import { floatRows, plain, runDirect, type TestModels, writeTestModels } from './testModels.ts'
 
 // Results through the executor (worker threads, batching, dedup) must be exactly what
 // onnxruntime gives for the same inputs when driven directly.
@@ -67,7 +67,10 @@ test('string model: string tensors go in and come out (batched along dim 0 too)'
   for (const [i, r] of reqs.entries()) {
     assert.deepEqual(results[i].outputs.c, { type: 'string', dims: [1, 3], data: [...r.a, ...r.b] })
   }
-  assert.ok(results.some((r) => r.batchSize > 1), 'the three string requests were batched')
+  assert.ok(
+    results.some((r) => r.batchSize > 1),
+    'the three string requests were batched',
+  )
 })
 
 test('non-batchable model: every request runs alone and equals its direct run', async () => {

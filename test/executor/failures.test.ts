@@ -1,24 +1,24 @@
-import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { after, before, test } from 'node:test'
 import {
   ErrExecutorClosed,
+  ErrModelMissing,
+  ErrModelSource,
   ErrRunInput,
   ErrRunTimeout,
-  ErrModelSource,
   ErrSessionCreate,
-  ErrModelMissing,
   ErrWorkerCrashed,
 } from '../../app/executor/errors.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import type { ModelSource } from '../../app/executor/modelSource.ts'
+import type { TensorData } from '../../app/executor/tensorData.ts'
 import { FileModelSource } from '../support/fileModelSource.ts'
 import { CRASH_CID } from './crashingWorker.ts'
 import { HELD_PREFIX } from './heldWorker.ts'
-import type { TensorData } from '../../app/executor/tensorData.ts'
-import { floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
+import { floatRows, plain, runDirect, type TestModels, writeTestModels } from './testModels.ts'
 
 let models: TestModels
 let executor: InferenceExecutor
@@ -71,7 +71,10 @@ test('a file onnxruntime cannot load: ErrSessionCreate with its path and onnxrun
   for (let i = 0; i < 2; i++) {
     await assert.rejects(executor.run({ modelCid: models.cid.garbage, inputs: { x: floatRows(i, 1, 16) } }), (err: Error) => {
       assert.ok(ErrSessionCreate.is(err), String(err))
-      assert.ok(err.message.startsWith(`cannot create an onnxruntime session for model ${models.cid.garbage} from ${models.path.garbage}: `), err.message)
+      assert.ok(
+        err.message.startsWith(`cannot create an onnxruntime session for model ${models.cid.garbage} from ${models.path.garbage}: `),
+        err.message,
+      )
       assert.match(err.message, /protobuf parsing failed|Load model/i)
       return true
     })
@@ -83,7 +86,8 @@ test('wrong input name, element type or shape: onnxruntime’s error, with the i
   const cases: { inputs: Record<string, TensorData>; message: RegExp }[] = [
     {
       inputs: { features: floatRows(1, 1, 16) },
-      message: /^model \S+: input "features" \(the model has no such input; it takes x: float32 \[batch, 16\]\): input 'x' is missing in 'feeds'/,
+      message:
+        /^model \S+: input "features" \(the model has no such input; it takes x: float32 \[batch, 16\]\): input 'x' is missing in 'feeds'/,
     },
     {
       inputs: { x: { type: 'float64', dims: [1, 16], data: new Float64Array(16) } },
@@ -91,7 +95,8 @@ test('wrong input name, element type or shape: onnxruntime’s error, with the i
     },
     {
       inputs: { x: floatRows(1, 1, 17) },
-      message: /^model \S+: input "x" \(got float32 \[1, 17\], the model takes float32 \[batch, 16\]\): Got invalid dimensions for input: x/,
+      message:
+        /^model \S+: input "x" \(got float32 \[1, 17\], the model takes float32 \[batch, 16\]\): Got invalid dimensions for input: x/,
     },
     {
       inputs: { x: { type: 'float32', dims: [16], data: new Float32Array(16) } },
@@ -164,7 +169,10 @@ test('a worker that crashes fails its in-flight requests with ErrWorkerCrashed a
     for (const p of inFlight) {
       await assert.rejects(p, (err: Error) => {
         assert.ok(ErrWorkerCrashed.is(err), String(err))
-        assert.equal(err.message, `inference worker 0 crashed (exit code 70) while running model ${CRASH_CID}; the run was not completed, send it again`)
+        assert.equal(
+          err.message,
+          `inference worker 0 crashed (exit code 70) while running model ${CRASH_CID}; the run was not completed, send it again`,
+        )
         return true
       })
     }

@@ -1,5 +1,5 @@
-import { FileModelSource } from '../support/fileModelSource.ts'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
+import { FileModelSource } from '../support/fileModelSource.ts'
 import { floatRows } from './testModels.ts'
 
 /**

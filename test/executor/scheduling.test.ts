@@ -1,14 +1,14 @@
-import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { after, before, test } from 'node:test'
+import { fileURLToPath } from 'node:url'
 import { InferenceExecutor } from '../../app/executor/inferenceExecutor.ts'
 import { FileModelSource } from '../support/fileModelSource.ts'
 import { HELD_PREFIX } from './heldWorker.ts'
-import { floatRows, plain, runDirect, writeTestModels, type TestModels } from './testModels.ts'
+import { floatRows, plain, runDirect, type TestModels, writeTestModels } from './testModels.ts'
 
 let models: TestModels
 
@@ -35,7 +35,9 @@ test('on a 2-worker pool, a run that holds its worker does not hold up other mod
       finished.push(`fast ${i}`)
     }
     await Promise.all(
-      Array.from({ length: 50 }, (_, i) => executor.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(200 + i, 1, 16) } }).then(() => finished.push('burst'))),
+      Array.from({ length: 50 }, (_, i) =>
+        executor.run({ modelCid: models.cid.mlp, inputs: { x: floatRows(200 + i, 1, 16) } }).then(() => finished.push('burst')),
+      ),
     )
     assert.equal(executor.stats().running, 1, 'the held run is still running')
     fs.writeFileSync(release, '')

@@ -1,5 +1,5 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { concatRows, sliceRows, splittable } from '../../app/executor/tensorBatch.ts'
 import type { TensorData } from '../../app/executor/tensorData.ts'
 

@@ -2,13 +2,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import * as ort from 'onnxruntime-node'
-import { modelCid } from '../../app/modelHub/cid.ts'
-import { FileModelSource } from '../support/fileModelSource.ts'
-import type { TensorData, TensorType } from '../../app/executor/tensorData.ts'
 import { SESSION_OPTIONS } from '../../app/executor/sessionCache.ts'
+import type { TensorData, TensorType } from '../../app/executor/tensorData.ts'
+import { modelCid } from '../../app/modelHub/cid.ts'
 import { buildSlow } from '../../scripts/models/exampleModels.ts'
 import { buildCostModel, buildMlp, seededValues } from '../../scripts/models/modelFactory.ts'
 import { OnnxBuilder } from '../../scripts/models/onnxBuilder.ts'
+import { FileModelSource } from '../support/fileModelSource.ts'
 
 /**
  * The models the executor tests run, written to a temp dir under their CIDs, and onnxruntime
@@ -45,7 +45,11 @@ const BUILDERS = {
   gather: () => {
     const m = new OnnxBuilder({ opset: 13 })
     m.input('idx', 'int64', ['batch', 1]).output('y', 'float32', ['batch', 1, 4])
-    m.initializer('table', [GATHER_ROWS, 4], Array.from({ length: GATHER_ROWS * 4 }, (_, i) => i / 4))
+    m.initializer(
+      'table',
+      [GATHER_ROWS, 4],
+      Array.from({ length: GATHER_ROWS * 4 }, (_, i) => i / 4),
+    )
     m.node('Gather', ['table', 'idx'], ['y'], { axis: 0 })
     return m.build()
   },
@@ -88,7 +92,10 @@ const directSessions = new Map<string, Promise<ort.InferenceSession>>()
 /** The model's outputs for these inputs from onnxruntime driven directly in this thread (same session options as the workers). */
 export async function runDirect(modelPath: string, inputs: Record<string, TensorData>): Promise<Record<string, TensorData>> {
   let s = directSessions.get(modelPath)
-  if (!s) directSessions.set(modelPath, (s = ort.InferenceSession.create(modelPath, SESSION_OPTIONS)))
+  if (!s) {
+    s = ort.InferenceSession.create(modelPath, SESSION_OPTIONS)
+    directSessions.set(modelPath, s)
+  }
   const feeds: Record<string, ort.Tensor> = {}
   for (const [name, t] of Object.entries(inputs)) feeds[name] = new ort.Tensor(t.type, t.data, t.dims)
   const out = await (await s).run(feeds)
@@ -108,6 +115,7 @@ export function floatRows(seed: number, rows: number, width: number): TensorData
 /** Plain arrays of a result's outputs, for deepEqual against another result. */
 export function plain(outputs: Record<string, TensorData>): Record<string, { type: string; dims: number[]; data: unknown[] }> {
   const out: Record<string, { type: string; dims: number[]; data: unknown[] }> = {}
-  for (const [name, t] of Object.entries(outputs)) out[name] = { type: t.type, dims: [...t.dims], data: Array.from(t.data as ArrayLike<unknown>) }
+  for (const [name, t] of Object.entries(outputs))
+    out[name] = { type: t.type, dims: [...t.dims], data: Array.from(t.data as ArrayLike<unknown>) }
   return out
 }

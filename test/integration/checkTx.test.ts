@@ -1,14 +1,14 @@
-import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { createLegacyTx } from '@ethereumjs/tx'
+import { after, before, test } from 'node:test'
 import { createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common'
+import { createLegacyTx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
-import { privateKeyToAccount, generatePrivateKey } from 'viem/accounts'
 import { keccak256, toHex } from 'viem'
+import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
-import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
-import { rawRpc, waitFor } from '../support/rpc.ts'
 import { raw1559, SECP256K1_N } from '../support/rawTx.ts'
+import { rawRpc, waitFor } from '../support/rpc.ts'
+import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
 /**
  * Every CheckTx rejection of the chain-foundation issue, against a real cometbft + pipe node:
@@ -28,8 +28,22 @@ after(async () => {
 })
 
 async function comet(method: string, params: Record<string, unknown>) {
-  const res = await fetch(chain.comet(), { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) })
-  return (await res.json()) as { result?: any; error?: any }
+  const res = await fetch(chain.comet(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
+  })
+  // CometBFT's answers, as far as these tests read them.
+  return (await res.json()) as {
+    result: {
+      code: number
+      codespace: string
+      log: string
+      n_txs: string
+      sync_info: { latest_block_height: string; latest_app_hash: string }
+    }
+    error?: { code: number; message: string; data?: unknown }
+  }
 }
 
 async function sign(fields: Partial<Parameters<typeof aliceAccount.signTransaction>[0]>, account = aliceAccount): Promise<`0x${string}`> {
@@ -76,9 +90,24 @@ const cases: Case[] = [
     code: 4,
     message: /only replay-protected \(EIP-155\) transactions are accepted/,
   },
-  { name: 'bad signature (r = s = 0)', raw: async () => bytesToHex(raw1559({ nonce: 1n, r: 0n, s: 0n })) as `0x${string}`, code: 5, message: /invalid transaction signature/ },
-  { name: 'bad signature (high s)', raw: async () => bytesToHex(raw1559({ nonce: 1n, r: 5n, s: SECP256K1_N - 5n })) as `0x${string}`, code: 5, message: /s-values greater than secp256k1n\/2/ },
-  { name: 'nonce too low', raw: () => sign({ nonce: 0 }), code: 6, message: /nonce too low: tx nonce 0, account 0x[0-9a-f]{40} is at nonce 1/ },
+  {
+    name: 'bad signature (r = s = 0)',
+    raw: async () => bytesToHex(raw1559({ nonce: 1n, r: 0n, s: 0n })) as `0x${string}`,
+    code: 5,
+    message: /invalid transaction signature/,
+  },
+  {
+    name: 'bad signature (high s)',
+    raw: async () => bytesToHex(raw1559({ nonce: 1n, r: 5n, s: SECP256K1_N - 5n })) as `0x${string}`,
+    code: 5,
+    message: /s-values greater than secp256k1n\/2/,
+  },
+  {
+    name: 'nonce too low',
+    raw: () => sign({ nonce: 0 }),
+    code: 6,
+    message: /nonce too low: tx nonce 0, account 0x[0-9a-f]{40} is at nonce 1/,
+  },
   {
     name: 'nonce too far ahead',
     raw: () => sign({ nonce: 65 }),
@@ -92,10 +121,30 @@ const cases: Case[] = [
     message: /insufficient funds for gas \* price \+ value: address 0x[0-9a-f]{40} has 0 wei, tx needs up to 210000000000001/,
   },
   { name: 'value above balance', raw: () => sign({ value: 10n ** 30n }), code: 8, message: /insufficient funds/ },
-  { name: 'intrinsic gas too low', raw: () => sign({ gas: 20_999n }), code: 9, message: /intrinsic gas too low: tx gas limit 20999 is below the 21000/ },
-  { name: 'gas above the block gas limit', raw: () => sign({ gas: 100_000_001n }), code: 10, message: /gas limit exceeds the block gas limit: tx gas limit 100000001 > block gas limit 100000000/ },
-  { name: 'oversize tx', raw: () => sign({ data: toHex(new Uint8Array(130 * 1024)), gas: 5_000_000n }), code: 11, message: /transaction too large: \d+ bytes, the limit is 131072/ },
-  { name: 'max fee below base fee', raw: () => sign({ maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }), code: 12, message: /max fee per gas less than block base fee: max fee per gas 1 < base fee \d+/ },
+  {
+    name: 'intrinsic gas too low',
+    raw: () => sign({ gas: 20_999n }),
+    code: 9,
+    message: /intrinsic gas too low: tx gas limit 20999 is below the 21000/,
+  },
+  {
+    name: 'gas above the block gas limit',
+    raw: () => sign({ gas: 100_000_001n }),
+    code: 10,
+    message: /gas limit exceeds the block gas limit: tx gas limit 100000001 > block gas limit 100000000/,
+  },
+  {
+    name: 'oversize tx',
+    raw: () => sign({ data: toHex(new Uint8Array(130 * 1024)), gas: 5_000_000n }),
+    code: 11,
+    message: /transaction too large: \d+ bytes, the limit is 131072/,
+  },
+  {
+    name: 'max fee below base fee',
+    raw: () => sign({ maxFeePerGas: 1n, maxPriorityFeePerGas: 1n }),
+    code: 12,
+    message: /max fee per gas less than block base fee: max fee per gas 1 < base fee \d+/,
+  },
   { name: 'unsupported tx type (EIP-4844 blob)', raw: async () => '0x03c0', code: 13, message: /unsupported transaction type: type 3/ },
 ]
 

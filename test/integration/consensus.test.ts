@@ -1,14 +1,14 @@
-import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { connectComet } from '@cosmjs/tendermint-rpc'
+import { after, before, test } from 'node:test'
 import { GasPrice, QueryClient, SigningStargateClient, StargateClient } from '@cosmjs/stargate'
+import { connectComet } from '@cosmjs/tendermint-rpc'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
 import { QueryModelRequest, QueryModelResponse } from '../../app/proto/pipe/inference/v1/query.ts'
 import { devEthWallet, msgSend, pipeRegistry } from '../support/cosmos.ts'
-import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
-import { receiptsOf, sendMixedWorkload, type SentTx } from '../support/workload.ts'
+import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
+import { receiptsOf, type SentTx, sendMixedWorkload } from '../support/workload.ts'
 
 /**
  * A 4-validator localnet of real cometbft + pipe processes: every node must report the same app
@@ -32,7 +32,11 @@ async function cometBlock(node: number, height: bigint): Promise<{ appHash: stri
 }
 
 async function ethBlockHash(node: number, height: bigint): Promise<string> {
-  const b = (await rawRpc(chain.rpc(node), 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).result as { hash: string; stateRoot: string; receiptsRoot: string }
+  const b = (await rawRpc(chain.rpc(node), 'eth_getBlockByNumber', [`0x${height.toString(16)}`, false])).result as {
+    hash: string
+    stateRoot: string
+    receiptsRoot: string
+  }
   return `${b.hash}/${b.stateRoot}/${b.receiptsRoot}`
 }
 
@@ -97,7 +101,10 @@ test('4 validators under a mixed workload report the same app hash at every heig
 })
 
 test('Cosmos txs sent through different validators: every node reports the same app hash and answers the same queries', async () => {
-  const upload = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-scorer.onnx') })
+  const upload = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, {
+    method: 'PUT',
+    body: fs.readFileSync('models/risk-scorer.onnx'),
+  })
   const { cid } = (await upload.json()) as { cid: string }
   const sends = [8, 9].map(async (i) => {
     const client = await SigningStargateClient.connectWithSigner(chain.comet(i % VALIDATORS), await devEthWallet(i), {
@@ -108,7 +115,11 @@ test('Cosmos txs sent through different validators: every node reports the same 
     try {
       const [{ address }] = await (await devEthWallet(i)).getAccounts()
       const msgs = [msgSend(address, toBech32Address(new Uint8Array(20).fill(i)), 1000n)]
-      if (i === 8) msgs.push({ typeUrl: '/pipe.inference.v1.MsgRegisterModel', value: { owner: address, modelCid: cid, modes: [0], zkVerifyingKeyHash: new Uint8Array(0), artefacts: [] } })
+      if (i === 8)
+        msgs.push({
+          typeUrl: '/pipe.inference.v1.MsgRegisterModel',
+          value: { owner: address, modelCid: cid, modes: [0], zkVerifyingKeyHash: new Uint8Array(0), artefacts: [] },
+        })
       const r = await client.signAndBroadcast(address, msgs, 'auto')
       assert.equal(r.code, 0, r.rawLog)
       return r.height
@@ -121,18 +132,29 @@ test('Cosmos txs sent through different validators: every node reports the same 
   await chain.net.waitForHeight(top + 1n)
   await assertAgreement(top, [0, 1, 2, 3])
   // the new account (numbered at the end of its block) and the registration, as every node sees them
-  const answers = await Promise.all([0, 1, 2, 3].map(async (n) => {
-    const client = await StargateClient.connect(chain.comet(n))
-    try {
-      const account = await client.getAccount(toBech32Address(new Uint8Array(20).fill(8)))
-      const q = QueryClient.withExtensions(await connectComet(chain.comet(n)))
-      const model = QueryModelResponse.decode((await q.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish(), Number(top))).value)
-      return JSON.stringify({ number: String(account?.accountNumber), owner: model.model?.owner, height: String(model.model?.registeredHeight) })
-    } finally {
-      client.disconnect()
-    }
-  }))
-  assert.ok(answers.every((a) => a === answers[0]), answers.join('\n'))
+  const answers = await Promise.all(
+    [0, 1, 2, 3].map(async (n) => {
+      const client = await StargateClient.connect(chain.comet(n))
+      try {
+        const account = await client.getAccount(toBech32Address(new Uint8Array(20).fill(8)))
+        const q = QueryClient.withExtensions(await connectComet(chain.comet(n)))
+        const model = QueryModelResponse.decode(
+          (await q.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish(), Number(top))).value,
+        )
+        return JSON.stringify({
+          number: String(account?.accountNumber),
+          owner: model.model?.owner,
+          height: String(model.model?.registeredHeight),
+        })
+      } finally {
+        client.disconnect()
+      }
+    }),
+  )
+  assert.ok(
+    answers.every((a) => a === answers[0]),
+    answers.join('\n'),
+  )
   assert.match(answers[0], /"number":"\d+","owner":"pipe1\w+"/)
 })
 
@@ -140,7 +162,9 @@ test('a validator killed with SIGKILL restarts with the same state, blocks and r
   const victim = 3
   const before: SentTx[] = await sendMixedWorkload({ senders: [8], perSender: 6, rpcFor: () => chain.rpc(0) })
   await receiptsOf(chain.rpc(0), before)
-  await waitFor('victim to have the txs', async () => ((await rawRpc(chain.rpc(victim), 'eth_getTransactionReceipt', [before.at(-1)!.hash])).result ? true : null))
+  await waitFor('victim to have the txs', async () =>
+    (await rawRpc(chain.rpc(victim), 'eth_getTransactionReceipt', [before.at(-1)!.hash])).result ? true : null,
+  )
   // kill mid-workload: txs keep flowing to node 0 while the victim is down
   const during = sendMixedWorkload({ senders: [9], perSender: 12, rpcFor: () => chain.rpc(0) })
   await new Promise((r) => setTimeout(r, 400))
@@ -159,6 +183,7 @@ test('a validator killed with SIGKILL restarts with the same state, blocks and r
   const a = await receiptsOf(chain.rpc(0), all)
   const b = await receiptsOf(chain.rpc(victim), all)
   for (const t of all) assert.deepEqual(b.get(t.hash), a.get(t.hash), `receipt of ${t.hash}`)
-  const balance = async (n: number) => (await rawRpc(chain.rpc(n), 'eth_getBalance', ['0xa0Ee7A142d267C1f36714E4a8F75612F20a79720', `0x${target.toString(16)}`])).result
+  const balance = async (n: number) =>
+    (await rawRpc(chain.rpc(n), 'eth_getBalance', ['0xa0Ee7A142d267C1f36714E4a8F75612F20a79720', `0x${target.toString(16)}`])).result
   assert.equal(await balance(victim), await balance(0))
 })

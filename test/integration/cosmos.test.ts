@@ -1,15 +1,15 @@
-import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import fs from 'node:fs'
 import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import { after, before, test } from 'node:test'
 import { fromBech32 } from '@cosmjs/encoding'
-import { connectComet } from '@cosmjs/tendermint-rpc'
 import { BroadcastTxError, GasPrice, QueryClient, SigningStargateClient, StargateClient } from '@cosmjs/stargate'
+import { connectComet } from '@cosmjs/tendermint-rpc'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
-import { createPublicClient, createWalletClient, defineChain, http, type Chain, type Hex, type PublicClient } from 'viem'
+import { type Chain, createPublicClient, createWalletClient, defineChain, type Hex, http, type PublicClient } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
-import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
+import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { QueryModelRequest, QueryModelResponse } from '../../app/proto/pipe/inference/v1/query.ts'
 import { VerificationMode } from '../../app/proto/pipe/inference/v1/types.ts'
 import { cosmosWallet, devEthWallet, fee, msgSend, pipeRegistry } from '../support/cosmos.ts'
@@ -33,9 +33,17 @@ before(async () => {
   const res = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-scorer.onnx') })
   assert.ok(res.status === 201 || res.status === 200, `upload: ${res.status}`)
   cid = ((await res.json()) as { cid: string }).cid
-  const adjuster = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-adjuster.onnx') })
+  const adjuster = await fetch(`${chain.net.endpoints(0).rest}/v1/models`, {
+    method: 'PUT',
+    body: fs.readFileSync('models/risk-adjuster.onnx'),
+  })
   adjusterCid = ((await adjuster.json()) as { cid: string }).cid
-  pipe = defineChain({ id: 1337, name: 'pipe', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [chain.rpc()] } } })
+  pipe = defineChain({
+    id: 1337,
+    name: 'pipe',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [chain.rpc()] } },
+  })
   pub = createPublicClient({ chain: pipe, transport: http(), pollingInterval: 100 })
 })
 after(async () => {
@@ -78,7 +86,9 @@ test('SigningStargateClient sends MsgSend and MsgRegisterModel; both sides see t
     assert.equal(sent.code, 0, sent.rawLog)
     assert.equal(await pub.getBalance({ address: dev[1].address }), before1 + 123_456_789n, 'eth_getBalance sees the bank send')
     assert.equal(await pub.getTransactionCount({ address: dev[0].address }), nonce + 1, 'the sequence is the EVM nonce')
-    assert.ok(sent.events.some((e) => e.type === 'transfer' && e.attributes.some((a) => a.key === 'amount' && a.value === '123456789apipe')))
+    assert.ok(
+      sent.events.some((e) => e.type === 'transfer' && e.attributes.some((a) => a.key === 'amount' && a.value === '123456789apipe')),
+    )
 
     // tx_search by hash (what broadcastTx polls) and by an indexed event
     const found = await client.getTx(sent.transactionHash)
@@ -88,19 +98,37 @@ test('SigningStargateClient sends MsgSend and MsgRegisterModel; both sides see t
 
     const registered = await client.signAndBroadcast(
       bech(0),
-      [{ typeUrl: '/pipe.inference.v1.MsgRegisterModel', value: { owner: bech(0), modelCid: cid, modes: [VerificationMode.VERIFICATION_MODE_VANILLA], zkVerifyingKeyHash: new Uint8Array(0), artefacts: [] } }],
+      [
+        {
+          typeUrl: '/pipe.inference.v1.MsgRegisterModel',
+          value: {
+            owner: bech(0),
+            modelCid: cid,
+            modes: [VerificationMode.VERIFICATION_MODE_VANILLA],
+            zkVerifyingKeyHash: new Uint8Array(0),
+            artefacts: [],
+          },
+        },
+      ],
       'auto',
     )
     assert.equal(registered.code, 0, registered.rawLog)
     const query = QueryClient.withExtensions(await connectComet(chain.comet()))
-    const res = QueryModelResponse.decode((await query.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish())).value)
+    const res = QueryModelResponse.decode(
+      (await query.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish())).value,
+    )
     assert.equal(res.model?.owner, bech(0))
     assert.equal(res.model?.registeredHeight, BigInt(registered.height))
     assert.equal(await pub.getTransactionCount({ address: dev[0].address }), nonce + 2)
 
     // and the next Ethereum tx of the same account simply takes the next nonce
     const wallet = createWalletClient({ chain: pipe, transport: http(), account: privateKeyToAccount(dev[0].privateKey) })
-    const hash = await wallet.sendTransaction({ to: dev[1].address, value: 1n, chain: pipe, account: privateKeyToAccount(dev[0].privateKey) })
+    const hash = await wallet.sendTransaction({
+      to: dev[1].address,
+      value: 1n,
+      chain: pipe,
+      account: privateKeyToAccount(dev[0].privateKey),
+    })
     const receipt = await pub.waitForTransactionReceipt({ hash })
     assert.equal(receipt.status, 'success')
     assert.equal((await pub.getTransaction({ hash })).nonce, nonce + 2)
@@ -136,17 +164,40 @@ test('wrong sequence, bad signature, insufficient fee, wrong chain id and unknow
     const signer = { accountNumber: account.accountNumber, sequence: account.sequence, chainId: 'pipe_1337-1' }
     const send = [msgSend(bech(2), bech(1), 1n)]
     const sign = async (o: { sequence?: number; chainId?: string; gasPrice?: bigint; msgs?: typeof send }) =>
-      TxRaw.encode(await client.sign(bech(2), o.msgs ?? send, fee(200_000n, o.gasPrice ?? 2_000_000_000n), '', { ...signer, sequence: o.sequence ?? signer.sequence, chainId: o.chainId ?? signer.chainId })).finish()
+      TxRaw.encode(
+        await client.sign(bech(2), o.msgs ?? send, fee(200_000n, o.gasPrice ?? 2_000_000_000n), '', {
+          ...signer,
+          sequence: o.sequence ?? signer.sequence,
+          chainId: o.chainId ?? signer.chainId,
+        }),
+      ).finish()
     const flipped = TxRaw.decode(await sign({}))
     flipped.signatures = [Uint8Array.from(flipped.signatures[0], (v, i) => (i === 5 ? v ^ 0x80 : v))]
     const cases: [string, Uint8Array, number, RegExp][] = [
-      ['wrong sequence', await sign({ sequence: account.sequence + 3 }), 32, new RegExp(`account sequence mismatch, expected ${account.sequence}, got ${account.sequence + 3}`)],
-      ['bad signature', TxRaw.encode(flipped).finish(), 4, /signature verification failed; please verify account number \(2\), sequence \(\d+\) and chain-id \(pipe_1337-1\)/],
+      [
+        'wrong sequence',
+        await sign({ sequence: account.sequence + 3 }),
+        32,
+        new RegExp(`account sequence mismatch, expected ${account.sequence}, got ${account.sequence + 3}`),
+      ],
+      [
+        'bad signature',
+        TxRaw.encode(flipped).finish(),
+        4,
+        /signature verification failed; please verify account number \(2\), sequence \(\d+\) and chain-id \(pipe_1337-1\)/,
+      ],
       ['insufficient fee', await sign({ gasPrice: 1n }), 13, /insufficient fee; got: 200000apipe required: \d+apipe/],
       ['wrong chain id', await sign({ chainId: 'cosmoshub-4' }), 4, /signature verification failed; .*chain-id \(pipe_1337-1\)/],
       [
         'unknown message type',
-        await sign({ msgs: [{ typeUrl: '/cosmos.staking.v1beta1.MsgDelegate', value: { delegatorAddress: bech(2), validatorAddress: 'pipevaloper1q', amount: { denom: 'apipe', amount: '1' } } }] }),
+        await sign({
+          msgs: [
+            {
+              typeUrl: '/cosmos.staking.v1beta1.MsgDelegate',
+              value: { delegatorAddress: bech(2), validatorAddress: 'pipevaloper1q', amount: { denom: 'apipe', amount: '1' } },
+            },
+          ],
+        }),
         6,
         /unrecognized message type \/cosmos.staking.v1beta1.MsgDelegate at index 0/,
       ],
@@ -186,13 +237,15 @@ function pipeCli(...args: string[]): Promise<{ code: number; stdout: string; std
   })
 }
 
-test('pipe model register signs a MsgRegisterModel from the command line; a second one is refused with the chain\'s reason', async () => {
+test("pipe model register signs a MsgRegisterModel from the command line; a second one is refused with the chain's reason", async () => {
   const first = await pipeCli('model', 'register', adjusterCid, '--dev-account', '1', '--modes', 'vanilla', '--comet', chain.comet())
   assert.equal(first.code, 0, first.stderr)
   assert.match(first.stdout, new RegExp(`^registered ${adjusterCid} for VANILLA by ${bech(1)}$`, 'm'))
   assert.match(first.stdout, /^block \d+, tx [0-9A-F]{64}, gas \d+$/m)
   const query = QueryClient.withExtensions(await connectComet(chain.comet()))
-  const res = QueryModelResponse.decode((await query.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid: adjusterCid }).finish())).value)
+  const res = QueryModelResponse.decode(
+    (await query.queryAbci('/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid: adjusterCid }).finish())).value,
+  )
   assert.equal(res.model?.owner, bech(1))
 
   const again = await pipeCli('model', 'register', adjusterCid, '--dev-account', '1', '--comet', chain.comet())
@@ -201,7 +254,17 @@ test('pipe model register signs a MsgRegisterModel from the command line; a seco
   const noKey = await pipeCli('model', 'register', adjusterCid, '--comet', chain.comet())
   assert.equal(noKey.code, 2)
   assert.match(noKey.stderr, /needs the owner's key: --key <hex>/)
-  const badMode = await pipeCli('model', 'register', adjusterCid, '--dev-account', '1', '--modes', 'vanilla,magic', '--comet', chain.comet())
+  const badMode = await pipeCli(
+    'model',
+    'register',
+    adjusterCid,
+    '--dev-account',
+    '1',
+    '--modes',
+    'vanilla,magic',
+    '--comet',
+    chain.comet(),
+  )
   assert.equal(badMode.code, 2)
   assert.match(badMode.stderr, /--modes: unknown mode "magic" \(vanilla, zkml, tee\)/)
 })

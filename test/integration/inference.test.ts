@@ -1,26 +1,26 @@
-import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
+import { after, before, test } from 'node:test'
 import * as ort from 'onnxruntime-node'
 import {
+  type Abi,
+  type Address,
   BaseError,
   ContractFunctionRevertedError,
   createPublicClient,
   createWalletClient,
-  defineChain,
   decodeFunctionResult,
+  defineChain,
   encodeFunctionData,
+  type Hex,
   http,
   parseEventLogs,
-  type Abi,
-  type Address,
-  type Hex,
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
+import { modelCid } from '../../app/modelHub/cid.ts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { exactFixedPoint } from '../../app/modules/inference/precompile/tensors.ts'
-import { modelCid } from '../../app/modelHub/cid.ts'
 import { loadContract } from '../support/contracts.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
@@ -47,7 +47,7 @@ let chainedAddress: Address
 
 const ONE = 10n ** 18n
 /** Features 1.5, -0.2, 3, 0 as TensorLib numbers with 18 decimals. */
-const FEATURES = [3n * ONE / 2n, -ONE / 5n, 3n * ONE, 0n]
+const FEATURES = [(3n * ONE) / 2n, -ONE / 5n, 3n * ONE, 0n]
 
 async function ortRun(file: string, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
   const session = await ort.InferenceSession.create(fs.readFileSync(`models/${file}`))
@@ -63,12 +63,23 @@ before(async () => {
     cids[file] = ((await res.json()) as { cid: string }).cid
   }
   unknownCid = await modelCid(new TextEncoder().encode('no model has these bytes'))
-  const c = defineChain({ id: 1337, name: 'pipe', nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 }, rpcUrls: { default: { http: [chain.rpc()] } } })
+  const c = defineChain({
+    id: 1337,
+    name: 'pipe',
+    nativeCurrency: { name: 'Ether', symbol: 'ETH', decimals: 18 },
+    rpcUrls: { default: { http: [chain.rpc()] } },
+  })
   pub = createPublicClient({ chain: c, transport: http(), pollingInterval: 100 })
   wallet = createWalletClient({ chain: c, transport: http(), account: aliceAccount })
   bobWallet = createWalletClient({ chain: c, transport: http(), account: bobAccount })
   const deploy = async (contract: typeof scorer, args: unknown[]) => {
-    const hash = await wallet.deployContract({ abi: contract.abi as Abi, bytecode: contract.bytecode, args, account: aliceAccount, chain: c })
+    const hash = await wallet.deployContract({
+      abi: contract.abi as Abi,
+      bytecode: contract.bytecode,
+      args,
+      account: aliceAccount,
+      chain: c,
+    })
     const r = await pub.waitForTransactionReceipt({ hash })
     assert.equal(r.status, 'success')
     return r.contractAddress!
@@ -81,22 +92,40 @@ after(async () => {
 })
 
 test('a contract gets, in the same tx, the output onnxruntime-node gives for the same input', async () => {
-  const hash = await wallet.writeContract({ address: scorerAddress, abi: scorer.abi as Abi, functionName: 'score', args: [bob.address, FEATURES, 18n], account: aliceAccount, chain: null })
+  const hash = await wallet.writeContract({
+    address: scorerAddress,
+    abi: scorer.abi as Abi,
+    functionName: 'score',
+    args: [bob.address, FEATURES, 18n],
+    account: aliceAccount,
+    chain: null,
+  })
   const receipt = await pub.waitForTransactionReceipt({ hash })
   assert.equal(receipt.status, 'success')
-  const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1.5, -0.2, 3, 0]), [1, 4]) })).score.data[0] as number
+  const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1.5, -0.2, 3, 0]), [1, 4]) }))
+    .score.data[0] as number
   const expected = exactFixedPoint(direct, 18)
-  const events = parseEventLogs({ abi: scorer.abi as Abi, logs: receipt.logs, eventName: 'ScoreUpdated' }) as unknown as { args: { account: string; value: bigint; decimals: bigint } }[]
+  const events = parseEventLogs({ abi: scorer.abi as Abi, logs: receipt.logs, eventName: 'ScoreUpdated' }) as unknown as {
+    args: { account: string; value: bigint; decimals: bigint }
+  }[]
   assert.equal(events.length, 1)
   assert.deepEqual([events[0].args.value, events[0].args.decimals], [expected, 18n])
-  const stored = (await pub.readContract({ address: scorerAddress, abi: scorer.abi as Abi, functionName: 'scores', args: [bob.address] })) as [bigint, bigint, bigint]
+  const stored = (await pub.readContract({
+    address: scorerAddress,
+    abi: scorer.abi as Abi,
+    functionName: 'scores',
+    args: [bob.address],
+  })) as [bigint, bigint, bigint]
   assert.deepEqual(stored, [expected, 18n, receipt.blockNumber])
   // the precompile announced the inference, and the chain recorded it
   const inferenceEvents = parseEventLogs({ abi: ogInferenceAbi, logs: receipt.logs, eventName: 'ModelInferenceEvent' })
   assert.equal(inferenceEvents.length, 1)
   assert.equal(inferenceEvents[0].args.modelCID, cids['risk-scorer'])
   assert.equal(inferenceEvents[0].args.mode, 0)
-  const record = (await rawRpc(chain.rpc(), 'pipe_getInference', [inferenceEvents[0].args.inferenceID])).result as Record<string, any>
+  const record = (await rawRpc(chain.rpc(), 'pipe_getInference', [inferenceEvents[0].args.inferenceID])).result as Record<
+    string,
+    unknown
+  > & { output: { numbers: { values: string[] }[] } }
   assert.equal(record.status, 'success')
   assert.equal(record.transactionHash, hash)
   assert.equal(record.modelCid, cids['risk-scorer'])
@@ -107,24 +136,53 @@ test('a contract gets, in the same tx, the output onnxruntime-node gives for the
 })
 
 test('a chained contract feeds the first model output into the second model in one tx', async () => {
-  const hash = await wallet.writeContract({ address: chainedAddress, abi: chained.abi as Abi, functionName: 'score', args: [bob.address, FEATURES, 18n], account: aliceAccount, chain: null })
+  const hash = await wallet.writeContract({
+    address: chainedAddress,
+    abi: chained.abi as Abi,
+    functionName: 'score',
+    args: [bob.address, FEATURES, 18n],
+    account: aliceAccount,
+    chain: null,
+  })
   const receipt = await pub.waitForTransactionReceipt({ hash })
   assert.equal(receipt.status, 'success')
-  const score = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1.5, -0.2, 3, 0]), [1, 4]) })).score
-  const adjusted = (await ortRun('risk-adjuster.onnx', { score: new ort.Tensor('float32', score.data as Float32Array, [1, 1]) })).adjusted.data[0] as number
-  const [event] = parseEventLogs({ abi: chained.abi as Abi, logs: receipt.logs, eventName: 'Adjusted' }) as unknown as { args: Record<string, bigint> }[]
+  const score = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1.5, -0.2, 3, 0]), [1, 4]) }))
+    .score
+  const adjusted = (await ortRun('risk-adjuster.onnx', { score: new ort.Tensor('float32', score.data as Float32Array, [1, 1]) })).adjusted
+    .data[0] as number
+  const [event] = parseEventLogs({ abi: chained.abi as Abi, logs: receipt.logs, eventName: 'Adjusted' }) as unknown as {
+    args: Record<string, bigint>
+  }[]
   assert.equal(event.args.score, exactFixedPoint(score.data[0] as number, 18))
   assert.equal(event.args.adjusted, exactFixedPoint(adjusted, 18))
   assert.equal(parseEventLogs({ abi: ogInferenceAbi, logs: receipt.logs, eventName: 'ModelInferenceEvent' }).length, 2)
   const records = (await rawRpc(chain.rpc(), 'pipe_getInferencesByTransaction', [hash])).result as { modelCid: string; index: number }[]
-  assert.deepEqual(records.map((r) => [r.index, r.modelCid]), [[0, cids['risk-scorer']], [1, cids['risk-adjuster']]])
+  assert.deepEqual(
+    records.map((r) => [r.index, r.modelCid]),
+    [
+      [0, cids['risk-scorer']],
+      [1, cids['risk-adjuster']],
+    ],
+  )
 })
 
 test('eth_call previews the real model output without a transaction', async () => {
-  const { result } = await pub.simulateContract({ address: scorerAddress, abi: scorer.abi as Abi, functionName: 'score', args: [alice.address, [ONE, ONE, ONE, ONE], 18n], account: aliceAccount })
-  const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1, 1, 1, 1]), [1, 4]) })).score.data[0] as number
+  const { result } = await pub.simulateContract({
+    address: scorerAddress,
+    abi: scorer.abi as Abi,
+    functionName: 'score',
+    args: [alice.address, [ONE, ONE, ONE, ONE], 18n],
+    account: aliceAccount,
+  })
+  const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1, 1, 1, 1]), [1, 4]) })).score
+    .data[0] as number
   assert.deepEqual(result, [exactFixedPoint(direct, 18), 18n])
-  const stored = (await pub.readContract({ address: scorerAddress, abi: scorer.abi as Abi, functionName: 'scores', args: [alice.address] })) as bigint[]
+  const stored = (await pub.readContract({
+    address: scorerAddress,
+    abi: scorer.abi as Abi,
+    functionName: 'scores',
+    args: [alice.address],
+  })) as bigint[]
   assert.deepEqual(stored, [0n, 0n, 0n], 'a call stores nothing')
 })
 
@@ -158,8 +216,15 @@ test('every element type crosses the precompile: float, double, int32, int64, st
 })
 
 /** Calldata of a direct call to the precompile. */
-function precompileCall(modelCID: string, numbers: { name: string; values: { value: bigint; decimals: bigint }[]; shape: number[] }[]): Hex {
-  return encodeFunctionData({ abi: ogInferenceAbi, functionName: 'runModelInference', args: [{ mode: 0, modelCID, input: { numbers, strings: [] } }] as never })
+function precompileCall(
+  modelCID: string,
+  numbers: { name: string; values: { value: bigint; decimals: bigint }[]; shape: number[] }[],
+): Hex {
+  return encodeFunctionData({
+    abi: ogInferenceAbi,
+    functionName: 'runModelInference',
+    args: [{ mode: 0, modelCID, input: { numbers, strings: [] } }] as never,
+  })
 }
 
 const bad: { name: string; data: () => Hex; message: RegExp }[] = [
@@ -175,12 +240,18 @@ const bad: { name: string; data: () => Hex; message: RegExp }[] = [
   },
   {
     name: 'a wrong tensor name',
-    data: () => precompileCall(cids['risk-scorer'], [{ name: 'feature', values: FEATURES.map((value) => ({ value, decimals: 18n })), shape: [1, 4] }]),
+    data: () =>
+      precompileCall(cids['risk-scorer'], [
+        { name: 'feature', values: FEATURES.map((value) => ({ value, decimals: 18n })), shape: [1, 4] },
+      ]),
     message: /invalid model input: unknown input tensor "feature"; the model takes features \(float32 \[batch, 4\]\)/,
   },
   {
     name: 'a wrong tensor shape',
-    data: () => precompileCall(cids['risk-scorer'], [{ name: 'features', values: FEATURES.map((value) => ({ value, decimals: 18n })), shape: [2, 2] }]),
+    data: () =>
+      precompileCall(cids['risk-scorer'], [
+        { name: 'features', values: FEATURES.map((value) => ({ value, decimals: 18n })), shape: [2, 2] },
+      ]),
     message: /invalid model input: input tensor "features" has shape \[2, 2\], the model expects \[batch, 4\]/,
   },
   {
@@ -201,7 +272,14 @@ for (const c of bad) {
     assert.match(estimate.error!.message, c.message)
     // sent anyway (explicit gas skips the estimate): the mempool drops it, with the reason
     const nonce = await pub.getTransactionCount({ address: bob.address, blockTag: 'pending' })
-    const hash = await bobWallet.sendTransaction({ to: INFERENCE_PRECOMPILE_ADDRESS, data, gas: 500_000n, nonce, account: bobAccount, chain: null })
+    const hash = await bobWallet.sendTransaction({
+      to: INFERENCE_PRECOMPILE_ADDRESS,
+      data,
+      gas: 500_000n,
+      nonce,
+      account: bobAccount,
+      chain: null,
+    })
     const status = await waitFor(`${c.name} to be dropped`, async () => {
       const s = (await rawRpc(chain.rpc(), 'pipe_getInferenceStatus', [hash])).result as { state: string; reason: string } | null
       return s?.state === 'failed' ? s : undefined
@@ -217,8 +295,17 @@ for (const c of bad) {
 
 test('a revert reason reaches Solidity callers: viem decodes it from the contract call', async () => {
   const err = await pub
-    .simulateContract({ address: scorerAddress, abi: scorer.abi as Abi, functionName: 'score', args: [alice.address, [ONE, ONE, ONE], 18n], account: aliceAccount })
-    .then(() => assert.fail('expected a revert'), (e: unknown) => e)
+    .simulateContract({
+      address: scorerAddress,
+      abi: scorer.abi as Abi,
+      functionName: 'score',
+      args: [alice.address, [ONE, ONE, ONE], 18n],
+      account: aliceAccount,
+    })
+    .then(
+      () => assert.fail('expected a revert'),
+      (e: unknown) => e,
+    )
   assert.ok(err instanceof BaseError)
   const revert = err.walk((e) => e instanceof ContractFunctionRevertedError) as ContractFunctionRevertedError
   assert.match(revert.reason ?? '', /input tensor "features" has shape \[1, 3\], the model expects \[batch, 4\]/)
@@ -229,7 +316,13 @@ test('a slow model (~1 s per inference) runs off the block path: its tx lands wi
   // inference (test/app/inferenceReadiness.test.ts); here the real model runs on a real node.
   const x = Array.from({ length: 512 }, () => ({ value: 1n, decimals: 3n }))
   const slowData = precompileCall(cids.slow, [{ name: 'x', values: x, shape: [1, 512] }])
-  const slowHash = await wallet.sendTransaction({ to: INFERENCE_PRECOMPILE_ADDRESS, data: slowData, gas: 8_000_000n, account: aliceAccount, chain: null })
+  const slowHash = await wallet.sendTransaction({
+    to: INFERENCE_PRECOMPILE_ADDRESS,
+    data: slowData,
+    gas: 8_000_000n,
+    account: aliceAccount,
+    chain: null,
+  })
   const transfers: Hex[] = []
   for (let i = 0; i < 3; i++) {
     const h = await bobWallet.sendTransaction({ to: alice.address, value: 1n, account: bobAccount, chain: null })
@@ -239,7 +332,12 @@ test('a slow model (~1 s per inference) runs off the block path: its tx lands wi
   const slowReceipt = await pub.waitForTransactionReceipt({ hash: slowHash, timeout: 120_000 })
   assert.equal(slowReceipt.status, 'success')
   for (const h of transfers) assert.equal((await pub.getTransactionReceipt({ hash: h })).status, 'success')
-  const record = ((await rawRpc(chain.rpc(), 'pipe_getInferencesByTransaction', [slowHash])).result as { status: string; output: { numbers: { shape: number[] }[] } }[])[0]
+  const record = (
+    (await rawRpc(chain.rpc(), 'pipe_getInferencesByTransaction', [slowHash])).result as {
+      status: string
+      output: { numbers: { shape: number[] }[] }
+    }[]
+  )[0]
   assert.equal(record?.status, 'success')
   assert.deepEqual(record?.output.numbers[0]?.shape, [1, 512])
 })

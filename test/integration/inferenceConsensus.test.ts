@@ -1,7 +1,7 @@
-import { test, before, after } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
-import { encodeDeployData, encodeFunctionData, keccak256, type Abi, type Hex } from 'viem'
+import { after, before, test } from 'node:test'
+import { type Abi, encodeDeployData, encodeFunctionData, type Hex, keccak256 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { loadContract } from '../support/contracts.ts'
@@ -26,14 +26,26 @@ after(async () => {
 })
 
 async function send(node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> {
-  const raw = await privateKeyToAccount(keys[sender].privateKey).signTransaction({ chainId: 1337, type: 'eip1559', nonce, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, gas: 1_500_000n, ...fields } as never)
+  const raw = await privateKeyToAccount(keys[sender].privateKey).signTransaction({
+    chainId: 1337,
+    type: 'eip1559',
+    nonce,
+    maxFeePerGas: 10n ** 10n,
+    maxPriorityFeePerGas: 1n,
+    gas: 1_500_000n,
+    ...fields,
+  } as never)
   const res = await rawRpc(chain.rpc(node), 'eth_sendRawTransaction', [raw])
   if (res.error) throw new Error(`node ${node}: ${res.error.message}`)
   return keccak256(raw)
 }
 
 const receipt = (node: number, hash: Hex) =>
-  waitFor(`receipt of ${hash} on node ${node}`, async () => (await rawRpc(chain.rpc(node), 'eth_getTransactionReceipt', [hash])).result as Record<string, string> | null, 60_000)
+  waitFor(
+    `receipt of ${hash} on node ${node}`,
+    async () => (await rawRpc(chain.rpc(node), 'eth_getTransactionReceipt', [hash])).result as Record<string, string> | null,
+    60_000,
+  )
 
 test('4 validators with inference txs on every node keep one app hash and the same records', async () => {
   const cids: Record<string, string> = {}
@@ -45,8 +57,14 @@ test('4 validators with inference txs on every node keep one app hash and the sa
   assert.equal((await fetch(`${chain.net.endpoints(2).rest}/v1/models/${cids['risk-scorer']}`)).status, 200)
   const scorer = loadContract('RiskScorer')
   const chained = loadContract('ChainedRiskScorer')
-  const deployScorer = await send(0, 0, 0, { data: encodeDeployData({ abi: scorer.abi as Abi, bytecode: scorer.bytecode, args: [cids['risk-scorer'], 0] }), gas: 3_000_000n })
-  const deployChained = await send(0, 0, 1, { data: encodeDeployData({ abi: chained.abi as Abi, bytecode: chained.bytecode, args: [cids['risk-scorer'], cids['risk-adjuster']] }), gas: 4_000_000n })
+  const deployScorer = await send(0, 0, 0, {
+    data: encodeDeployData({ abi: scorer.abi as Abi, bytecode: scorer.bytecode, args: [cids['risk-scorer'], 0] }),
+    gas: 3_000_000n,
+  })
+  const deployChained = await send(0, 0, 1, {
+    data: encodeDeployData({ abi: chained.abi as Abi, bytecode: chained.bytecode, args: [cids['risk-scorer'], cids['risk-adjuster']] }),
+    gas: 4_000_000n,
+  })
   const scorerAddress = (await receipt(0, deployScorer)).contractAddress as Hex
   const chainedAddress = (await receipt(0, deployChained)).contractAddress as Hex
 
@@ -55,7 +73,7 @@ test('4 validators with inference txs on every node keep one app hash and the sa
     [1, 2, 3, 4, 5, 6, 7].map(async (s) => {
       const node = s % VALIDATORS
       for (let i = 0; i < 4; i++) {
-        const features = [BigInt(s) * ONE / 10n, BigInt(i) * ONE / 7n, ONE, -BigInt(s + i) * ONE / 13n]
+        const features = [(BigInt(s) * ONE) / 10n, (BigInt(i) * ONE) / 7n, ONE, (-BigInt(s + i) * ONE) / 13n]
         const target = i % 2 === 0 ? scorerAddress : chainedAddress
         const abi = (i % 2 === 0 ? scorer.abi : chained.abi) as Abi
         const data = encodeFunctionData({ abi, functionName: 'score', args: [keys[s].address, features, 18n] })
@@ -71,7 +89,9 @@ test('4 validators with inference txs on every node keep one app hash and the sa
   for (let h = 1n; h <= top + 1n; h++) {
     const blocks = await Promise.all(
       Array.from({ length: VALIDATORS }, async (_, n) => {
-        const body = (await (await fetch(`${chain.comet(n)}/block?height=${h}`)).json()) as { result: { block: { header: { app_hash: string }; data: { txs: string[] | null } } } }
+        const body = (await (await fetch(`${chain.comet(n)}/block?height=${h}`)).json()) as {
+          result: { block: { header: { app_hash: string }; data: { txs: string[] | null } } }
+        }
         return body.result.block
       }),
     )
@@ -82,9 +102,10 @@ test('4 validators with inference txs on every node keep one app hash and the sa
   assert.ok(withResults >= 1, 'some block carried inference results')
   // every node serves the same inference records
   for (const h of sent.slice(0, 8)) {
-    const records = await Promise.all(Array.from({ length: VALIDATORS }, async (_, n) => (await rawRpc(chain.rpc(n), 'pipe_getInferencesByTransaction', [h])).result))
+    const records = await Promise.all(
+      Array.from({ length: VALIDATORS }, async (_, n) => (await rawRpc(chain.rpc(n), 'pipe_getInferencesByTransaction', [h])).result),
+    )
     assert.ok((records[0] as unknown[]).length >= 1)
     for (const r of records) assert.deepEqual(r, records[0])
   }
 })
-

@@ -1,10 +1,10 @@
-import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
+import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, readdir, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, test } from 'node:test'
 import { modelCid } from '../../app/modelHub/cid.ts'
 import { ModelHubServer } from '../../app/modelHub/modelHubServer.ts'
 import type { ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
@@ -31,7 +31,9 @@ async function startHub(store: ModelStore, at = 'http://127.0.0.1:0', opts: { ma
 }
 
 /** A plain HTTP server standing in for a broken peer; records what it was asked. */
-async function fakePeer(answer: (url: string) => { status: number; body: Uint8Array }): Promise<{ url: string; requests: { url: string; headers: IncomingHttpHeaders }[] }> {
+async function fakePeer(
+  answer: (url: string) => { status: number; body: Uint8Array },
+): Promise<{ url: string; requests: { url: string; headers: IncomingHttpHeaders }[] }> {
   const requests: { url: string; headers: IncomingHttpHeaders }[] = []
   const server: Server = createServer((req, res) => {
     requests.push({ url: req.url ?? '', headers: req.headers })
@@ -96,7 +98,10 @@ test('PUT /v1/models stores a model (201, then 200); GET serves its metadata, it
 
   await fetch(`${hub.url}/v1/models`, { method: 'PUT', body: buildRiskAdjuster() })
   const list = (await (await fetch(`${hub.url}/v1/models`)).json()) as { models: ModelMetadata[] }
-  assert.deepEqual(list.models.map((m) => m.cid), [cid, await modelCid(buildRiskAdjuster())].sort())
+  assert.deepEqual(
+    list.models.map((m) => m.cid),
+    [cid, await modelCid(buildRiskAdjuster())].sort(),
+  )
 
   const health = await fetch(`${hub.url}/health`)
   assert.equal(health.status, 200)
@@ -110,14 +115,29 @@ test('refused uploads answer 400/413 with the error code and message, and store 
 
   await expectError(await put(new Uint8Array(0)), 400, 1, /^model is empty/)
   await expectError(await put(new TextEncoder().encode('hello world')), 400, 3, /^not an ONNX model/)
-  await expectError(await put(new OnnxBuilder({ opset: 30 }).input('x', 'float32', [1]).output('y', 'float32', [1]).node('Relu', ['x'], ['y']).build()), 400, 4, /opset 30 is outside 7–26/)
-  await expectError(await put(new OnnxBuilder({ opset: 13 }).input('x', 'float32', [1]).output('y', 'float32', [1]).node('NoSuchOp', ['x'], ['y']).build()), 400, 10, /No Op registered for NoSuchOp/)
+  await expectError(
+    await put(new OnnxBuilder({ opset: 30 }).input('x', 'float32', [1]).output('y', 'float32', [1]).node('Relu', ['x'], ['y']).build()),
+    400,
+    4,
+    /opset 30 is outside 7–26/,
+  )
+  await expectError(
+    await put(new OnnxBuilder({ opset: 13 }).input('x', 'float32', [1]).output('y', 'float32', [1]).node('NoSuchOp', ['x'], ['y']).build()),
+    400,
+    10,
+    /No Op registered for NoSuchOp/,
+  )
   const failing = new OnnxBuilder({ opset: 13 }).input('x', 'float32', [2]).output('y', 'float32', [3])
   failing.initializer('shape', [1], [3n], 'int64').node('Reshape', ['x', 'shape'], ['y'])
   await expectError(await put(failing.build()), 400, 11, /^probe inference failed: .*cannot be reshaped/)
 
   // Over the body limit: announced by Content-Length, and streamed without one.
-  await expectError(await put(new Uint8Array(5000)), 413, 2, /the request body has 4\.9 KiB \(5000 bytes\), over this node's limit of 1000 bytes/)
+  await expectError(
+    await put(new Uint8Array(5000)),
+    413,
+    2,
+    /the request body has 4\.9 KiB \(5000 bytes\), over this node's limit of 1000 bytes/,
+  )
   const stream = new ReadableStream<Uint8Array>({
     start(controller) {
       for (let i = 0; i < 20; i++) controller.enqueue(new Uint8Array(500))
@@ -178,7 +198,10 @@ test('a peer serving bytes that do not hash to the CID is skipped; the next peer
   const onlyLiar = await newStore({ peers: [liar.url] })
   assert.equal(await onlyLiar.metadata(metadata.cid), undefined)
   assert.deepEqual(await readdir(onlyLiar.dir), [], 'the wrong bytes were not stored')
-  assert.deepEqual(liar.requests.map((r) => r.url), [`/v1/models/${metadata.cid}/raw`])
+  assert.deepEqual(
+    liar.requests.map((r) => r.url),
+    [`/v1/models/${metadata.cid}/raw`],
+  )
 
   const store = await newStore({ peers: [unreachable, liar.url, goodHub.url] })
   const got = await store.metadata(metadata.cid)

@@ -1,9 +1,9 @@
-import { after, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { createHash } from 'node:crypto'
-import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises'
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, test } from 'node:test'
 import type { ErrorKind } from '../../app/errors.ts'
 import { modelCid, parseModelCid } from '../../app/modelHub/cid.ts'
 import {
@@ -23,15 +23,9 @@ import {
   ErrUnsupportedOpset,
 } from '../../app/modelHub/errors.ts'
 import { ModelStore } from '../../app/modelHub/modelStore.ts'
-import {
-  buildFailsAtRuntime,
-  buildRiskAdjuster,
-  buildRiskScorer,
-  buildSlow,
-  buildTypesEcho,
-} from '../../scripts/models/exampleModels.ts'
-import { OnnxBuilder } from '../../scripts/models/onnxBuilder.ts'
 import { encodeModelProto } from '../../app/modelHub/onnxProto.ts'
+import { buildFailsAtRuntime, buildRiskAdjuster, buildRiskScorer, buildSlow, buildTypesEcho } from '../../scripts/models/exampleModels.ts'
+import { OnnxBuilder } from '../../scripts/models/onnxBuilder.ts'
 
 const dirs: string[] = []
 after(async () => {
@@ -186,12 +180,18 @@ test('uploads beyond maxConcurrentProbes wait their turn and are all stored', as
   const store = new ModelStore({ dir: await tempDir(), maxConcurrentProbes: 1 })
   const models = [buildRiskScorer(), buildRiskAdjuster(), buildTypesEcho(), buildFailsAtRuntime()]
   const results = await Promise.all(models.map((m) => store.put(m)))
-  assert.deepEqual(results.map((r) => r.created), [true, true, true, true])
-  assert.deepEqual(results.map((r) => r.metadata.cid), models.map(handCid))
+  assert.deepEqual(
+    results.map((r) => r.created),
+    [true, true, true, true],
+  )
+  assert.deepEqual(
+    results.map((r) => r.metadata.cid),
+    models.map(handCid),
+  )
   assert.equal((await store.list()).length, 4)
 })
 
-test('two stores sharing a directory: concurrent puts agree on one metadata; each sees the other\'s models', async () => {
+test("two stores sharing a directory: concurrent puts agree on one metadata; each sees the other's models", async () => {
   const dir = await tempDir()
   const a = new ModelStore({ dir })
   const b = new ModelStore({ dir })
@@ -199,10 +199,17 @@ test('two stores sharing a directory: concurrent puts agree on one metadata; eac
   const [ra, rb] = await Promise.all([a.put(bytes), b.put(bytes)])
   assert.equal(Number(ra.created) + Number(rb.created), 1, 'exactly one store creates the files')
   assert.deepEqual(ra.metadata, rb.metadata)
-  assert.deepEqual((await readdir(dir)).filter((f) => f.startsWith('.tmp')), [], 'temp files are removed')
+  assert.deepEqual(
+    (await readdir(dir)).filter((f) => f.startsWith('.tmp')),
+    [],
+    'temp files are removed',
+  )
   const { metadata } = await a.put(buildRiskScorer())
   assert.deepEqual(await b.metadata(metadata.cid), metadata)
-  assert.deepEqual((await b.list()).map((m) => m.cid), [ra.metadata.cid, metadata.cid].sort())
+  assert.deepEqual(
+    (await b.list()).map((m) => m.cid),
+    [ra.metadata.cid, metadata.cid].sort(),
+  )
 })
 
 test('list returns every stored model ordered by CID and ignores other files', async () => {
@@ -216,7 +223,10 @@ test('list returns every stored model ordered by CID and ignores other files', a
     listed.map((m) => m.cid),
     stored.map((r) => r.metadata.cid).sort(),
   )
-  assert.deepEqual(listed.find((m) => m.cid === stored[1].metadata.cid), stored[1].metadata)
+  assert.deepEqual(
+    listed.find((m) => m.cid === stored[1].metadata.cid),
+    stored[1].metadata,
+  )
 })
 
 test('unknown CIDs read as undefined without peers; malformed CIDs are refused', async () => {
@@ -275,7 +285,11 @@ test('put refuses inputs and outputs that are not named tensors of a supported t
   await assertRefused(store, tiny({ type: 'float16' }), ErrUnsupportedElementType, /input "x" is float16; supported: .*string, bool$/)
   await assertRefused(store, tiny({ type: 'bfloat16' }), ErrUnsupportedElementType, /input "x" is bfloat16/)
 
-  const unnamedInput = new OnnxBuilder({ opset: 13 }).input('', 'float32', [1]).output('y', 'float32', [1]).node('Identity', [''], ['y']).build()
+  const unnamedInput = new OnnxBuilder({ opset: 13 })
+    .input('', 'float32', [1])
+    .output('y', 'float32', [1])
+    .node('Identity', [''], ['y'])
+    .build()
   await assertRefused(store, unnamedInput, ErrUnnamedValue, /graph input #1 has an empty name/)
   const unnamedOutput = new OnnxBuilder({ opset: 13 })
     .input('x', 'float32', [1])
@@ -299,14 +313,19 @@ test('put refuses a model without outputs', async () => {
   await assertRefused(store, noOutputs, ErrNoOutputs, /^model has no outputs: the graph declares no outputs/)
 })
 
-test('put refuses a model onnxruntime cannot load, with onnxruntime\'s reason', async () => {
+test("put refuses a model onnxruntime cannot load, with onnxruntime's reason", async () => {
   const store = new ModelStore({ dir: await tempDir() })
-  await assertRefused(store, tiny({ op: 'FrobnicateTensor' }), ErrModelLoad, /^onnxruntime cannot load the model: .*No Op registered for FrobnicateTensor/)
+  await assertRefused(
+    store,
+    tiny({ op: 'FrobnicateTensor' }),
+    ErrModelLoad,
+    /^onnxruntime cannot load the model: .*No Op registered for FrobnicateTensor/,
+  )
   const dangling = new OnnxBuilder({ opset: 13 }).input('x', 'float32', [1]).output('y', 'float32', [1]).node('Relu', ['x'], ['z']).build()
   await assertRefused(store, dangling, ErrModelLoad, /Graph output \(y\) does not exist in the graph/)
 })
 
-test('put refuses a model whose probe inference fails, with onnxruntime\'s message', async () => {
+test("put refuses a model whose probe inference fails, with onnxruntime's message", async () => {
   const store = new ModelStore({ dir: await tempDir() })
   // Reshape [2] → [3] loads fine and fails when run.
   const m = new OnnxBuilder({ opset: 13 }).input('x', 'float32', [2]).output('y', 'float32', [3])

@@ -1,8 +1,8 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import * as ort from 'onnxruntime-node'
-import { OnnxBuilder } from '../../scripts/models/onnxBuilder.ts'
 import { OnnxParseError, parseOnnxModel } from '../../app/modelHub/onnxModel.ts'
+import { OnnxBuilder } from '../../scripts/models/onnxBuilder.ts'
 
 function tinyMlp(): Uint8Array {
   const m = new OnnxBuilder({ opset: 13 })

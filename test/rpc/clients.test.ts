@@ -7,6 +7,19 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
 import {
+  Contract,
+  ContractFactory,
+  type Log as EthersLog,
+  type EventLog,
+  isCallException,
+  JsonRpcProvider,
+  Network,
+  Wallet,
+  WebSocketProvider,
+} from 'ethers'
+import {
+  type Abi,
+  type Address,
   BaseError,
   ContractFunctionRevertedError,
   createPublicClient,
@@ -15,19 +28,16 @@ import {
   defineChain,
   encodeErrorResult,
   getContractAddress,
+  type Hex,
   http,
   parseEventLogs,
-  webSocket,
-  type Abi,
-  type Address,
-  type Hex,
   type TransactionReceipt,
+  webSocket,
 } from 'viem'
-import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
-import { Contract, ContractFactory, JsonRpcProvider, Network, Wallet, WebSocketProvider, isCallException, type EventLog, type Log as EthersLog } from 'ethers'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { MIN_BASE_FEE } from '../../app/modules/evm/params.ts'
-import { compileFixture, type CompiledContract } from '../support/contracts.ts'
+import { type CompiledContract, compileFixture } from '../support/contracts.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
@@ -139,7 +149,10 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       assert.deepEqual(decoded.args, { by: account.address, amount: 5n, newValue: 5n })
       assert.equal(await publicClient.readContract({ address, abi, functionName: 'value' }), 5n)
       // The state before the tx's block still reads 0.
-      assert.equal(await publicClient.readContract({ address, abi, functionName: 'value', blockNumber: incrementReceipt.blockNumber - 1n }), 0n)
+      assert.equal(
+        await publicClient.readContract({ address, abi, functionName: 'value', blockNumber: incrementReceipt.blockNumber - 1n }),
+        0n,
+      )
     })
 
     test('getLogs and getContractEvents over the block range return that log', async () => {
@@ -181,7 +194,12 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
           eventName: 'Incremented',
           onLogs: (logs) => {
             for (const l of logs) {
-              seenLogs.push({ blockHash: l.blockHash, transactionHash: l.transactionHash, logIndex: l.logIndex, args: (l as unknown as { args: unknown }).args })
+              seenLogs.push({
+                blockHash: l.blockHash,
+                transactionHash: l.transactionHash,
+                logIndex: l.logIndex,
+                args: (l as unknown as { args: unknown }).args,
+              })
             }
           },
           onError: (e) => errors.push(e),
@@ -197,7 +215,11 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
         const hash = await walletClient.writeContract({ address, abi, functionName: 'increment', args: [7n], account, chain: pipe })
         const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 })
         await waitFor('the log over WebSocket', async () => (seenLogs.length > 0 ? true : undefined), 15_000)
-        await waitFor(`newHeads of block ${receipt.blockNumber}`, async () => (seenBlocks.has(receipt.blockNumber) ? true : undefined), 15_000)
+        await waitFor(
+          `newHeads of block ${receipt.blockNumber}`,
+          async () => (seenBlocks.has(receipt.blockNumber) ? true : undefined),
+          15_000,
+        )
         assert.deepEqual(errors, [])
         assert.equal(seenLogs.length, 1)
         assert.deepEqual(seenLogs[0], {
@@ -210,7 +232,10 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       } finally {
         unwatchLogs?.()
         unwatchBlocks?.()
-        await wsClient.transport.getRpcClient().then((c) => c.close()).catch(() => {})
+        await wsClient.transport
+          .getRpcClient()
+          .then((c) => c.close())
+          .catch(() => {})
       }
     })
 
@@ -220,7 +245,9 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       assert.equal(simErr.data?.errorName, 'Error')
       assert.deepEqual(simErr.data?.args, ['counter: nope'])
 
-      const estErr = revertedError(await rejection(publicClient.estimateContractGas({ address, abi, functionName: 'failRequire', account })))
+      const estErr = revertedError(
+        await rejection(publicClient.estimateContractGas({ address, abi, functionName: 'failRequire', account })),
+      )
       assert.equal(estErr.reason, 'counter: nope')
     })
 
@@ -307,7 +334,9 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
         })
         // ethers subscribes in the background: wait until the server has the subscription, i.e.
         // until a round trip sent after it over the same socket has been answered.
-        await waitFor('the eth_subscribe round trip', async () => ((await wsProvider.send('eth_chainId', [])) === '0x539' ? true : undefined))
+        await waitFor('the eth_subscribe round trip', async () =>
+          (await wsProvider.send('eth_chainId', [])) === '0x539' ? true : undefined,
+        )
         const tx = await contract.getFunction('increment')(4n)
         const receipt = await tx.wait()
         assert.ok(receipt)
@@ -339,7 +368,10 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       assert.ok(block)
       assert.equal(typeof block.baseFeePerGas, 'bigint')
       assert.ok(block.baseFeePerGas! >= MIN_BASE_FEE)
-      const raw = (await rawRpc(chain.rpc(), 'eth_getBlockByNumber', [`0x${block.number.toString(16)}`, false])).result as { hash: string; baseFeePerGas: string }
+      const raw = (await rawRpc(chain.rpc(), 'eth_getBlockByNumber', [`0x${block.number.toString(16)}`, false])).result as {
+        hash: string
+        baseFeePerGas: string
+      }
       assert.equal(raw.hash, block.hash)
       assert.equal(BigInt(raw.baseFeePerGas), block.baseFeePerGas)
     })
@@ -350,7 +382,14 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       assert.equal(err.reason, 'counter: nope')
       assert.equal(err.revert?.name, 'Error')
       assert.deepEqual(err.revert?.args && [...err.revert.args], ['counter: nope'])
-      assert.equal(err.data, encodeErrorResult({ abi: [{ type: 'error', name: 'Error', inputs: [{ type: 'string', name: 'message' }] }], errorName: 'Error', args: ['counter: nope'] }))
+      assert.equal(
+        err.data,
+        encodeErrorResult({
+          abi: [{ type: 'error', name: 'Error', inputs: [{ type: 'string', name: 'message' }] }],
+          errorName: 'Error',
+          args: ['counter: nope'],
+        }),
+      )
     })
 
     test('a reverted staticCall with a custom error decodes it', async () => {
@@ -366,7 +405,11 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
     const receiver = accounts[6].address
     const accessListKey = '0x0000000000000000000000000000000000000000000000000000000000000007' as const
 
-    async function balanceAt(client: ReturnType<typeof viemClients>['publicClient'], address: Address, blockNumber: bigint): Promise<bigint> {
+    async function balanceAt(
+      client: ReturnType<typeof viemClients>['publicClient'],
+      address: Address,
+      blockNumber: bigint,
+    ): Promise<bigint> {
       return client.getBalance({ address, blockNumber })
     }
 
@@ -389,12 +432,27 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
           gas: 25_300n,
           fees: { gasPrice: 2n * GWEI, accessList: [{ address: accounts[7].address, storageKeys: [accessListKey] }] },
         },
-        { type: 'eip1559', wire: '0x2', value: 3n * ETH + 3n, gas: 21_000n, fees: { maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: 1n * GWEI } },
+        {
+          type: 'eip1559',
+          wire: '0x2',
+          value: 3n * ETH + 3n,
+          gas: 21_000n,
+          fees: { maxFeePerGas: 5n * GWEI, maxPriorityFeePerGas: 1n * GWEI },
+        },
       ] as const
 
       let nonce = 0
       for (const c of cases) {
-        const hash = await walletClient.sendTransaction({ account, chain: pipe, to: receiver, value: c.value, type: c.type, gas: 30_000n, nonce, ...c.fees } as never)
+        const hash = await walletClient.sendTransaction({
+          account,
+          chain: pipe,
+          to: receiver,
+          value: c.value,
+          type: c.type,
+          gas: 30_000n,
+          nonce,
+          ...c.fees,
+        } as never)
         const receipt = await publicClient.waitForTransactionReceipt({ hash, pollingInterval: 100 })
         assert.equal(receipt.status, 'success', c.type)
         assert.equal(receipt.type, c.type)
@@ -406,7 +464,8 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
         const expectedPrice =
           'gasPrice' in c.fees
             ? c.fees.gasPrice
-            : baseFee! + (c.fees.maxPriorityFeePerGas < c.fees.maxFeePerGas - baseFee! ? c.fees.maxPriorityFeePerGas : c.fees.maxFeePerGas - baseFee!)
+            : baseFee! +
+              (c.fees.maxPriorityFeePerGas < c.fees.maxFeePerGas - baseFee! ? c.fees.maxPriorityFeePerGas : c.fees.maxFeePerGas - baseFee!)
         assert.equal(receipt.effectiveGasPrice, expectedPrice, `${c.type} effectiveGasPrice`)
 
         // Exact wire fields of eth_getTransactionByHash and the receipt.
@@ -449,9 +508,11 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
 
         // Balances right before and right after the tx's block.
         const before = receipt.blockNumber - 1n
-        const senderDrop = (await balanceAt(publicClient, account.address, before)) - (await balanceAt(publicClient, account.address, receipt.blockNumber))
+        const senderDrop =
+          (await balanceAt(publicClient, account.address, before)) - (await balanceAt(publicClient, account.address, receipt.blockNumber))
         assert.equal(senderDrop, c.value + receipt.gasUsed * receipt.effectiveGasPrice, `${c.type} sender balance drop`)
-        const receiverGain = (await balanceAt(publicClient, receiver, receipt.blockNumber)) - (await balanceAt(publicClient, receiver, before))
+        const receiverGain =
+          (await balanceAt(publicClient, receiver, receipt.blockNumber)) - (await balanceAt(publicClient, receiver, before))
         assert.equal(receiverGain, c.value, `${c.type} receiver balance gain`)
         nonce++
       }

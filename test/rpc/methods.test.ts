@@ -6,26 +6,26 @@
  */
 import assert from 'node:assert/strict'
 import { after, before, describe, test } from 'node:test'
-import WebSocket from 'ws'
 import {
+  type Abi,
+  type Address,
+  encodeAbiParameters,
   encodeDeployData,
   encodeErrorResult,
   encodeEventTopics,
   encodeFunctionData,
-  encodeAbiParameters,
   getContractAddress,
+  type Hex,
   keccak256,
   pad,
   toHex,
-  type Abi,
-  type Address,
-  type Hex,
 } from 'viem'
-import { privateKeyToAccount, type PrivateKeyAccount } from 'viem/accounts'
+import { type PrivateKeyAccount, privateKeyToAccount } from 'viem/accounts'
+import WebSocket from 'ws'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { MIN_BASE_FEE } from '../../app/modules/evm/params.ts'
-import { compileFixture, type CompiledContract } from '../support/contracts.ts'
-import { rawRpc, waitFor, type RawRpcResponse } from '../support/rpc.ts'
+import { type CompiledContract, compileFixture } from '../support/contracts.ts'
+import { type RawRpcResponse, rawRpc, waitFor } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
 const GWEI = 10n ** 9n
@@ -59,7 +59,10 @@ async function callError(url: string, method: string, params: unknown[] = []): P
   return res.error
 }
 
-async function batch(url: string, requests: { id: number | string; method: string; params: unknown[] }[]): Promise<(RawRpcResponse & { id: unknown; jsonrpc: string })[]> {
+async function batch(
+  url: string,
+  requests: { id: number | string; method: string; params: unknown[] }[],
+): Promise<(RawRpcResponse & { id: unknown; jsonrpc: string })[]> {
   const res = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -326,7 +329,11 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
     })
 
     test('increment(5): eth_getStorageAt and eth_call at the blocks before and after, and at every tag', async () => {
-      incHash = await send(alice, { to: counterAddress, data: encodeFunctionData({ abi, functionName: 'increment', args: [5n] }), gas: 100_000n })
+      incHash = await send(alice, {
+        to: counterAddress,
+        data: encodeFunctionData({ abi, functionName: 'increment', args: [5n] }),
+        gas: 100_000n,
+      })
       incReceipt = await receipt(incHash)
       assert.equal(incReceipt.status, '0x1')
       const h = BigInt(incReceipt.blockNumber as string)
@@ -372,7 +379,9 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
       assert.equal(blockTimestamp, block.timestamp)
       assert.notEqual(incReceipt.logsBloom, `0x${'0'.repeat(512)}`)
 
-      const byRange = await call<Json[]>(url, 'eth_getLogs', [{ fromBlock: deployReceipt.blockNumber, toBlock: 'latest', address: counterAddress }])
+      const byRange = await call<Json[]>(url, 'eth_getLogs', [
+        { fromBlock: deployReceipt.blockNumber, toBlock: 'latest', address: counterAddress },
+      ])
       assert.deepEqual(byRange, logs)
       const byHash = await call<Json[]>(url, 'eth_getLogs', [{ blockHash: incReceipt.blockHash }])
       assert.deepEqual(byHash, logs)
@@ -381,7 +390,12 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
       const otherSender = pad(bob.toLowerCase() as Hex, { size: 32 })
       assert.deepEqual(await call(url, 'eth_getLogs', [{ fromBlock: '0x0', topics: [topic0, otherSender] }]), [])
       // A range without the tx's block: nothing.
-      assert.deepEqual(await call(url, 'eth_getLogs', [{ fromBlock: '0x0', toBlock: q(BigInt(incReceipt.blockNumber as string) - 1n), address: counterAddress }]), [])
+      assert.deepEqual(
+        await call(url, 'eth_getLogs', [
+          { fromBlock: '0x0', toBlock: q(BigInt(incReceipt.blockNumber as string) - 1n), address: counterAddress },
+        ]),
+        [],
+      )
       // A reversed range, or a fromBlock past the head with toBlock latest, is -32602 (as geth and the spec).
       const reversed = await callError(url, 'eth_getLogs', [{ fromBlock: '0x5', toBlock: '0x4' }])
       assert.deepEqual(reversed, { code: -32602, message: 'filter: fromBlock 5 is after toBlock 4' })
@@ -403,8 +417,10 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
       const { transactions: _b, ...headerOfHashes } = hashesBlock
       assert.deepEqual(headerOfFull, headerOfHashes)
       // Block shape.
-      for (const key of ['hash', 'parentHash', 'stateRoot', 'transactionsRoot', 'receiptsRoot']) assert.match(hashesBlock[key] as string, HASH, key)
-      for (const key of ['number', 'gasLimit', 'gasUsed', 'timestamp', 'baseFeePerGas', 'size']) assert.match(hashesBlock[key] as string, HEX_QUANTITY, key)
+      for (const key of ['hash', 'parentHash', 'stateRoot', 'transactionsRoot', 'receiptsRoot'])
+        assert.match(hashesBlock[key] as string, HASH, key)
+      for (const key of ['number', 'gasLimit', 'gasUsed', 'timestamp', 'baseFeePerGas', 'size'])
+        assert.match(hashesBlock[key] as string, HEX_QUANTITY, key)
       assert.match(hashesBlock.miner as string, ADDRESS)
       assert.equal(hashesBlock.gasUsed, q(21_000))
       assert.deepEqual(hashesBlock.uncles, [])
@@ -501,7 +517,16 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
         const highNonce = nonces.get(high.address) ?? 0n
         nonces.set(low.address, lowNonce + 1n)
         nonces.set(high.address, highNonce + 1n)
-        const rawLow = await low.signTransaction({ type: 'eip1559', chainId: 1337, nonce: Number(lowNonce), to: bob, value: 1n, gas: 21_000n, maxFeePerGas: MAX_FEE, maxPriorityFeePerGas: 1n * GWEI })
+        const rawLow = await low.signTransaction({
+          type: 'eip1559',
+          chainId: 1337,
+          nonce: Number(lowNonce),
+          to: bob,
+          value: 1n,
+          gas: 21_000n,
+          maxFeePerGas: MAX_FEE,
+          maxPriorityFeePerGas: 1n * GWEI,
+        })
         const rawHigh = await high.signTransaction({
           type: 'eip1559',
           chainId: 1337,
@@ -512,7 +537,10 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
           maxFeePerGas: MAX_FEE,
           maxPriorityFeePerGas: 3n * GWEI,
         })
-        const [hLow, hHigh] = await Promise.all([call<Hex>(url, 'eth_sendRawTransaction', [rawLow]), call<Hex>(url, 'eth_sendRawTransaction', [rawHigh])])
+        const [hLow, hHigh] = await Promise.all([
+          call<Hex>(url, 'eth_sendRawTransaction', [rawLow]),
+          call<Hex>(url, 'eth_sendRawTransaction', [rawHigh]),
+        ])
         const rLow = await receipt(hLow)
         const rHigh = await receipt(hHigh)
         if (rLow.blockHash !== rHigh.blockHash) continue
@@ -570,21 +598,35 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
     })
 
     test('a reverted eth_call is code 3 with the Error(string) data and the decoded message', async () => {
-      const err = await callError(url, 'eth_call', [{ to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failRequire' }) }, 'latest'])
+      const err = await callError(url, 'eth_call', [
+        { to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failRequire' }) },
+        'latest',
+      ])
       assert.deepEqual(err, { code: 3, message: 'execution reverted: counter: nope', data: revertData })
     })
 
     test('eth_estimateGas of a reverting call is code 3 too', async () => {
-      const err = await callError(url, 'eth_estimateGas', [{ from: alice.address, to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failRequire' }) }])
+      const err = await callError(url, 'eth_estimateGas', [
+        { from: alice.address, to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failRequire' }) },
+      ])
       assert.deepEqual(err, { code: 3, message: 'execution reverted: counter: nope', data: revertData })
     })
 
     test('a custom error and a Panic: code 3 with their data', async () => {
       const current = BigInt(await call<string>(url, 'eth_getStorageAt', [counterAddress, '0x0', 'latest']))
       assert.ok(current >= 5n)
-      const custom = await callError(url, 'eth_call', [{ to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failCustom' }) }, 'latest'])
-      assert.deepEqual(custom, { code: 3, message: 'execution reverted', data: encodeErrorResult({ abi, errorName: 'CounterTooSmall', args: [current, 1000n] }) })
-      const panic = await callError(url, 'eth_call', [{ to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failAssert' }) }])
+      const custom = await callError(url, 'eth_call', [
+        { to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failCustom' }) },
+        'latest',
+      ])
+      assert.deepEqual(custom, {
+        code: 3,
+        message: 'execution reverted',
+        data: encodeErrorResult({ abi, errorName: 'CounterTooSmall', args: [current, 1000n] }),
+      })
+      const panic = await callError(url, 'eth_call', [
+        { to: counterAddress, data: encodeFunctionData({ abi, functionName: 'failAssert' }) },
+      ])
       assert.deepEqual(panic, {
         code: 3,
         message: 'execution reverted: panic: assert(false)',
@@ -668,7 +710,11 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
       const n = nonces.get(sender.address) ?? 0n
       assert.equal(await call(url, 'eth_getTransactionCount', [sender.address, 'latest']), q(n))
       // Sign n, n+1, n+2 but send n+2 first.
-      const raws = [await signed(sender, { to: bob, value: 1n }), await signed(sender, { to: bob, value: 2n }), await signed(sender, { to: bob, value: 3n })]
+      const raws = [
+        await signed(sender, { to: bob, value: 1n }),
+        await signed(sender, { to: bob, value: 2n }),
+        await signed(sender, { to: bob, value: 3n }),
+      ]
       const hash3 = await call<Hex>(url, 'eth_sendRawTransaction', [raws[2]])
       assert.equal(await call(url, 'eth_getTransactionCount', [sender.address, 'pending']), q(n))
       assert.equal(await call(url, 'eth_getTransactionCount', [sender.address, 'latest']), q(n))
@@ -685,7 +731,11 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
     test('eth_newFilter + eth_getFilterChanges: the new log once, then nothing', async () => {
       const id = await call<string>(url, 'eth_newFilter', [{ address: counterAddress }])
       assert.match(id, /^0x[0-9a-f]+$/)
-      const hash = await send(alice, { to: counterAddress, data: encodeFunctionData({ abi, functionName: 'increment', args: [2n] }), gas: 100_000n })
+      const hash = await send(alice, {
+        to: counterAddress,
+        data: encodeFunctionData({ abi, functionName: 'increment', args: [2n] }),
+        gas: 100_000n,
+      })
       const r = await receipt(hash)
       // The filter reports committed blocks: poll until the tx's block has been seen.
       let changes: Json[] = []
@@ -806,13 +856,26 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
         // Same event, another sender in topic 1: must stay silent.
         const [topic0] = encodeEventTopics({ abi, eventName: 'Incremented' })
         const otherSender = pad(bob.toLowerCase() as Hex, { size: 32 })
-        const silent = (await ws.request('eth_subscribe', ['logs', { address: counterAddress, topics: [topic0, otherSender] }])) as { result: string }
-        const mine = (await ws.request('eth_subscribe', ['logs', { topics: [topic0, pad(alice.address.toLowerCase() as Hex, { size: 32 })] }])) as { result: string }
+        const silent = (await ws.request('eth_subscribe', ['logs', { address: counterAddress, topics: [topic0, otherSender] }])) as {
+          result: string
+        }
+        const mine = (await ws.request('eth_subscribe', [
+          'logs',
+          { topics: [topic0, pad(alice.address.toLowerCase() as Hex, { size: 32 })] },
+        ])) as { result: string }
 
-        const hash = await send(alice, { to: counterAddress, data: encodeFunctionData({ abi, functionName: 'increment', args: [3n] }), gas: 100_000n })
+        const hash = await send(alice, {
+          to: counterAddress,
+          data: encodeFunctionData({ abi, functionName: 'increment', args: [3n] }),
+          gas: 100_000n,
+        })
         const r = await receipt(hash)
         await waitFor('the log notification', async () => (ws.received(logs.result).length > 0 ? true : undefined), 15_000)
-        await waitFor('the head of the tx block', async () => (ws.received(heads.result).some((h) => h.hash === r.blockHash) ? true : undefined), 15_000)
+        await waitFor(
+          'the head of the tx block',
+          async () => (ws.received(heads.result).some((h) => h.hash === r.blockHash) ? true : undefined),
+          15_000,
+        )
 
         assert.deepEqual(ws.received(logs.result), r.logs)
         await waitFor('the topic-filtered log notification', async () => (ws.received(mine.result).length > 0 ? true : undefined), 15_000)
@@ -824,7 +887,9 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
         assert.deepEqual(head, header)
         // Heads arrive in order, one per block.
         const numbers = ws.received(heads.result).map((h) => BigInt(h.number as string))
-        numbers.forEach((n, i) => i > 0 && assert.equal(n, numbers[i - 1] + 1n))
+        numbers.forEach((n, i) => {
+          if (i > 0) assert.equal(n, numbers[i - 1] + 1n)
+        })
 
         assert.equal((await ws.request('eth_unsubscribe', [heads.result])).result, true)
         assert.equal((await ws.request('eth_unsubscribe', [heads.result])).result, false)

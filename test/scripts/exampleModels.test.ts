@@ -1,21 +1,29 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import { readFile } from 'node:fs/promises'
+import { test } from 'node:test'
 import * as ort from 'onnxruntime-node'
+import { parseOnnxModel } from '../../app/modelHub/onnxModel.ts'
 import {
-  EXAMPLE_MODELS,
-  FAILS_AT_RUNTIME_TABLE,
-  RISK_ADJUSTER,
-  RISK_SCORER_SPEC,
   buildFailsAtRuntime,
   buildRiskAdjuster,
   buildRiskScorer,
   buildSlow,
-  SLOW_MATMULS,
   buildTypesEcho,
+  EXAMPLE_MODELS,
+  FAILS_AT_RUNTIME_TABLE,
+  RISK_ADJUSTER,
+  RISK_SCORER_SPEC,
+  SLOW_MATMULS,
 } from '../../scripts/models/exampleModels.ts'
-import { parseOnnxModel } from '../../app/modelHub/onnxModel.ts'
-import { buildCostModel, buildMlp, costModelMacs, costModelSpecFor, MEASURED_MACS_PER_MS, mlpLayers, seededValues } from '../../scripts/models/modelFactory.ts'
+import {
+  buildCostModel,
+  buildMlp,
+  costModelMacs,
+  costModelSpecFor,
+  MEASURED_MACS_PER_MS,
+  mlpLayers,
+  seededValues,
+} from '../../scripts/models/modelFactory.ts'
 
 const MODELS_DIR = new URL('../../models/', import.meta.url)
 const ONE_THREAD = { intraOpNumThreads: 1, interOpNumThreads: 1, logSeverityLevel: 4 } as const
@@ -74,7 +82,12 @@ test('risk-scorer: features [batch, 4] → score [batch, 1] in (0, 1), equal to 
   assert.equal(l1.cols, 16)
   assert.equal(l2.cols, 1)
   const x = rows[0]
-  const hidden = Array.from({ length: 16 }, (_, j) => Math.max(0, x.reduce((acc, xi, i) => acc + xi * l1.weight[i * 16 + j], l1.bias[j])))
+  const hidden = Array.from({ length: 16 }, (_, j) =>
+    Math.max(
+      0,
+      x.reduce((acc, xi, i) => acc + xi * l1.weight[i * 16 + j], l1.bias[j]),
+    ),
+  )
   const expected = sigmoid(hidden.reduce((acc, h, j) => acc + h * l2.weight[j], l2.bias[0]))
   assert.ok(Math.abs(scores[0] - expected) < 1e-6, `score ${scores[0]} ≠ hand-computed ${expected}`)
 })
@@ -129,7 +142,10 @@ test('fails-at-runtime: loads, answers for index 0..2, and onnxruntime throws fo
     const { value } = await s.run({ index: new ort.Tensor('int64', new BigInt64Array([BigInt(i)]), [1]) })
     assert.deepEqual([...(value.data as Float32Array)], [FAILS_AT_RUNTIME_TABLE[i]])
   }
-  await assert.rejects(s.run({ index: new ort.Tensor('int64', new BigInt64Array([7n]), [1]) }, { logSeverityLevel: 4 }), /indices|out of bounds/i)
+  await assert.rejects(
+    s.run({ index: new ort.Tensor('int64', new BigInt64Array([7n]), [1]) }, { logSeverityLevel: 4 }),
+    /indices|out of bounds/i,
+  )
 })
 
 test('slow: x [1, 512] → y [1, 512], a small file holding 330 chained 512×512 MatMuls over 512 rows (44 GMAC) that depend on the input', async () => {
@@ -145,7 +161,11 @@ test('slow: x [1, 512] → y [1, 512], a small file holding 330 chained 512×512
     inputs: [{ name: 'x', type: 'float32', shape: [1, 512] }],
     outputs: [{ name: 'y', type: 'float32', shape: [1, 512] }],
   })
-  const x = new ort.Tensor('float32', Float32Array.from({ length: 512 }, (_, i) => i / 512), [1, 512])
+  const x = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: 512 }, (_, i) => i / 512),
+    [1, 512],
+  )
   const { y } = await s.run({ x })
   // Every MatMul by the all-1/512 matrix maps each row to its mean, so y is the mean of x.
   const mean = (511 * 512) / 2 / 512 / 512

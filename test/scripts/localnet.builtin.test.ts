@@ -61,7 +61,10 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
     assert.equal(manifest.portOffset, PORT_OFFSET)
     assert.equal(manifest.blockTime, '300ms')
     // Same genesis on both nodes.
-    assert.equal(readFileSync(join(home, 'node0/cometbft/config/genesis.json'), 'utf8'), readFileSync(join(home, 'node1/cometbft/config/genesis.json'), 'utf8'))
+    assert.equal(
+      readFileSync(join(home, 'node0/cometbft/config/genesis.json'), 'utf8'),
+      readFileSync(join(home, 'node1/cometbft/config/genesis.json'), 'utf8'),
+    )
     assert.equal(net.endpoints(1).cometRpc, `http://127.0.0.1:${26657 + 10 + PORT_OFFSET}`)
     assert.equal(net.logFile(1, 'cometbft'), join(home, 'logs', 'cometbft-1.log'))
   })
@@ -74,7 +77,10 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
     assert.ok(net)
     await net.start()
     // A tx through node 0, so the app hash is not just the empty store's.
-    const committed = await cometRpc<{ height: string; tx_result: { code: number } }>(net.endpoints(0).cometRpc, '/broadcast_tx_commit?tx="pipe=localnet"')
+    const committed = await cometRpc<{ height: string; tx_result: { code: number } }>(
+      net.endpoints(0).cometRpc,
+      '/broadcast_tx_commit?tx="pipe=localnet"',
+    )
     assert.equal(committed.tx_result.code, 0)
     const h = BigInt(committed.height) + 1n // the header after the tx's block carries its app hash
     await net.waitForHeight(h > 3n ? h : 3n, { timeoutMs: 30_000 })
@@ -82,7 +88,11 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
     assert.ok(statuses.every((s) => s.error === undefined && s.height >= 3n))
     // Compare at one height: the latest ones may differ by a block between two queries.
     const hashes = await Promise.all(
-      [0, 1].map(async (i) => (await cometRpc<{ block: { header: { app_hash: string } } }>(net!.endpoints(i).cometRpc, `/block?height=${h}`)).block.header.app_hash),
+      [0, 1].map(
+        async (i) =>
+          (await cometRpc<{ block: { header: { app_hash: string } } }>(net!.endpoints(i).cometRpc, `/block?height=${h}`)).block.header
+            .app_hash,
+      ),
     )
     assert.notEqual(hashes[0], '0000000000000000')
     assert.equal(hashes[0], hashes[1])
@@ -108,7 +118,11 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
     await net.waitForHeight(s0.height + 3n, { timeoutMs: 30_000 })
     const after = await net.status()
     assert.equal(after[1].catchingUp, false)
-    assert.equal(messages.some((m) => /exited unexpectedly/.test(m)), false, 'a requested kill is not reported as a crash')
+    assert.equal(
+      messages.some((m) => /exited unexpectedly/.test(m)),
+      false,
+      'a requested kill is not reported as a crash',
+    )
   })
 
   test('stop() leaves nothing listening on the localnet ports', async () => {

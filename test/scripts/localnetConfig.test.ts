@@ -4,16 +4,23 @@
  * CometBFT template is skipped when the binary is not installed.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, test } from 'node:test'
 import { COMETBFT_VERSION, runCometbft } from '../../scripts/cometbft.ts'
 import { COMETBFT_BINARY } from '../../scripts/install-cometbft.mjs'
 import { parseCliArgs } from '../../scripts/localnet/cli.ts'
-import { applyConfigEdits, buildGenesis, LOCALNET_MAX_GAS, peerAddress, writeGenesis, type ValidatorKey } from '../../scripts/localnet/config.ts'
+import {
+  applyConfigEdits,
+  buildGenesis,
+  LOCALNET_MAX_GAS,
+  peerAddress,
+  type ValidatorKey,
+  writeGenesis,
+} from '../../scripts/localnet/config.ts'
 import { wipeLocalnetHome } from '../../scripts/localnet/home.ts'
-import { readManifest, writeManifest, type LocalnetManifest } from '../../scripts/localnet/manifest.ts'
+import { type LocalnetManifest, readManifest, writeManifest } from '../../scripts/localnet/manifest.ts'
 import { DEFAULT_PORTS, listenedPorts, nodeEndpoints, nodePorts } from '../../scripts/localnet/ports.ts'
 import { formatHeightsLine, formatStatusLine } from '../../scripts/localnet/status.ts'
 import { getTomlKey, setTomlKey, tomlLiteral } from '../../scripts/localnet/toml.ts'
@@ -87,12 +94,30 @@ describe('toml: set key in section', () => {
 
 describe('port scheme', () => {
   test('validator 0 without offset uses the documented defaults', () => {
-    assert.deepEqual(nodePorts(0), { p2p: 26656, cometRpc: 26657, abci: 26658, prometheus: 26660, jsonRpc: 8545, ws: 8546, grpc: 9090, rest: 1317 })
+    assert.deepEqual(nodePorts(0), {
+      p2p: 26656,
+      cometRpc: 26657,
+      abci: 26658,
+      prometheus: 26660,
+      jsonRpc: 8545,
+      ws: 8546,
+      grpc: 9090,
+      rest: 1317,
+    })
     assert.deepEqual(nodePorts(0, 0), { ...DEFAULT_PORTS })
   })
 
   test('validator i adds 10·i, plus the offset', () => {
-    assert.deepEqual(nodePorts(3, 700), { p2p: 27386, cometRpc: 27387, abci: 27388, prometheus: 27390, jsonRpc: 9275, ws: 9276, grpc: 9820, rest: 2047 })
+    assert.deepEqual(nodePorts(3, 700), {
+      p2p: 27386,
+      cometRpc: 27387,
+      abci: 27388,
+      prometheus: 27390,
+      jsonRpc: 9275,
+      ws: 9276,
+      grpc: 9820,
+      rest: 2047,
+    })
   })
 
   test('no two ports of a 100-validator localnet collide', () => {
@@ -119,7 +144,12 @@ describe('port scheme', () => {
   })
 
   test('a builtin app listens only on CometBFT ports', () => {
-    assert.deepEqual(listenedPorts(nodePorts(0), false).map(([n]) => n).sort(), ['cometRpc', 'p2p', 'prometheus'])
+    assert.deepEqual(
+      listenedPorts(nodePorts(0), false)
+        .map(([n]) => n)
+        .sort(),
+      ['cometRpc', 'p2p', 'prometheus'],
+    )
     assert.equal(listenedPorts(nodePorts(0), true).length, 8)
   })
 })
@@ -147,7 +177,9 @@ describe('config.toml edits', () => {
   }
 
   test('on a minimal template with every section', () => {
-    const minimal = TEMPLATE + '\n[mempool]\nsize = 5000\n\n[tx_index]\nindexer = "kv"\n\n[instrumentation]\nprometheus = false\nprometheus_listen_addr = ":26660"\n'
+    const minimal =
+      TEMPLATE +
+      '\n[mempool]\nsize = 5000\n\n[tx_index]\nindexer = "kv"\n\n[instrumentation]\nprometheus = false\nprometheus_listen_addr = ":26660"\n'
     const out = applyConfigEdits(minimal, input)
     expect(out)
     assert.equal(applyConfigEdits(out, input), out, 'idempotent')
@@ -176,7 +208,13 @@ describe('genesis', () => {
     evidence: { max_age_num_blocks: '100000' },
     abci: { vote_extensions_enable_height: '0' },
   }
-  const genesis = buildGenesis({ chainId: 'pipe_1337-1', genesisTime: '2025-01-01T00:00:00.000Z', defaultConsensusParams: defaults, validators: keys, appState: { evm: { accounts: [] } } })
+  const genesis = buildGenesis({
+    chainId: 'pipe_1337-1',
+    genesisTime: '2025-01-01T00:00:00.000Z',
+    defaultConsensusParams: defaults,
+    validators: keys,
+    appState: { evm: { accounts: [] } },
+  })
 
   test('has the chain id, height 1, every validator with power 10 and name node<i>', () => {
     assert.equal(genesis.chain_id, 'pipe_1337-1')
@@ -212,7 +250,15 @@ describe('genesis', () => {
 })
 
 describe('manifest and home', () => {
-  const manifest: LocalnetManifest = { format: 1, chainId: 'pipe_1337-1', validators: 2, portOffset: 700, blockTime: '1s', nodeIds: ['a', 'b'], createdAt: 'now' }
+  const manifest: LocalnetManifest = {
+    format: 1,
+    chainId: 'pipe_1337-1',
+    validators: 2,
+    portOffset: 700,
+    blockTime: '1s',
+    nodeIds: ['a', 'b'],
+    createdAt: 'now',
+  }
 
   test('round-trips, and a missing one is undefined', () => {
     const home = join(tmp, 'm1')
@@ -250,7 +296,21 @@ describe('manifest and home', () => {
 
 describe('cli and status formatting', () => {
   test('parses start options and keeps node args after --', () => {
-    const a = parseCliArgs(['start', '--validators', '2', '--reset', '--home', '/x', '--block-time', '500ms', '--port-offset', '100', '--', '--log-level', 'debug'])
+    const a = parseCliArgs([
+      'start',
+      '--validators',
+      '2',
+      '--reset',
+      '--home',
+      '/x',
+      '--block-time',
+      '500ms',
+      '--port-offset',
+      '100',
+      '--',
+      '--log-level',
+      'debug',
+    ])
     assert.equal(a.command, 'start')
     assert.equal(a.validators, 2)
     assert.equal(a.reset, true)
@@ -271,7 +331,10 @@ describe('cli and status formatting', () => {
 
   test('status lines', () => {
     assert.equal(formatStatusLine({ node: 0, height: 12n, appHash: 'AB', catchingUp: false }), 'node0  height 12  app_hash AB  synced')
-    assert.equal(formatStatusLine({ node: 1, height: 0n, appHash: '', catchingUp: false, error: 'connection refused' }), 'node1  down (connection refused)')
+    assert.equal(
+      formatStatusLine({ node: 1, height: 0n, appHash: '', catchingUp: false, error: 'connection refused' }),
+      'node1  down (connection refused)',
+    )
     assert.equal(
       formatHeightsLine([
         { node: 0, height: 5n, appHash: '', catchingUp: true },

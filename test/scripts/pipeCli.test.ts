@@ -1,11 +1,11 @@
-import { after, before, test } from 'node:test'
 import assert from 'node:assert/strict'
 import { execFile } from 'node:child_process'
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { createServer } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { after, before, test } from 'node:test'
 import { fileURLToPath } from 'node:url'
 import { modelCid } from '../../app/modelHub/cid.ts'
 import { ModelHubServer } from '../../app/modelHub/modelHubServer.ts'
@@ -72,7 +72,13 @@ test('pipe model info prints the metadata; --json prints it as JSON', async () =
   assert.equal(info.code, 0, info.stderr)
   assert.match(info.stdout, new RegExp(`^cid +${metadata.cid}$`, 'm'))
   assert.match(info.stdout, /^batchable +no$/m)
-  for (const [name, type] of [['f32', 'float32'], ['f64', 'float64'], ['i32', 'int32'], ['i64', 'int64'], ['s', 'string']]) {
+  for (const [name, type] of [
+    ['f32', 'float32'],
+    ['f64', 'float64'],
+    ['i32', 'int32'],
+    ['i64', 'int64'],
+    ['s', 'string'],
+  ]) {
     assert.match(info.stdout, new RegExp(`^input +${name} +${type} +\\[2\\]$`, 'm'))
     assert.match(info.stdout, new RegExp(`^output +${name}_out +${type} +\\[2\\]$`, 'm'))
   }
@@ -136,9 +142,15 @@ test('usage errors exit 2 and print the usage; --help exits 0', async () => {
     [['model', 'register', 'bafkrei', '--key', '0x12'], /^pipe: --key must be 32 bytes of hex\n/],
     [['model', 'register', 'bafkrei', '--dev-account', 'x'], /^pipe: --dev-account "x" must be an index 0-99\n/],
     [['model', 'register', 'bafkrei', '--dev-account', '0', '--key', '00'], /^pipe: give --key or --dev-account, not both\n/],
-    [['model', 'register', 'bafkrei', '--dev-account', '0', '--modes', 'zkml,zkml'], /^pipe: --modes: invalid verification modes: ZKML is listed twice\n/],
+    [
+      ['model', 'register', 'bafkrei', '--dev-account', '0', '--modes', 'zkml,zkml'],
+      /^pipe: --modes: invalid verification modes: ZKML is listed twice\n/,
+    ],
     [['model', 'register', 'bafkrei', '--dev-account', '0', '--artefact', 'novalue'], /^pipe: --artefact "novalue" must be name=cid\n/],
-    [['model', 'register', 'bafkrei', '--dev-account', '0', '--comet', 'tcp://x'], /^pipe: --comet "tcp:\/\/x" must be an http:\/\/ or https:\/\/ URL/],
+    [
+      ['model', 'register', 'bafkrei', '--dev-account', '0', '--comet', 'tcp://x'],
+      /^pipe: --comet "tcp:\/\/x" must be an http:\/\/ or https:\/\/ URL/,
+    ],
     [['model', 'delete', 'x'], /^pipe: unknown model command "delete"/],
     [['model', 'upload'], /^pipe: pipe model upload needs a file: pipe model upload <file\.onnx>\n/],
     [['model', 'info', 'a', 'b'], /^pipe: unexpected argument "b"\n/],

@@ -1,8 +1,8 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { test } from 'node:test'
 import { bytesToHex } from '@ethereumjs/util'
 import { initCrypto } from '../../app/crypto.ts'
 import { ChainedStore } from '../../app/store/chainedStore.ts'
@@ -105,9 +105,15 @@ test('rangeCommitted pages through a prefix in key order', async () => {
     for (const k of ['t/p/c', 't/p/a', 't/p/b', 't/q/z', 't/p/aa']) store.put(enc(k), enc(k))
     await commit(kv, store)
     const page1 = await store.rangeCommitted(enc('t/p/'), undefined, 2)
-    assert.deepEqual(page1.map(([k]) => dec(k)), ['t/p/a', 't/p/aa'])
+    assert.deepEqual(
+      page1.map(([k]) => dec(k)),
+      ['t/p/a', 't/p/aa'],
+    )
     const page2 = await store.rangeCommitted(enc('t/p/'), page1[1][0], 10)
-    assert.deepEqual(page2.map(([k]) => dec(k)), ['t/p/b', 't/p/c'])
+    assert.deepEqual(
+      page2.map(([k]) => dec(k)),
+      ['t/p/b', 't/p/c'],
+    )
   } finally {
     await kv.close()
   }

@@ -9,8 +9,8 @@
 import { readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { compileSources, type CompiledContract } from '../../scripts/contracts/solc.ts'
 import { buildContracts, CONTRACTS_DIR, OUT_DIR } from '../../scripts/contracts/build.ts'
+import { type CompiledContract, compileSources } from '../../scripts/contracts/solc.ts'
 
 export type { CompiledContract }
 

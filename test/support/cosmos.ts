@@ -1,6 +1,12 @@
 import { stringToPath } from '@cosmjs/crypto'
-import { DirectEthSecp256k1HdWallet, DirectSecp256k1HdWallet, Registry, type EncodeObject, type OfflineDirectSigner } from '@cosmjs/proto-signing'
-import { SigningStargateClient, defaultRegistryTypes, type StdFee } from '@cosmjs/stargate'
+import {
+  DirectEthSecp256k1HdWallet,
+  DirectSecp256k1HdWallet,
+  type EncodeObject,
+  type OfflineDirectSigner,
+  Registry,
+} from '@cosmjs/proto-signing'
+import { defaultRegistryTypes, SigningStargateClient, type StdFee } from '@cosmjs/stargate'
 import { TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { DEV_MNEMONIC } from '../../app/modules/evm/devAccounts.ts'
 import { inferenceRegistryTypes } from '../../scripts/cli/registryTypes.ts'
@@ -33,18 +39,35 @@ export async function signTx(
 ): Promise<Uint8Array> {
   const [account] = await wallet.getAccounts()
   const client = await SigningStargateClient.offline(wallet, { registry: pipeRegistry() })
-  const raw = await client.sign(account.address, msgs, o.fee ?? fee(200_000n), o.memo ?? '', { accountNumber: o.accountNumber, sequence: o.sequence, chainId: o.chainId ?? 'pipe_1337-1' }, o.timeoutHeight ?? 0n)
+  const raw = await client.sign(
+    account.address,
+    msgs,
+    o.fee ?? fee(200_000n),
+    o.memo ?? '',
+    { accountNumber: o.accountNumber, sequence: o.sequence, chainId: o.chainId ?? 'pipe_1337-1' },
+    o.timeoutHeight ?? 0n,
+  )
   return TxRaw.encode(raw).finish()
 }
 
 /** A bank MsgSend of `amount` apipe. */
 export function msgSend(from: string, to: string, amount: bigint): EncodeObject {
-  return { typeUrl: '/cosmos.bank.v1beta1.MsgSend', value: { fromAddress: from, toAddress: to, amount: [{ denom: 'apipe', amount: amount.toString() }] } }
+  return {
+    typeUrl: '/cosmos.bank.v1beta1.MsgSend',
+    value: { fromAddress: from, toAddress: to, amount: [{ denom: 'apipe', amount: amount.toString() }] },
+  }
 }
 
 /** ABCI Query through the in-process app: the decoded response, or the error's code and log. */
 export async function abciQuery<T>(
-  abci: { query(req: { path: string; data: Uint8Array; height: bigint; prove: boolean }): Promise<{ code?: number; codespace?: string; log?: string; value?: Uint8Array; height?: bigint }> },
+  abci: {
+    query(req: {
+      path: string
+      data: Uint8Array
+      height: bigint
+      prove: boolean
+    }): Promise<{ code?: number; codespace?: string; log?: string; value?: Uint8Array; height?: bigint }>
+  },
   path: string,
   request: Uint8Array,
   response: { decode(b: Uint8Array): T },

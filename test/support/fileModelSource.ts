@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises'
+import type { ModelSource } from '../../app/executor/modelSource.ts'
 import { isBatchable } from '../../app/modelHub/modelMetadata.ts'
 import { parseOnnxModel } from '../../app/modelHub/onnxModel.ts'
-import type { ModelSource } from '../../app/executor/modelSource.ts'
 
 /**
  * A ModelSource over .onnx files whose CIDs the owner already knows (tests, benchmarks, a node
@@ -32,7 +32,7 @@ export class FileModelSource implements ModelSource {
     let b = this.batchability.get(cid)
     if (!b) {
       b = readFile(path).then((bytes) => {
-        let info
+        let info: ReturnType<typeof parseOnnxModel>
         try {
           info = parseOnnxModel(bytes)
         } catch {

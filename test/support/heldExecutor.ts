@@ -1,4 +1,11 @@
-import { ErrRunTimeout, type ExecutorStats, executorError, type ModelExecutor, type ModelRun, type ModelRunOutput } from '../../app/executor/index.ts'
+import {
+  ErrRunTimeout,
+  type ExecutorStats,
+  executorError,
+  type ModelExecutor,
+  type ModelRun,
+  type ModelRunOutput,
+} from '../../app/executor/index.ts'
 
 /**
  * An executor whose runs wait until the test lets them through, then run on a real executor:
@@ -27,7 +34,8 @@ export class HeldExecutor implements ModelExecutor {
       await new Promise<void>((resolve, reject) => {
         this.waiting.set(run.modelCid, [...(this.waiting.get(run.modelCid) ?? []), resolve])
         const ms = opts?.timeoutMs
-        if (ms !== undefined) setTimeout(() => reject(executorError(ErrRunTimeout, `inference on model ${run.modelCid} timed out after ${ms} ms`)), ms).unref()
+        if (ms !== undefined)
+          setTimeout(() => reject(executorError(ErrRunTimeout, `inference on model ${run.modelCid} timed out after ${ms} ms`)), ms).unref()
       })
     }
     const left = opts?.timeoutMs === undefined ? undefined : Math.max(1, opts.timeoutMs - (performance.now() - start))

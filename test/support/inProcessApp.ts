@@ -4,17 +4,22 @@ import path from 'node:path'
 import type { Common } from '@ethereumjs/common'
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
-import { CheckTxType, type ExecTxResult, type RequestFinalizeBlock, ResponseProcessProposal_ProposalStatus } from 'cosmjs-types/tendermint/abci/types'
 import type { DeepPartial } from 'cosmjs-types/helpers'
-import { abciHandlers } from '../../app/abci/handlers.ts'
+import {
+  CheckTxType,
+  type ExecTxResult,
+  type RequestFinalizeBlock,
+  ResponseProcessProposal_ProposalStatus,
+} from 'cosmjs-types/tendermint/abci/types'
 import type { AbciApplication } from '../../app/abci/connections.ts'
-import { PipeApp, type AppOptions } from '../../app/pipeApp.ts'
+import { abciHandlers } from '../../app/abci/handlers.ts'
 import { initCrypto } from '../../app/crypto.ts'
 import { defaultAppGenesis } from '../../app/genesis.ts'
 import { silentLogger } from '../../app/log.ts'
-import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
+import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { looksLikeTxRaw } from '../../app/modules/tx/cosmosTx.ts'
+import { type AppOptions, PipeApp } from '../../app/pipeApp.ts'
 
 /**
  * The app driven directly through its ABCI handlers, on a real LevelDB in a temp dir, without
@@ -29,7 +34,10 @@ export interface InProcessApp {
    * `skipCheckTx` finalizes `txs` exactly as given (no CheckTx, no PrepareProposal);
    * `inMempool` skips CheckTx(NEW) for txs the mempool already holds.
    */
-  block(txs: Uint8Array[], opts?: { skipCheckTx?: boolean; inMempool?: boolean }): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[]; results: DeepPartial<ExecTxResult>[] }>
+  block(
+    txs: Uint8Array[],
+    opts?: { skipCheckTx?: boolean; inMempool?: boolean },
+  ): Promise<{ appHash: Uint8Array; codes: number[]; logs: string[]; results: DeepPartial<ExecTxResult>[] }>
   /** PrepareProposal for the next height, offered `txs` (as CometBFT offers its mempool). */
   propose(txs: Uint8Array[]): Promise<Uint8Array[]>
   /** ProcessProposal of `txs` for the next height: ACCEPT or REJECT. */
@@ -40,7 +48,9 @@ export interface InProcessApp {
 export const GENESIS_TIME = { seconds: 1_700_000_000n, nanos: 0 }
 export const PROPOSER = new Uint8Array(20).fill(0xab)
 
-export async function openInProcessApp(opts: { dir?: string; common?: Common; genesis?: boolean; app?: AppOptions } = {}): Promise<InProcessApp> {
+export async function openInProcessApp(
+  opts: { dir?: string; common?: Common; genesis?: boolean; app?: AppOptions } = {},
+): Promise<InProcessApp> {
   await initCrypto()
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-unit-'))
   const app = await PipeApp.open(path.join(dir, 'data'), silentLogger, { common: opts.common, ...opts.app })
@@ -78,13 +88,25 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
       }
       const height = app.lastCommit.height + 1n
       const prepared = await abci.prepareProposal({
-        maxTxBytes: 1_000_000n, txs, localLastCommit: { round: 0, votes: [] }, misbehavior: [], height,
-        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+        maxTxBytes: 1_000_000n,
+        txs,
+        localLastCommit: { round: 0, votes: [] },
+        misbehavior: [],
+        height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
+        nextValidatorsHash: new Uint8Array(32),
+        proposerAddress: PROPOSER,
       })
       const blockTxs = o.skipCheckTx ? txs : (prepared.txs as Uint8Array[])
       const req: RequestFinalizeBlock = {
-        txs: blockTxs, decidedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32).fill(Number(height % 256n)), height,
-        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+        txs: blockTxs,
+        decidedLastCommit: { round: 0, votes: [] },
+        misbehavior: [],
+        hash: new Uint8Array(32).fill(Number(height % 256n)),
+        height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
+        nextValidatorsHash: new Uint8Array(32),
+        proposerAddress: PROPOSER,
       }
       const res = await abci.finalizeBlock(req)
       await abci.commit()
@@ -98,16 +120,28 @@ export async function openInProcessApp(opts: { dir?: string; common?: Common; ge
     async propose(txs) {
       const height = app.lastCommit.height + 1n
       const prepared = await abci.prepareProposal({
-        maxTxBytes: 1_000_000n, txs, localLastCommit: { round: 0, votes: [] }, misbehavior: [], height,
-        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+        maxTxBytes: 1_000_000n,
+        txs,
+        localLastCommit: { round: 0, votes: [] },
+        misbehavior: [],
+        height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
+        nextValidatorsHash: new Uint8Array(32),
+        proposerAddress: PROPOSER,
       })
       return prepared.txs as Uint8Array[]
     },
     async process(txs) {
       const height = app.lastCommit.height + 1n
       const r = await abci.processProposal({
-        txs, proposedLastCommit: { round: 0, votes: [] }, misbehavior: [], hash: new Uint8Array(32), height,
-        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 }, nextValidatorsHash: new Uint8Array(32), proposerAddress: PROPOSER,
+        txs,
+        proposedLastCommit: { round: 0, votes: [] },
+        misbehavior: [],
+        hash: new Uint8Array(32),
+        height,
+        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
+        nextValidatorsHash: new Uint8Array(32),
+        proposerAddress: PROPOSER,
       })
       return r.status ?? ResponseProcessProposal_ProposalStatus.UNKNOWN
     },
@@ -121,7 +155,11 @@ const dev = devAccounts(10)
 let signingCommon: Common | undefined
 
 /** A signed EIP-1559 transfer from dev account `from` (index). */
-export function transfer(from: number, nonce: bigint, opts: { to?: string; value?: bigint; gasLimit?: bigint; maxFeePerGas?: bigint; data?: Uint8Array } = {}): Uint8Array {
+export function transfer(
+  from: number,
+  nonce: bigint,
+  opts: { to?: string; value?: bigint; gasLimit?: bigint; maxFeePerGas?: bigint; data?: Uint8Array } = {},
+): Uint8Array {
   signingCommon ??= createChainCommon()
   return createFeeMarket1559Tx(
     {
@@ -142,7 +180,10 @@ export function transfer(from: number, nonce: bigint, opts: { to?: string; value
 /** A signed legacy EIP-155 tx. */
 export function legacyTransfer(from: number, nonce: bigint): Uint8Array {
   signingCommon ??= createChainCommon()
-  return createLegacyTx({ nonce, to: dev[(from + 1) % 10].address, value: 1n, gasLimit: 21_000n, gasPrice: 10n ** 10n }, { common: signingCommon })
+  return createLegacyTx(
+    { nonce, to: dev[(from + 1) % 10].address, value: 1n, gasLimit: 21_000n, gasPrice: 10n ** 10n },
+    { common: signingCommon },
+  )
     .sign(hexToBytes(dev[from].privateKey as PrefixedHexString))
     .serialize()
 }

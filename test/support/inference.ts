@@ -1,7 +1,7 @@
+import type { Common } from '@ethereumjs/common'
 import { createFeeMarket1559Tx } from '@ethereumjs/tx'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { encodeFunctionData, type Hex } from 'viem'
-import type { Common } from '@ethereumjs/common'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, type NumberTensor, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { devKeys } from './inProcessApp.ts'
@@ -11,7 +11,11 @@ import { devKeys } from './inProcessApp.ts'
 let common: Common | undefined
 
 /** A signed EIP-1559 tx from dev account `from` (gas limit 15M unless given). */
-export function signedTx(from: number, nonce: bigint, fields: { to?: Hex; data?: Hex; value?: bigint; gasLimit?: bigint } = {}): Uint8Array {
+export function signedTx(
+  from: number,
+  nonce: bigint,
+  fields: { to?: Hex; data?: Hex; value?: bigint; gasLimit?: bigint } = {},
+): Uint8Array {
   common ??= createChainCommon()
   const key = devKeys[from]?.privateKey
   if (!key) throw new Error(`no dev account ${from}`)
@@ -27,10 +31,18 @@ export function row(name: string, values: readonly bigint[], decimals = 0n): Num
 
 /** `runModelInference` calldata (VANILLA unless `mode` says otherwise). */
 export function precompileCall(modelCID: string, numbers: NumberTensor[], mode = 0): Hex {
-  return encodeFunctionData({ abi: ogInferenceAbi, functionName: 'runModelInference', args: [{ mode, modelCID, input: { numbers, strings: [] } }] as never })
+  return encodeFunctionData({
+    abi: ogInferenceAbi,
+    functionName: 'runModelInference',
+    args: [{ mode, modelCID, input: { numbers, strings: [] } }] as never,
+  })
 }
 
 /** A tx from `from` calling the precompile directly. */
 export function directInferenceTx(from: number, nonce: bigint, modelCID: string, numbers: NumberTensor[], gasLimit?: bigint): Uint8Array {
-  return signedTx(from, nonce, { to: INFERENCE_PRECOMPILE_ADDRESS, data: precompileCall(modelCID, numbers), ...(gasLimit === undefined ? {} : { gasLimit }) })
+  return signedTx(from, nonce, {
+    to: INFERENCE_PRECOMPILE_ADDRESS,
+    data: precompileCall(modelCID, numbers),
+    ...(gasLimit === undefined ? {} : { gasLimit }),
+  })
 }

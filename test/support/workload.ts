@@ -1,4 +1,4 @@
-import { keccak256, encodeAbiParameters, getContractAddress, type Hex } from 'viem'
+import { encodeAbiParameters, getContractAddress, type Hex, keccak256 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { rawRpc, waitFor } from './rpc.ts'
@@ -27,19 +27,27 @@ export interface SentTx {
  * (CheckTx admits only the next nonce, so one sender's txs must reach one mempool in order).
  * Mixes tx types, contract creation, calls that store and log, and out-of-gas failures.
  */
-export async function sendMixedWorkload(opts: { senders: number[]; perSender: number; rpcFor: (sender: number) => string; nonceStart?: Record<number, number> }): Promise<SentTx[]> {
+export async function sendMixedWorkload(opts: {
+  senders: number[]
+  perSender: number
+  rpcFor: (sender: number) => string
+  nonceStart?: Record<number, number>
+}): Promise<SentTx[]> {
   const keys = devAccounts(10)
   const sent: SentTx[] = []
   await Promise.all(
     opts.senders.map(async (s) => {
       const account = privateKeyToAccount(keys[s].privateKey)
       const url = opts.rpcFor(s)
-      let nonce = opts.nonceStart?.[s] ?? Number(BigInt((await rawRpc(url, 'eth_getTransactionCount', [account.address, 'pending'])).result as string))
+      let nonce =
+        opts.nonceStart?.[s] ??
+        Number(BigInt((await rawRpc(url, 'eth_getTransactionCount', [account.address, 'pending'])).result as string))
       const deployNonce = nonce
       const contract = getContractAddress({ from: account.address, nonce: BigInt(deployNonce) })
       for (let i = 0; i < opts.perSender; i++) {
         const type = TYPES[(s + i) % TYPES.length]
-        const fees = type === 'eip1559' ? { maxFeePerGas: 10n * gwei, maxPriorityFeePerGas: BigInt(i % 3) * gwei } : { gasPrice: 10n * gwei }
+        const fees =
+          type === 'eip1559' ? { maxFeePerGas: 10n * gwei, maxPriorityFeePerGas: BigInt(i % 3) * gwei } : { gasPrice: 10n * gwei }
         let fields: Record<string, unknown>
         let kind: string
         if (i === 0) {
@@ -70,7 +78,14 @@ export async function sendMixedWorkload(opts: { senders: number[]; perSender: nu
 export async function receiptsOf(url: string, txs: SentTx[], timeoutMs = 60_000): Promise<Map<Hex, Record<string, unknown>>> {
   const out = new Map<Hex, Record<string, unknown>>()
   for (const t of txs) {
-    out.set(t.hash, await waitFor(`receipt of ${t.kind} ${t.hash}`, async () => (await rawRpc(url, 'eth_getTransactionReceipt', [t.hash])).result as Record<string, unknown> | null, timeoutMs))
+    out.set(
+      t.hash,
+      await waitFor(
+        `receipt of ${t.kind} ${t.hash}`,
+        async () => (await rawRpc(url, 'eth_getTransactionReceipt', [t.hash])).result as Record<string, unknown> | null,
+        timeoutMs,
+      ),
+    )
   }
   return out
 }

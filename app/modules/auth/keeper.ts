@@ -1,9 +1,9 @@
 import { RLP } from '@ethereumjs/rlp'
-import { Address, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
+import { type Address, bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
 import { Any } from 'cosmjs-types/google/protobuf/any'
 import { ChainedKeeper, ChainedStore } from '../../store/chainedStore.ts'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
-import { ACCOUNT_NUMBER_PREFIX, NEXT_NUMBER_KEY, PUBKEY_PREFIX, ROOT_KEY, prefixed } from './keys.ts'
+import { ACCOUNT_NUMBER_PREFIX, NEXT_NUMBER_KEY, PUBKEY_PREFIX, prefixed, ROOT_KEY } from './keys.ts'
 
 /** An account's number and the height it was assigned at (0: genesis). */
 export interface AccountNumber {

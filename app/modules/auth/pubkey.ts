@@ -1,8 +1,8 @@
-import { ripemd160 } from '@noble/hashes/legacy.js'
 import { Address } from '@ethereumjs/util'
-import secp256k1 from 'secp256k1'
+import { ripemd160 } from '@noble/hashes/legacy.js'
 import { PubKey } from 'cosmjs-types/cosmos/crypto/secp256k1/keys'
 import type { Any } from 'cosmjs-types/google/protobuf/any'
+import secp256k1 from 'secp256k1'
 import { keccak256, sha256 } from '../../crypto.ts'
 import { ErrSdkInvalidPubKey } from '../../sdkErrors.ts'
 
@@ -33,9 +33,15 @@ const HALF_N = 0x7fffffffffffffffffffffffffffffff5d576e7357a4501ddfe92f46681b20a
 /** Decodes a signer info's public key; throws ErrSdkInvalidPubKey naming what is wrong. */
 export function decodeSignerPubKey(any: Any): SignerPubKey {
   const type =
-    any.typeUrl === PUBKEY_TYPES.secp256k1 ? 'secp256k1' : any.typeUrl === PUBKEY_TYPES.ethsecp256k1 || any.typeUrl === ETHERMINT_ETHSECP256K1 ? 'ethsecp256k1' : undefined
+    any.typeUrl === PUBKEY_TYPES.secp256k1
+      ? 'secp256k1'
+      : any.typeUrl === PUBKEY_TYPES.ethsecp256k1 || any.typeUrl === ETHERMINT_ETHSECP256K1
+        ? 'ethsecp256k1'
+        : undefined
   if (!type) {
-    throw ErrSdkInvalidPubKey.with(`key type ${any.typeUrl || '(empty)'} is not supported; use ${PUBKEY_TYPES.secp256k1} or ${PUBKEY_TYPES.ethsecp256k1}`)
+    throw ErrSdkInvalidPubKey.with(
+      `key type ${any.typeUrl || '(empty)'} is not supported; use ${PUBKEY_TYPES.secp256k1} or ${PUBKEY_TYPES.ethsecp256k1}`,
+    )
   }
   let key: Uint8Array
   try {
@@ -44,7 +50,9 @@ export function decodeSignerPubKey(any: Any): SignerPubKey {
     throw ErrSdkInvalidPubKey.with(`${any.typeUrl} does not decode: ${(err as Error).message}`)
   }
   if (key.length !== 33 || (type === 'secp256k1' && !secp256k1.publicKeyVerify(key))) {
-    throw ErrSdkInvalidPubKey.with(`${any.typeUrl} must hold a 33-byte compressed secp256k1 point, got ${key.length} bytes${key.length === 33 ? ' that are not on the curve' : ''}`)
+    throw ErrSdkInvalidPubKey.with(
+      `${any.typeUrl} must hold a 33-byte compressed secp256k1 point, got ${key.length} bytes${key.length === 33 ? ' that are not on the curve' : ''}`,
+    )
   }
   let address: Address
   try {
@@ -70,7 +78,7 @@ export function pubKeyAddress(type: SignerPubKey['type'], key: Uint8Array): Addr
 export function verifySignature(pub: SignerPubKey, signBytes: Uint8Array, signature: Uint8Array): boolean {
   const sig = pub.type === 'ethsecp256k1' && signature.length === 65 ? signature.subarray(0, 64) : signature
   if (sig.length !== 64) return false
-  if (BigInt('0x' + Buffer.from(sig.subarray(32)).toString('hex')) > HALF_N) return false
+  if (BigInt(`0x${Buffer.from(sig.subarray(32)).toString('hex')}`) > HALF_N) return false
   const digest = pub.type === 'secp256k1' ? sha256(signBytes) : keccak256(signBytes)
   try {
     return secp256k1.ecdsaVerify(sig, digest, pub.key)

@@ -5,8 +5,8 @@ import {
   QueryAccountRequest,
   QueryAccountResponse,
 } from 'cosmjs-types/cosmos/auth/v1beta1/query'
+import { type QueryMethod, queryMethod } from '../../queryContext.ts'
 import { notFound } from '../../queryError.ts'
-import { queryMethod, type QueryMethod } from '../../queryContext.ts'
 import { queryAddress } from './address.ts'
 import type { AuthKeeper } from './keeper.ts'
 import { BECH32_PREFIX } from './params.ts'
@@ -32,6 +32,8 @@ export function authQueries(auth: AuthKeeper): QueryMethod[] {
       })
       return { account: { typeUrl: BaseAccount.typeUrl, value: BaseAccount.encode(account).finish() } }
     }),
-    queryMethod('/cosmos.auth.v1beta1.Query/Bech32Prefix', Bech32PrefixRequest, Bech32PrefixResponse, async () => ({ bech32Prefix: BECH32_PREFIX })),
+    queryMethod('/cosmos.auth.v1beta1.Query/Bech32Prefix', Bech32PrefixRequest, Bech32PrefixResponse, async () => ({
+      bech32Prefix: BECH32_PREFIX,
+    })),
   ]
 }

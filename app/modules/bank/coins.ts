@@ -17,7 +17,8 @@ export function coinsAmount(coins: Coin[], field: string, opts: { positive: bool
   }
   if (coins.length > 1) throw ErrSdkInvalidCoins.with(`${field} lists ${coins.length} coins; the only denom is ${DENOM}`)
   const [coin] = coins
-  if (coin.denom !== DENOM) throw ErrSdkInvalidCoins.with(`${field} denom "${coin.denom}" does not exist; the only denom is ${DENOM} (18 decimals)`)
+  if (coin.denom !== DENOM)
+    throw ErrSdkInvalidCoins.with(`${field} denom "${coin.denom}" does not exist; the only denom is ${DENOM} (18 decimals)`)
   if (!/^[0-9]+$/.test(coin.amount)) throw ErrSdkInvalidCoins.with(`${field} amount "${coin.amount}" is not a non-negative integer`)
   const amount = BigInt(coin.amount)
   if (amount > MAX_AMOUNT) throw ErrSdkInvalidCoins.with(`${field} amount ${coin.amount} is larger than 2^256 - 1`)

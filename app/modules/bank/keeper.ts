@@ -1,8 +1,8 @@
 import { Account, type Address } from '@ethereumjs/util'
 import { ErrSdkInsufficientFunds } from '../../sdkErrors.ts'
 import { toBech32Address } from '../auth/address.ts'
-import type { EvmAccounts } from './expectedKeepers.ts'
 import { formatAmount } from './coins.ts'
+import type { EvmAccounts } from './expectedKeepers.ts'
 
 /**
  * The bank module's keeper. Balances are not stored here: an account's `apipe` balance is its
@@ -20,7 +20,9 @@ export class BankKeeper {
     const account = await accounts.getAccount(address)
     const balance = account?.balance ?? 0n
     if (!account || balance < amount) {
-      throw ErrSdkInsufficientFunds.with(`spendable balance ${formatAmount(balance)} of ${toBech32Address(address)} is smaller than ${formatAmount(amount)}`)
+      throw ErrSdkInsufficientFunds.with(
+        `spendable balance ${formatAmount(balance)} of ${toBech32Address(address)} is smaller than ${formatAmount(amount)}`,
+      )
     }
     await accounts.putAccount(address, new Account(account.nonce, balance - amount, account.storageRoot, account.codeHash))
   }
@@ -29,7 +31,10 @@ export class BankKeeper {
   async credit(accounts: EvmAccounts, address: Address, amount: bigint): Promise<void> {
     if (amount === 0n) return
     const account = await accounts.getAccount(address)
-    await accounts.putAccount(address, account ? new Account(account.nonce, account.balance + amount, account.storageRoot, account.codeHash) : new Account(0n, amount))
+    await accounts.putAccount(
+      address,
+      account ? new Account(account.nonce, account.balance + amount, account.storageRoot, account.codeHash) : new Account(0n, amount),
+    )
   }
 
   /** Moves `amount` between two accounts (to itself: a no-op that still needs the funds). */

@@ -2,9 +2,9 @@ import { MsgSend, MsgSendResponse } from 'cosmjs-types/cosmos/bank/v1beta1/tx'
 import { txEvent } from '../../events.ts'
 import { parseBech32Address, toBech32Address } from '../auth/address.ts'
 import type { MsgHandler } from '../tx/msgHandler.ts'
+import { MSG_SEND_GAS } from '../tx/params.ts'
 import { coinsAmount, formatAmount } from './coins.ts'
 import type { BankKeeper } from './keeper.ts'
-import { MSG_SEND_GAS } from '../tx/params.ts'
 
 /**
  * `/cosmos.bank.v1beta1.MsgSend`: moves apipe between accounts. The recipient may be any

@@ -6,8 +6,8 @@ import {
   QuerySpendableBalancesRequest,
   QuerySpendableBalancesResponse,
 } from 'cosmjs-types/cosmos/bank/v1beta1/query'
+import { type QueryContext, type QueryMethod, queryMethod } from '../../queryContext.ts'
 import { invalidArgument } from '../../queryError.ts'
-import { queryMethod, type QueryContext, type QueryMethod } from '../../queryContext.ts'
 import { queryAddress as address } from '../auth/address.ts'
 import type { BankKeeper } from './keeper.ts'
 import { DENOM } from './params.ts'
@@ -26,16 +26,22 @@ export function bankQueries(bank: BankKeeper): QueryMethod[] {
   return [
     queryMethod('/cosmos.bank.v1beta1.Query/Balance', QueryBalanceRequest, QueryBalanceResponse, async (req, ctx) => {
       if (req.denom === '') throw invalidArgument('invalid denom')
-      const amount = req.denom === DENOM ? await balanceOf(req.address, ctx) : (address(req.address), 0n)
+      address(req.address) // a malformed address is refused whatever the denom
+      const amount = req.denom === DENOM ? await balanceOf(req.address, ctx) : 0n
       return { balance: { denom: req.denom, amount: amount.toString() } }
     }),
     queryMethod('/cosmos.bank.v1beta1.Query/AllBalances', QueryAllBalancesRequest, QueryAllBalancesResponse, async (req, ctx) => {
       const balances = await all(req.address, ctx)
       return { balances, pagination: { nextKey: new Uint8Array(0), total: BigInt(balances.length) } }
     }),
-    queryMethod('/cosmos.bank.v1beta1.Query/SpendableBalances', QuerySpendableBalancesRequest, QuerySpendableBalancesResponse, async (req, ctx) => {
-      const balances = await all(req.address, ctx)
-      return { balances, pagination: { nextKey: new Uint8Array(0), total: BigInt(balances.length) } }
-    }),
+    queryMethod(
+      '/cosmos.bank.v1beta1.Query/SpendableBalances',
+      QuerySpendableBalancesRequest,
+      QuerySpendableBalancesResponse,
+      async (req, ctx) => {
+        const balances = await all(req.address, ctx)
+        return { balances, pagination: { nextKey: new Uint8Array(0), total: BigInt(balances.length) } }
+      },
+    ),
   ]
 }

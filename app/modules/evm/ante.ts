@@ -1,6 +1,6 @@
 import { getCalldataFloorGas } from '@ethereumjs/tx'
 import type { Account } from '@ethereumjs/util'
-import { KECCAK256_NULL, equalsBytes } from '@ethereumjs/util'
+import { equalsBytes, KECCAK256_NULL } from '@ethereumjs/util'
 import {
   ErrFeeTooLow,
   ErrGasLimitExceedsBlock,
@@ -58,7 +58,9 @@ export function validateTxAgainstAccount(eth: EthTx, account: Account | undefine
     throw ErrNonceTooLow.with(`tx nonce ${tx.nonce}, account ${eth.sender} is at nonce ${onChainNonce}`)
   }
   if (pending.has(tx.nonce)) {
-    throw ErrNonceTooLow.with(`nonce ${tx.nonce} is already used by a pending tx of ${eth.sender}; next free nonce is ${pending.nextNonce} (replacing pending txs is not supported)`)
+    throw ErrNonceTooLow.with(
+      `nonce ${tx.nonce} is already used by a pending tx of ${eth.sender}; next free nonce is ${pending.nextNonce} (replacing pending txs is not supported)`,
+    )
   }
   if (tx.nonce >= pending.nextNonce + MAX_NONCE_AHEAD) {
     throw ErrNonceTooHigh.with(

@@ -1,10 +1,10 @@
-import { RLP } from '@ethereumjs/rlp'
-import { LRUCache } from 'lru-cache'
-import { createBlockHeaderFromRLP, type BlockHeader } from '@ethereumjs/block'
+import { type BlockHeader, createBlockHeaderFromRLP } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt } from '@ethereumjs/util'
+import { LRUCache } from 'lru-cache'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
-import { BLOCK_HASH_PREFIX, HEAD_KEY, TX_PREFIX, heightKey, prefixed } from './keys.ts'
+import { BLOCK_HASH_PREFIX, HEAD_KEY, heightKey, prefixed, TX_PREFIX } from './keys.ts'
 
 /** A log as the EVM emits it. */
 export interface StoredLog {
@@ -59,7 +59,13 @@ export function encodeBlock(b: StoredBlock): Uint8Array {
 }
 
 export function decodeBlock(bytes: Uint8Array, common: Common): StoredBlock {
-  const [headerBytes, txHashes, cometHash, size, cosmosGas] = RLP.decode(bytes) as [Uint8Array, Uint8Array[], Uint8Array, Uint8Array, Uint8Array?]
+  const [headerBytes, txHashes, cometHash, size, cosmosGas] = RLP.decode(bytes) as [
+    Uint8Array,
+    Uint8Array[],
+    Uint8Array,
+    Uint8Array,
+    Uint8Array?,
+  ]
   const header = createBlockHeaderFromRLP(headerBytes, { common, skipConsensusFormatValidation: true })
   // Blocks stored before Cosmos txs existed have no fifth field.
   return { header, hash: header.hash(), txHashes, cometHash, size: num(size), cosmosGasUsed: cosmosGas ? bytesToBigInt(cosmosGas) : 0n }
@@ -85,8 +91,18 @@ export function encodeTx(t: StoredTx): Uint8Array {
 
 export function decodeTx(hash: Uint8Array, bytes: Uint8Array): StoredTx {
   const f = RLP.decode(bytes) as unknown as [
-    Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array,
-    Uint8Array, [Uint8Array, Uint8Array[], Uint8Array][], Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    Uint8Array,
+    [Uint8Array, Uint8Array[], Uint8Array][],
+    Uint8Array,
   ]
   return {
     hash,

@@ -1,12 +1,12 @@
-import { createBlock, type Block } from '@ethereumjs/block'
-import { createFeeMarket1559Tx, createLegacyTx, type AccessList, type TypedTransaction } from '@ethereumjs/tx'
-import { Address, bytesToHex, createZeroAddress } from "@ethereumjs/util"
-import { createVM, runTx, type RunTxResult } from '@ethereumjs/vm'
+import { type Block, createBlock } from '@ethereumjs/block'
+import { type AccessList, createFeeMarket1559Tx, createLegacyTx, type TypedTransaction } from '@ethereumjs/tx'
+import { type Address, bytesToHex, createZeroAddress } from '@ethereumjs/util'
+import { createVM, type RunTxResult, runTx } from '@ethereumjs/vm'
 import { AppError, register } from '../../errors.ts'
 import { BlockHashSource } from './blockHashes.ts'
 import type { StoredBlock } from './blockStore.ts'
-import type { EvmKeeper } from './keeper.ts'
 import { ErrInsufficientFunds } from './errors.ts'
+import type { EvmKeeper } from './keeper.ts'
 
 /** eth_call / eth_estimateGas input (the JSON-RPC "transaction call object"). */
 export interface CallParams {
@@ -189,15 +189,15 @@ export class CallSimulator {
 const ERROR_SELECTOR = '0x08c379a0'
 const PANIC_SELECTOR = '0x4e487b71'
 const PANIC_REASONS: Record<number, string> = {
-  0x01: 'assert(false)',
-  0x11: 'arithmetic underflow or overflow',
-  0x12: 'division or modulo by zero',
-  0x21: 'enum overflow',
-  0x22: 'invalid encoded storage byte array accessed',
-  0x31: 'out-of-bounds array access; popping on an empty array',
-  0x32: 'out-of-bounds access of an array or bytesN',
-  0x41: 'out of memory',
-  0x51: 'uninitialized function',
+  1: 'assert(false)',
+  17: 'arithmetic underflow or overflow',
+  18: 'division or modulo by zero',
+  33: 'enum overflow',
+  34: 'invalid encoded storage byte array accessed',
+  49: 'out-of-bounds array access; popping on an empty array',
+  50: 'out-of-bounds access of an array or bytesN',
+  65: 'out of memory',
+  81: 'uninitialized function',
 }
 
 /** "execution reverted" plus the decoded reason, in geth's words. */

@@ -1,4 +1,4 @@
-import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common'
+import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common'
 import { ecrecover, keccak256, sha256 } from '../../crypto.ts'
 import { EVM_CHAIN_ID } from './params.ts'
 

@@ -1,6 +1,6 @@
+import { bytesToHex, privateToAddress, toChecksumAddress } from '@ethereumjs/util'
 import { HDKey } from '@scure/bip32'
 import { mnemonicToSeedSync } from '@scure/bip39'
-import { bytesToHex, privateToAddress, toChecksumAddress } from '@ethereumjs/util'
 
 /** The mnemonic Hardhat and Anvil use for their dev accounts. Public: never use it for real funds. */
 export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'

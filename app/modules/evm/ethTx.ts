@@ -1,22 +1,15 @@
-import { RLP } from '@ethereumjs/rlp'
 import type { Common } from '@ethereumjs/common'
+import { RLP } from '@ethereumjs/rlp'
 import {
-  createAccessList2930TxFromBytesArray,
   create1559FeeMarketTxFromBytesArray,
+  createAccessList2930TxFromBytesArray,
   createLegacyTxFromBytesArray,
   type TypedTransaction,
 } from '@ethereumjs/tx'
 import { Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../../crypto.ts'
-import {
-  ErrInvalidSignature,
-  ErrTxDecode,
-  ErrTxTooLarge,
-  ErrUnprotectedTx,
-  ErrUnsupportedTxType,
-  ErrWrongChainId,
-} from './errors.ts'
+import { ErrInvalidSignature, ErrTxDecode, ErrTxTooLarge, ErrUnprotectedTx, ErrUnsupportedTxType, ErrWrongChainId } from './errors.ts'
 import { MAX_TX_BYTES } from './params.ts'
 import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
 
@@ -80,7 +73,9 @@ function parseEthTx(raw: Uint8Array, common: Common): TypedTransaction {
   const first = raw[0]
   const typed = first < 0x7f
   if (typed && first !== 1 && first !== 2) {
-    throw ErrUnsupportedTxType.with(`type ${first}${TYPE_NAMES[first] ? ` (${TYPE_NAMES[first]})` : ''}; accepted: 0 legacy, 1 EIP-2930, 2 EIP-1559`)
+    throw ErrUnsupportedTxType.with(
+      `type ${first}${TYPE_NAMES[first] ? ` (${TYPE_NAMES[first]})` : ''}; accepted: 0 legacy, 1 EIP-2930, 2 EIP-1559`,
+    )
   }
   let values: Uint8Array[]
   try {
@@ -233,5 +228,5 @@ function hashKey(hash: Uint8Array): string {
 /** Length and last 32 bytes (a signed tx ends with its signature's `s`). */
 function fingerprint(raw: Uint8Array): string {
   const tail = Math.min(32, raw.length)
-  return raw.length + ':' + Buffer.from(raw.buffer, raw.byteOffset + raw.length - tail, tail).toString('latin1')
+  return `${raw.length}:${Buffer.from(raw.buffer, raw.byteOffset + raw.length - tail, tail).toString('latin1')}`
 }

@@ -1,5 +1,5 @@
-import { DEV_ACCOUNT_BALANCE } from './params.ts'
 import { devAccounts } from './devAccounts.ts'
+import { DEV_ACCOUNT_BALANCE } from './params.ts'
 
 /** One account in the EVM genesis state. Numbers are decimal strings (JSON-safe bigints). */
 export interface GenesisAccount {

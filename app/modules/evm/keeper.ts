@@ -1,24 +1,24 @@
 import { createBlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import type { MerkleStateManager } from '@ethereumjs/statemanager'
-import { Account, Address, bigIntToUnpaddedBytes, bytesToBigInt, hexToBytes, setLengthLeft, type PrefixedHexString } from '@ethereumjs/util'
-import { createVM, type VM } from '@ethereumjs/vm'
 import type { CustomPrecompile } from '@ethereumjs/evm'
-import { NO_PRECOMPILES, type EvmPrecompiles } from './precompiles.ts'
+import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import { Account, Address, bigIntToUnpaddedBytes, bytesToBigInt, hexToBytes, type PrefixedHexString, setLengthLeft } from '@ethereumjs/util'
+import { createVM, type VM } from '@ethereumjs/vm'
 import type { Logger } from '../../log.ts'
 import type { KvStore, KvWrite, WriteSet } from '../../store/kvStore.ts'
-import { type BlockContext, EvmBlock, type ExecutedBlock } from './evmBlock.ts'
 import { BlockHashSource } from './blockHashes.ts'
 import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
 import { createTxCommon } from './chainConfig.ts'
 import { EthTxCache } from './ethTx.ts'
-import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
+import { type BlockContext, EvmBlock, type ExecutedBlock } from './evmBlock.ts'
 import { baseFeeAfter } from './feeMarket.ts'
 import type { EvmGenesis } from './genesis.ts'
 import { PARAMS_KEY } from './keys.ts'
 import { DEFAULT_BLOCK_GAS_LIMIT, INITIAL_BASE_FEE } from './params.ts'
-import { StateStore } from './stateStore.ts'
+import { type EvmPrecompiles, NO_PRECOMPILES } from './precompiles.ts'
 import { accountsIn, type RecordingStateManager } from './recordingStateManager.ts'
+import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
+import { StateStore } from './stateStore.ts'
 
 /**
  * The consensus-side EVM: one state manager with caches that lives from block to block, and
@@ -78,7 +78,13 @@ export class EvmKeeper {
    * Opens the module on the node's database, resuming from the last committed block if any.
    * `recovery` moves sender recovery of incoming txs to worker threads.
    */
-  static async open(kv: KvStore, common: Common, log: Logger, recovery?: SenderRecoveryPool, precompiles: EvmPrecompiles = NO_PRECOMPILES): Promise<EvmKeeper> {
+  static async open(
+    kv: KvStore,
+    common: Common,
+    log: Logger,
+    recovery?: SenderRecoveryPool,
+    precompiles: EvmPrecompiles = NO_PRECOMPILES,
+  ): Promise<EvmKeeper> {
     const keeper = new EvmKeeper(common, log, kv, recovery, precompiles)
     const head = await keeper.blocks.head()
     const params = await kv.get(PARAMS_KEY)
@@ -138,7 +144,14 @@ export class EvmKeeper {
       { number: 0n, timestamp, gasLimit, baseFeePerGas: INITIAL_BASE_FEE, stateRoot },
       { common: this.common, skipConsensusFormatValidation: true },
     )
-    const block: StoredBlock = { header, hash: header.hash(), txHashes: [], cometHash: new Uint8Array(32), size: header.serialize().length, cosmosGasUsed: 0n }
+    const block: StoredBlock = {
+      header,
+      hash: header.hash(),
+      txHashes: [],
+      cometHash: new Uint8Array(32),
+      size: header.serialize().length,
+      cosmosGasUsed: 0n,
+    }
     this.blocks.stage(ws, block, [])
     this.uncommitted = block
     this.working = await this.makeWorkingState(state)
@@ -284,7 +297,12 @@ export class EvmKeeper {
   async simulationVm(customPrecompiles: CustomPrecompile[]): Promise<{ vm: VM; state: RecordingStateManager; head: StoredBlock }> {
     const head = this.committedHead ?? this.parentBlock()
     const state = await this.state.recordingAt(head.header.stateRoot, { reads: true })
-    const vm = await createVM({ common: this.common.copy(), stateManager: state, blockchain: new BlockHashSource(this.blocks), evmOpts: { customPrecompiles } })
+    const vm = await createVM({
+      common: this.common.copy(),
+      stateManager: state,
+      blockchain: new BlockHashSource(this.blocks),
+      evmOpts: { customPrecompiles },
+    })
     return { vm, state, head }
   }
 }

@@ -25,4 +25,3 @@ export function heightKey(height: bigint): Uint8Array {
   new DataView(out.buffer).setBigUint64(BLOCK_PREFIX.length, height)
   return out
 }
-

@@ -1,4 +1,4 @@
-import { RLP, type Input } from '@ethereumjs/rlp'
+import { type Input, RLP } from '@ethereumjs/rlp'
 import { keccak256 } from '../../crypto.ts'
 
 /**

@@ -1,5 +1,5 @@
-import { MerkleStateManager, type MerkleStateManagerOpts } from '@ethereumjs/statemanager'
 import type { AccountFields } from '@ethereumjs/common'
+import { MerkleStateManager, type MerkleStateManagerOpts } from '@ethereumjs/statemanager'
 import type { Account, Address } from '@ethereumjs/util'
 
 /**
@@ -95,7 +95,7 @@ export class RecordingStateManager extends MerkleStateManager {
 }
 
 export function accountKey(a: Address): string {
-  return 'a' + hex(a.bytes)
+  return `a${hex(a.bytes)}`
 }
 
 /** The accounts among recorded keys, in address order. */
@@ -106,11 +106,11 @@ export function accountsIn(keys: Iterable<string>): `0x${string}`[] {
 }
 
 function storageKey(a: Address): string {
-  return 'c' + hex(a.bytes)
+  return `c${hex(a.bytes)}`
 }
 
 function slotKey(a: Address, slot: Uint8Array): string {
-  return 's' + hex(a.bytes) + hex(slot)
+  return `s${hex(a.bytes)}${hex(slot)}`
 }
 
 function hex(b: Uint8Array): string {

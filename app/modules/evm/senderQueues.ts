@@ -1,7 +1,7 @@
 import type { Address } from '@ethereumjs/util'
-import type { EthTx } from './ethTx.ts'
 import { maxCost, type PendingSpend } from './ante.ts'
 import { ErrSenderQueueFull } from './errors.ts'
+import type { EthTx } from './ethTx.ts'
 import { MAX_PENDING_PER_SENDER } from './params.ts'
 
 /** One sender's queued txs: their nonces, the next contiguous nonce, the funds they reserve. */

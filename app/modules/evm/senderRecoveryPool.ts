@@ -68,7 +68,9 @@ export class SenderRecoveryPool {
     const id = this.nextId++
     this.waiting.set(id, ({ addresses, failed }) => {
       this.recovered += jobs.length
-      jobs.forEach((j, i) => j.resolve(failed[i] ? undefined : addresses.slice(i * ADDRESS_BYTES, (i + 1) * ADDRESS_BYTES)))
+      jobs.forEach((j, i) => {
+        j.resolve(failed[i] ? undefined : addresses.slice(i * ADDRESS_BYTES, (i + 1) * ADDRESS_BYTES))
+      })
     })
     const worker = this.workers[this.nextWorker++ % this.workers.length]
     worker.ref()

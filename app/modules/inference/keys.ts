@@ -14,7 +14,6 @@ export const TX_RECORDS_PREFIX = enc('inference/tx/')
 /** The module's state commitment (a hash chain over every block's inference content). */
 export const ROOT_KEY = enc('inference/root')
 
-
 /** Registry: model CID (utf-8) → Model (protobuf, proto/pipe/inference/v1/types.proto). */
 export const MODEL_PREFIX = enc('inference/reg/model/')
 /** Registry: node key (33) → InferenceNode (protobuf). */

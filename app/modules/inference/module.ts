@@ -105,7 +105,15 @@ export class InferenceModule {
   /** Connects the module to the EVM it extends (they are created in that order). */
   attach(evm: EvmKeeper): void {
     const simulator = new TxSimulator(evm)
-    const mempool = new InferenceMempool(evm, simulator, this.reach, this.hub, this.results, this.log.child('inference-mempool'), this.limits)
+    const mempool = new InferenceMempool(
+      evm,
+      simulator,
+      this.reach,
+      this.hub,
+      this.results,
+      this.log.child('inference-mempool'),
+      this.limits,
+    )
     this.attached = { simulator, mempool, evm }
   }
 
@@ -144,9 +152,17 @@ export class InferenceModule {
    * Reads the proposal and the committed state; the mempool may spare a simulation only where
    * it proves the outcome (InferenceMempool.provenRequests).
    */
-  async checkProposal(txs: readonly EthTx[], block: { results: readonly InferenceResult[]; hasResultsTx: boolean }): Promise<AppError | undefined> {
+  async checkProposal(
+    txs: readonly EthTx[],
+    block: { results: readonly InferenceResult[]; hasResultsTx: boolean },
+  ): Promise<AppError | undefined> {
     const { simulator, mempool, evm } = this.wired()
-    return checkProposalResults(txs, block.results, { state: await evm.checkState(), reach: this.reach, simulate: (eth, calls) => simulator.simulate(eth, calls) }, mempool)
+    return checkProposalResults(
+      txs,
+      block.results,
+      { state: await evm.checkState(), reach: this.reach, simulate: (eth, calls) => simulator.simulate(eth, calls) },
+      mempool,
+    )
   }
 
   /** FinalizeBlock, before the txs run: the precompile answers from the block's results. */

@@ -1,19 +1,19 @@
 import type { Account } from '@ethereumjs/util'
-import type { AccountNumber } from '../auth/keeper.ts'
-import type { MsgContext } from './msgHandler.ts'
 import {
-  ErrSdkUnknownAddress,
   ErrSdkInsufficientFee,
   ErrSdkInsufficientFunds,
   ErrSdkInvalidGasLimit,
   ErrSdkTxTimeoutHeight,
   ErrSdkUnauthorized,
+  ErrSdkUnknownAddress,
   ErrSdkWrongSequence,
 } from '../../sdkErrors.ts'
+import type { AccountNumber } from '../auth/keeper.ts'
+import { verifySignature } from '../auth/pubkey.ts'
 import { formatAmount } from '../bank/coins.ts'
 import { COSMOS_CHAIN_ID } from '../evm/params.ts'
-import { verifySignature } from '../auth/pubkey.ts'
-import { signBytes, type CosmosTx } from './cosmosTx.ts'
+import { type CosmosTx, signBytes } from './cosmosTx.ts'
+import type { MsgContext } from './msgHandler.ts'
 
 /**
  * The checks of a Cosmos tx against state (the SDK's ante decorators), shared by CheckTx,
@@ -24,9 +24,15 @@ import { signBytes, type CosmosTx } from './cosmosTx.ts'
  * The signer must have an account: a number (every account in the EVM state gets one at the end
  * of the block it appears in) and an EVM account. Returns both.
  */
-export function signerAccount(tx: CosmosTx, account: Account | undefined, number: AccountNumber | undefined): { account: Account; number: bigint } {
+export function signerAccount(
+  tx: CosmosTx,
+  account: Account | undefined,
+  number: AccountNumber | undefined,
+): { account: Account; number: bigint } {
   if (!number || !account) {
-    throw ErrSdkUnknownAddress.with(`account ${tx.senderBech32} does not exist on chain; send it funds first (to its 0x address ${tx.sender} from an Ethereum wallet works too)`)
+    throw ErrSdkUnknownAddress.with(
+      `account ${tx.senderBech32} does not exist on chain; send it funds first (to its 0x address ${tx.sender} from an Ethereum wallet works too)`,
+    )
   }
   return { account, number: number.number }
 }
@@ -87,6 +93,8 @@ export function checkFunds(tx: CosmosTx, balance: bigint, opts: { reserved?: big
   const available = balance - reserved
   if (available < needed) {
     const pending = reserved > 0n ? ` (${formatAmount(available < 0n ? 0n : available)} after its pending txs)` : ''
-    throw ErrSdkInsufficientFunds.with(`spendable balance ${formatAmount(balance)} of ${tx.senderBech32}${pending} is smaller than ${formatAmount(needed)} (fee ${formatAmount(tx.fee)}${opts.feeOnly ? '' : ` + sent ${formatAmount(tx.spend)}`})`)
+    throw ErrSdkInsufficientFunds.with(
+      `spendable balance ${formatAmount(balance)} of ${tx.senderBech32}${pending} is smaller than ${formatAmount(needed)} (fee ${formatAmount(tx.fee)}${opts.feeOnly ? '' : ` + sent ${formatAmount(tx.spend)}`})`,
+    )
   }
 }

@@ -1,12 +1,12 @@
-import { Account, type Address } from '@ethereumjs/util'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
+import { Account, type Address } from '@ethereumjs/util'
 import { TxMsgData } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
-import { AppError, toAppError } from '../../errors.ts'
-import { txEvent, type TxEvent } from '../../events.ts'
+import { type AppError, toAppError } from '../../errors.ts'
+import { type TxEvent, txEvent } from '../../events.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import { formatAmount } from '../bank/coins.ts'
 import type { BankKeeper } from '../bank/keeper.ts'
-import { checkFee, checkFunds, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
+import { checkFee, checkFunds, checkSequence, checkSignature, checkTimeout, signerAccount } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 
 /** The block a Cosmos tx runs in. */
@@ -83,13 +83,23 @@ export class CosmosBlockRunner {
       try {
         const r = await handler.deliver(msg, { accounts: state, signer: tx.sender, height: block.height })
         msgEvents.push(txEvent('message', { action: typeUrl, sender: tx.senderBech32, module: handler.module, msg_index: String(i) }))
-        for (const e of r.events) msgEvents.push({ ...e, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] })
+        for (const e of r.events)
+          msgEvents.push({ ...e, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] })
         responses.push(r.response)
       } catch (err) {
         await state.revert()
         for (const s of this.stores) s.revertTx()
         const e = toAppError(err)
-        return { result: { ...base, code: e.code, codespace: e.codespace, log: `failed to execute message; message index: ${i}: ${e.message}`, data: new Uint8Array(0), events } }
+        return {
+          result: {
+            ...base,
+            code: e.code,
+            codespace: e.codespace,
+            log: `failed to execute message; message index: ${i}: ${e.message}`,
+            data: new Uint8Array(0),
+            events,
+          },
+        }
       }
     }
     await state.commit()

@@ -1,7 +1,8 @@
 import type { Address } from '@ethereumjs/util'
-import { AuthInfo, TxBody, TxRaw, SignDoc } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { SignMode } from 'cosmjs-types/cosmos/tx/signing/v1beta1/signing'
+import { AuthInfo, SignDoc, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { sha256 } from '../../crypto.ts'
+import { AppError } from '../../errors.ts'
 import {
   ErrSdkInvalidGasLimit,
   ErrSdkInvalidPubKey,
@@ -17,7 +18,6 @@ import {
   ErrSdkUnknownExtensionOptions,
   ErrSdkUnknownRequest,
 } from '../../sdkErrors.ts'
-import { AppError } from '../../errors.ts'
 import { parseBech32Address, toBech32Address } from '../auth/address.ts'
 import { MAX_MEMO_CHARACTERS } from '../auth/params.ts'
 import { decodeSignerPubKey, type SignerPubKey } from '../auth/pubkey.ts'
@@ -84,7 +84,12 @@ export function looksLikeTxRaw(raw: Uint8Array): boolean {
  * Decodes a TxRaw and runs the stateless checks, each failure with the Cosmos SDK's error.
  * @example decodeCosmosTx(txBytes, handlers, 'deliver').senderBech32 // 'pipe1…'
  */
-export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, MsgHandler>, mode: DecodeMode, hash: Uint8Array = sha256(raw)): CosmosTx {
+export function decodeCosmosTx(
+  raw: Uint8Array,
+  handlers: ReadonlyMap<string, MsgHandler>,
+  mode: DecodeMode,
+  hash: Uint8Array = sha256(raw),
+): CosmosTx {
   if (raw.length > MAX_TX_BYTES) throw ErrSdkTxTooLarge.with(`${raw.length} bytes, the limit is ${MAX_TX_BYTES}`)
   let txRaw: TxRaw, body: TxBody, authInfo: AuthInfo
   try {
@@ -95,19 +100,24 @@ export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, Ms
     throw ErrSdkTxDecode.with(`not a Cosmos TxRaw: ${(err as Error).message}`)
   }
   if (body.messages.length === 0) throw ErrSdkInvalidRequest.with('the tx has no messages')
-  if (body.messages.length > MAX_MSGS_PER_TX) throw ErrSdkInvalidRequest.with(`the tx has ${body.messages.length} messages, at most ${MAX_MSGS_PER_TX} are allowed`)
+  if (body.messages.length > MAX_MSGS_PER_TX)
+    throw ErrSdkInvalidRequest.with(`the tx has ${body.messages.length} messages, at most ${MAX_MSGS_PER_TX} are allowed`)
   if (body.extensionOptions.length > 0 || body.nonCriticalExtensionOptions.length > 0) {
     const urls = [...body.extensionOptions, ...body.nonCriticalExtensionOptions].map((o) => o.typeUrl).join(', ')
     throw ErrSdkUnknownExtensionOptions.with(`extension options are not supported (${urls})`)
   }
-  if (body.unordered || body.timeoutTimestamp) throw ErrSdkNotSupported.with('unordered txs and timeout timestamps are not supported; use the sequence and timeout_height')
+  if (body.unordered || body.timeoutTimestamp)
+    throw ErrSdkNotSupported.with('unordered txs and timeout timestamps are not supported; use the sequence and timeout_height')
   const memoLength = [...body.memo].length
-  if (memoLength > MAX_MEMO_CHARACTERS) throw ErrSdkMemoTooLarge.with(`maximum number of characters is ${MAX_MEMO_CHARACTERS} but received ${memoLength} characters`)
+  if (memoLength > MAX_MEMO_CHARACTERS)
+    throw ErrSdkMemoTooLarge.with(`maximum number of characters is ${MAX_MEMO_CHARACTERS} but received ${memoLength} characters`)
 
   const msgs = body.messages.map((any, i): TxMsg => {
     const handler = handlers.get(any.typeUrl)
     if (!handler) {
-      throw ErrSdkUnknownRequest.with(`unrecognized message type ${any.typeUrl || '(empty)'} at index ${i}; this chain handles ${[...handlers.keys()].join(', ')}`)
+      throw ErrSdkUnknownRequest.with(
+        `unrecognized message type ${any.typeUrl || '(empty)'} at index ${i}; this chain handles ${[...handlers.keys()].join(', ')}`,
+      )
     }
     let msg: unknown
     try {
@@ -118,17 +128,20 @@ export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, Ms
     try {
       handler.validateBasic(msg)
     } catch (err) {
-      if (err instanceof AppError) throw new AppError(err.codespace, err.code, `message ${i} (${any.typeUrl}): ${err.message}`, { cause: err })
+      if (err instanceof AppError)
+        throw new AppError(err.codespace, err.code, `message ${i} (${any.typeUrl}): ${err.message}`, { cause: err })
       throw err
     }
     return { typeUrl: any.typeUrl, msg, handler }
   })
   const signers = [...new Set(msgs.map((m) => m.handler.signer(m.msg)))]
-  if (signers.length > 1) throw ErrSdkNotSupported.with(`the messages name ${signers.length} signers (${signers.join(', ')}); PIPE takes txs with one signer`)
+  if (signers.length > 1)
+    throw ErrSdkNotSupported.with(`the messages name ${signers.length} signers (${signers.join(', ')}); PIPE takes txs with one signer`)
   const sender = parseBech32Address(signers[0], 'signer')
 
   if (authInfo.signerInfos.length === 0) throw ErrSdkNoSignatures.with('the tx has no signer info')
-  if (authInfo.signerInfos.length > 1) throw ErrSdkTooManySignatures.with(`the tx has ${authInfo.signerInfos.length} signer infos; PIPE takes txs with one signer`)
+  if (authInfo.signerInfos.length > 1)
+    throw ErrSdkTooManySignatures.with(`the tx has ${authInfo.signerInfos.length} signer infos; PIPE takes txs with one signer`)
   const [info] = authInfo.signerInfos
   const single = info.modeInfo?.single
   if (!single) throw ErrSdkNotSupported.with('multisig signer infos are not supported; sign with one key in SIGN_MODE_DIRECT')
@@ -140,9 +153,12 @@ export function decodeCosmosTx(raw: Uint8Array, handlers: ReadonlyMap<string, Ms
     // Simulate does not check the binding: cosmjs simulates with a secp256k1 key even for an
     // ethsecp256k1 signer, and an unsigned tx proves nothing either way.
     if (!pubKey.address.equals(sender)) {
-      throw ErrSdkInvalidPubKey.with(`the ${pubKey.type} public key controls ${toBech32Address(pubKey.address)}, not the signer ${signers[0]}`)
+      throw ErrSdkInvalidPubKey.with(
+        `the ${pubKey.type} public key controls ${toBech32Address(pubKey.address)}, not the signer ${signers[0]}`,
+      )
     }
-    if (txRaw.signatures.length !== 1) throw ErrSdkUnauthorized.with(`wrong number of signatures; expected 1, got ${txRaw.signatures.length}`)
+    if (txRaw.signatures.length !== 1)
+      throw ErrSdkUnauthorized.with(`wrong number of signatures; expected 1, got ${txRaw.signatures.length}`)
   } else if (txRaw.signatures.length > 1) {
     throw ErrSdkUnauthorized.with(`wrong number of signatures; expected 1, got ${txRaw.signatures.length}`)
   }

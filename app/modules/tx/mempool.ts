@@ -1,7 +1,7 @@
 import type { AuthKeeper } from '../auth/keeper.ts'
 import type { EvmKeeper } from '../evm/keeper.ts'
 import type { SenderQueues } from '../evm/senderQueues.ts'
-import { admitMsgs, checkFee, checkFunds, checkGasLimit, checkSequence, checkSignature, signerAccount, checkTimeout } from './ante.ts'
+import { admitMsgs, checkFee, checkFunds, checkGasLimit, checkSequence, checkSignature, checkTimeout, signerAccount } from './ante.ts'
 import type { CosmosTx } from './cosmosTx.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'
 

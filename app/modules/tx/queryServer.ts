@@ -1,7 +1,7 @@
 import { GetTxRequest, GetTxResponse, SimulateRequest, SimulateResponse } from 'cosmjs-types/cosmos/tx/v1beta1/service'
-import { AuthInfo, TxBody, TxRaw, type Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { AuthInfo, type Tx, TxBody, TxRaw } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { type QueryMethod, queryMethod } from '../../queryContext.ts'
 import { invalidArgument, notFound } from '../../queryError.ts'
-import { queryMethod, type QueryMethod } from '../../queryContext.ts'
 import type { AuthKeeper } from '../auth/keeper.ts'
 import { admitMsgs, checkFunds, signerAccount } from './ante.ts'
 import type { CosmosTxDecoder } from './txDecoder.ts'
@@ -16,7 +16,12 @@ import type { TxIndex } from './txIndex.ts'
 export function txQueries(decoder: CosmosTxDecoder, auth: AuthKeeper, index: TxIndex): QueryMethod[] {
   return [
     queryMethod('/cosmos.tx.v1beta1.Service/Simulate', SimulateRequest, SimulateResponse, async (req, ctx) => {
-      const raw = req.txBytes.length > 0 ? req.txBytes : req.tx ? TxRaw.encode({ ...txRawBytesOf(req.tx), signatures: req.tx.signatures }).finish() : undefined
+      const raw =
+        req.txBytes.length > 0
+          ? req.txBytes
+          : req.tx
+            ? TxRaw.encode({ ...txRawBytesOf(req.tx), signatures: req.tx.signatures }).finish()
+            : undefined
       if (!raw) throw invalidArgument('empty tx')
       const tx = decoder.decodeForSimulation(raw)
       const accounts = await ctx.accounts()
@@ -39,5 +44,8 @@ export function txQueries(decoder: CosmosTxDecoder, auth: AuthKeeper, index: TxI
 
 /** The body and auth info as a Tx carries them (for Simulate's deprecated `tx` field). */
 function txRawBytesOf(tx: Tx): { bodyBytes: Uint8Array; authInfoBytes: Uint8Array } {
-  return { bodyBytes: TxBody.encode(tx.body ?? TxBody.fromPartial({})).finish(), authInfoBytes: AuthInfo.encode(tx.authInfo ?? AuthInfo.fromPartial({})).finish() }
+  return {
+    bodyBytes: TxBody.encode(tx.body ?? TxBody.fromPartial({})).finish(),
+    authInfoBytes: AuthInfo.encode(tx.authInfo ?? AuthInfo.fromPartial({})).finish(),
+  }
 }

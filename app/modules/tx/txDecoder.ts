@@ -1,6 +1,6 @@
 import { LRUCache } from 'lru-cache'
 import { sha256 } from '../../crypto.ts'
-import { decodeCosmosTx, type CosmosTx } from './cosmosTx.ts'
+import { type CosmosTx, decodeCosmosTx } from './cosmosTx.ts'
 import type { MsgHandler } from './msgHandler.ts'
 
 /** Decoded txs kept (CometBFT hands a tx over again at every RECHECK and proposal). */

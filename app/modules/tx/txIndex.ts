@@ -1,9 +1,9 @@
-import { Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
 import { TxResponse } from 'cosmjs-types/cosmos/base/abci/v1beta1/abci'
+import { Tx } from 'cosmjs-types/cosmos/tx/v1beta1/tx'
+import { prefixed } from '../../store/keys.ts'
 import type { KvStore, WriteSet } from '../../store/kvStore.ts'
 import type { CosmosTxResult } from './blockRunner.ts'
 import type { CosmosTx } from './cosmosTx.ts'
-import { prefixed } from '../../store/keys.ts'
 import { TX_RESPONSE_PREFIX } from './keys.ts'
 
 const key = (hash: Uint8Array) => prefixed(TX_RESPONSE_PREFIX, hash)

@@ -1,16 +1,19 @@
 import { bigIntToHex, bytesToHex } from '@ethereumjs/util'
 import type { StoredBlock } from '../../modules/evm/blockStore.ts'
-import type { RpcContext, RpcMethod } from '../context.ts'
 import { findBlock } from '../blocks.ts'
+import type { RpcContext, RpcMethod } from '../context.ts'
 import { formatBlock, formatReceipt, formatStoredTx } from '../format.ts'
-import { arity, blockRef, bool, hash32, quantity, type BlockRef } from '../params.ts'
+import { arity, type BlockRef, blockRef, bool, hash32, quantity } from '../params.ts'
 
 async function blockJson(ctx: RpcContext, ref: BlockRef, full: boolean): Promise<unknown> {
   const block = await findBlock(ctx.evm, ref)
   if (!block) return null
   if (!full) return formatBlock(block, block.txHashes.map(bytesToHex))
   const txs = await ctx.evm.blocks.blockTxs(block)
-  return formatBlock(block, txs.map((t) => formatStoredTx(t, block, ctx.evm.txCommon)))
+  return formatBlock(
+    block,
+    txs.map((t) => formatStoredTx(t, block, ctx.evm.txCommon)),
+  )
 }
 
 const txCount = (block: StoredBlock | undefined): string | null => (block ? bigIntToHex(BigInt(block.txHashes.length)) : null)

@@ -1,8 +1,8 @@
 import { bigIntToHex } from '@ethereumjs/util'
 import type { StoredBlock, StoredTx } from '../../modules/evm/blockStore.ts'
 import { baseFeeAfter, blockGasUsed } from '../../modules/evm/feeMarket.ts'
-import type { RpcContext, RpcMethod } from '../context.ts'
 import { requireBlock } from '../blocks.ts'
+import type { RpcContext, RpcMethod } from '../context.ts'
 import { invalidParams } from '../errors.ts'
 import { arity, blockRef, quantity } from '../params.ts'
 
@@ -35,7 +35,9 @@ async function suggestTip(ctx: RpcContext): Promise<bigint> {
 /** Rewards at the given percentiles of gas used, as eth_feeHistory defines them. */
 function rewards(block: StoredBlock, txs: StoredTx[], percentiles: number[]): string[] {
   if (txs.length === 0) return percentiles.map(() => '0x0')
-  const sorted = txs.map((t) => ({ tip: tipOf(t, block), gas: t.receipt.gasUsed })).sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
+  const sorted = txs
+    .map((t) => ({ tip: tipOf(t, block), gas: t.receipt.gasUsed }))
+    .sort((a, b) => (a.tip < b.tip ? -1 : a.tip > b.tip ? 1 : 0))
   const total = sorted.reduce((n, t) => n + t.gas, 0n)
   return percentiles.map((pct) => {
     const threshold = (total * BigInt(Math.round(pct * 100))) / 10000n

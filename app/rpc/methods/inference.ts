@@ -18,7 +18,11 @@ export function decimalString(value: bigint, decimals: bigint): string {
 
 function formatOutput(output: ModelOutput): Record<string, unknown> {
   return {
-    numbers: output.numbers.map((t) => ({ name: t.name, shape: [...t.shape], values: t.values.map((v) => decimalString(v.value, v.decimals)) })),
+    numbers: output.numbers.map((t) => ({
+      name: t.name,
+      shape: [...t.shape],
+      values: t.values.map((v) => decimalString(v.value, v.decimals)),
+    })),
     strings: output.strings.map((t) => ({ name: t.name, values: [...t.values] })),
     jsons: output.jsons,
   }
@@ -51,7 +55,12 @@ export const inferenceMethods: Record<string, RpcMethod> = {
     const mined = await ctx.evm.blocks.tx(hash)
     if (mined) {
       const records = await ctx.app.inference.keeper.recordsOfTx(hash)
-      return { transactionHash: hashHex, state: 'included', blockNumber: bigIntToHex(mined.height), inferences: records.map((r) => bytesToHex(r.inferenceId)) }
+      return {
+        transactionHash: hashHex,
+        state: 'included',
+        blockNumber: bigIntToHex(mined.height),
+        inferences: records.map((r) => bytesToHex(r.inferenceId)),
+      }
     }
     const s = ctx.app.inference.mempool.status(hashHex)
     if (!s) return null

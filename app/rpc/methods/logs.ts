@@ -1,11 +1,12 @@
-import type { RpcMethod } from '../context.ts'
 import { refHeight } from '../blocks.ts'
+import type { RpcMethod } from '../context.ts'
 import { invalidParams } from '../errors.ts'
 import { blockLogs, parseLogFilter, rangeLogs } from '../logQuery.ts'
 import { arity } from '../params.ts'
 
 function filterId(v: unknown): string {
-  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]+$/.test(v)) throw invalidParams(`filterId: expected a hex filter id, got ${JSON.stringify(v)}`)
+  if (typeof v !== 'string' || !/^0x[0-9a-fA-F]+$/.test(v))
+    throw invalidParams(`filterId: expected a hex filter id, got ${JSON.stringify(v)}`)
   return v.toLowerCase()
 }
 

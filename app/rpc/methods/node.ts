@@ -8,18 +8,39 @@ export const CLIENT_VERSION = `pipe/v0.1.0/node-${process.version}`
 
 /** Node identity and status: web3_*, net_*, eth_chainId, eth_syncing, eth_blockNumber. */
 export const nodeMethods: Record<string, RpcMethod> = {
-  web3_clientVersion: async (p) => (arity(p, 0), CLIENT_VERSION),
+  web3_clientVersion: async (p) => {
+    arity(p, 0)
+    return CLIENT_VERSION
+  },
   web3_sha3: async (p) => {
     arity(p, 1)
     return bytesToHex(keccak256(data(p[0], 'data')))
   },
-  net_version: async (p) => (arity(p, 0), EVM_CHAIN_ID.toString()),
-  net_listening: async (p) => (arity(p, 0), true),
-  net_peerCount: async (p, ctx) => (arity(p, 0), bigIntToHex(BigInt(await ctx.comet.peerCount()))),
-  eth_chainId: async (p) => (arity(p, 0), bigIntToHex(EVM_CHAIN_ID)),
-  eth_blockNumber: async (p, ctx) => (arity(p, 0), bigIntToHex(ctx.evm.head()?.header.number ?? 0n)),
+  net_version: async (p) => {
+    arity(p, 0)
+    return EVM_CHAIN_ID.toString()
+  },
+  net_listening: async (p) => {
+    arity(p, 0)
+    return true
+  },
+  net_peerCount: async (p, ctx) => {
+    arity(p, 0)
+    return bigIntToHex(BigInt(await ctx.comet.peerCount()))
+  },
+  eth_chainId: async (p) => {
+    arity(p, 0)
+    return bigIntToHex(EVM_CHAIN_ID)
+  },
+  eth_blockNumber: async (p, ctx) => {
+    arity(p, 0)
+    return bigIntToHex(ctx.evm.head()?.header.number ?? 0n)
+  },
   /** The node holds no keys: sign client-side and use eth_sendRawTransaction. */
-  eth_accounts: async (p) => (arity(p, 0), []),
+  eth_accounts: async (p) => {
+    arity(p, 0)
+    return []
+  },
   eth_syncing: async (p, ctx) => {
     arity(p, 0)
     const status = await ctx.comet.status()

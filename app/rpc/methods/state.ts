@@ -1,7 +1,7 @@
 import { bigIntToHex, bytesToHex, setLengthLeft } from '@ethereumjs/util'
-import type { RpcMethod } from '../context.ts'
-import { requireBlock } from '../blocks.ts'
 import { ErrCallFailed, RevertError } from '../../modules/evm/callSimulator.ts'
+import { requireBlock } from '../blocks.ts'
+import type { RpcMethod } from '../context.ts'
 import { address, arity, blockRef, callObject, slot } from '../params.ts'
 
 /** Account state at a block, and calls against it. */

@@ -1,6 +1,6 @@
 import { bytesToHex } from '@ethereumjs/util'
-import type { RpcMethod } from '../context.ts'
 import { CometRpcError, CometUnavailableError } from '../cometClient.ts'
+import type { RpcMethod } from '../context.ts'
 import { INTERNAL_ERROR, RpcError, SERVER_ERROR } from '../errors.ts'
 import { formatPendingTx, formatReceipt, formatStoredTx } from '../format.ts'
 import { arity, data, hash32 } from '../params.ts'
@@ -25,7 +25,7 @@ export const transactionMethods: Record<string, RpcMethod> = {
     // Decoding here fills the tx cache CheckTx reads (same process), and tells the sender, so
     // one sender's txs are broadcast in the order they arrived.
     const eth = await ctx.evm.txCache.decodeAsync(raw)
-    let result
+    let result: Awaited<ReturnType<typeof ctx.comet.broadcastTxSync>>
     try {
       result = await ctx.lanes.run(eth.sender.toString(), () => ctx.comet.broadcastTxSync(raw))
     } catch (err) {
@@ -38,7 +38,8 @@ export const transactionMethods: Record<string, RpcMethod> = {
       if (err instanceof CometUnavailableError) throw new RpcError(INTERNAL_ERROR, err.message)
       throw err
     }
-    if (result.code !== 0) throw new RpcError(SERVER_ERROR, result.log || `rejected by CheckTx with code ${result.codespace}/${result.code}`)
+    if (result.code !== 0)
+      throw new RpcError(SERVER_ERROR, result.log || `rejected by CheckTx with code ${result.codespace}/${result.code}`)
     return eth.hashHex
   },
   eth_getTransactionByHash: async (p, ctx) => {

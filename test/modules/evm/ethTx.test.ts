@@ -1,15 +1,15 @@
-import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
+import { type Common, createCustomCommon, Hardfork, Mainnet } from '@ethereumjs/common'
 import { createLegacyTx } from '@ethereumjs/tx'
-import { createCustomCommon, Hardfork, Mainnet, type Common } from '@ethereumjs/common'
 import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { initCrypto, keccak256 } from '../../../app/crypto.ts'
-import { createChainCommon, createTxCommon } from '../../../app/modules/evm/chainConfig.ts'
-import { decodeEthTx, EthTxCache, type EthTx } from '../../../app/modules/evm/ethTx.ts'
-import { devAccounts } from '../../../app/modules/evm/devAccounts.ts'
 import { AppError } from '../../../app/errors.ts'
-import { raw1559, SECP256K1_N } from '../../support/rawTx.ts'
+import { createChainCommon, createTxCommon } from '../../../app/modules/evm/chainConfig.ts'
+import { devAccounts } from '../../../app/modules/evm/devAccounts.ts'
+import { decodeEthTx, type EthTx, EthTxCache } from '../../../app/modules/evm/ethTx.ts'
 import { transfer } from '../../support/inProcessApp.ts'
+import { raw1559, SECP256K1_N } from '../../support/rawTx.ts'
 
 let common: Common
 before(async () => {
@@ -55,7 +55,12 @@ test('each malformed tx gets its own code and message', () => {
 test('a legacy tx signed without EIP-155 is refused as unprotected', () => {
   const homestead = createCustomCommon({ chainId: 1337 }, Mainnet, { hardfork: Hardfork.Homestead })
   const key = hexToBytes(devAccounts(1)[0].privateKey as PrefixedHexString)
-  const raw = createLegacyTx({ nonce: 0n, to: devAccounts(2)[1].address, value: 1n, gasLimit: 21000n, gasPrice: 10n ** 10n }, { common: homestead }).sign(key).serialize()
+  const raw = createLegacyTx(
+    { nonce: 0n, to: devAccounts(2)[1].address, value: 1n, gasLimit: 21000n, gasPrice: 10n ** 10n },
+    { common: homestead },
+  )
+    .sign(key)
+    .serialize()
   const [c, msg] = code(() => decodeEthTx(raw, common))
   assert.equal(c, 4)
   assert.match(msg, /EIP-155/)

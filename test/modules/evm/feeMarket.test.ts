@@ -1,5 +1,5 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { nextBaseFee } from '../../../app/modules/evm/feeMarket.ts'
 import { MIN_BASE_FEE } from '../../../app/modules/evm/params.ts'
 

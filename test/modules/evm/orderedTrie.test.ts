@@ -1,5 +1,5 @@
-import { test, before } from 'node:test'
 import assert from 'node:assert/strict'
+import { before, test } from 'node:test'
 import { MerklePatriciaTrie } from '@ethereumjs/mpt'
 import { RLP } from '@ethereumjs/rlp'
 import { bytesToHex } from '@ethereumjs/util'

@@ -30,7 +30,8 @@ export class BlockRecorder {
   /** `reverted`: the tx ran and reverted (or the EVM refused it). */
   afterTx(eth: EthTx, reverted: boolean): void {
     for (const c of this.tx.calls) {
-      const status: InferenceRecordStatus = c.outcome === 'answered' ? (reverted ? 'reverted' : 'success') : c.outcome === 'outOfGas' ? 'outOfGas' : 'missing'
+      const status: InferenceRecordStatus =
+        c.outcome === 'answered' ? (reverted ? 'reverted' : 'success') : c.outcome === 'outOfGas' ? 'outOfGas' : 'missing'
       this.records.push({
         inferenceId: c.inferenceId,
         txHash: eth.hash,

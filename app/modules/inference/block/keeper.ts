@@ -1,7 +1,7 @@
 import { RLP } from '@ethereumjs/rlp'
 import { ChainedKeeper, ChainedStore } from '../../../store/chainedStore.ts'
 import type { KvStore } from '../../../store/kvStore.ts'
-import { RECORD_PREFIX, RESULT_PREFIX, ROOT_KEY, TX_RECORDS_PREFIX, prefixed } from '../keys.ts'
+import { prefixed, RECORD_PREFIX, RESULT_PREFIX, ROOT_KEY, TX_RECORDS_PREFIX } from '../keys.ts'
 import type { InferenceResult } from '../types/result.ts'
 import { decodeRecord, encodeRecord, type InferenceRecord } from './inferenceRecord.ts'
 
@@ -25,7 +25,10 @@ export class InferenceKeeper extends ChainedKeeper {
    */
   putBlock(results: readonly InferenceResult[], records: readonly InferenceRecord[]): void {
     for (const r of results) {
-      this.store.put(prefixed(RESULT_PREFIX, r.key), RLP.encode([Uint8Array.of(r.mode), new TextEncoder().encode(r.modelCid), r.inputHash, r.output, r.artefact]))
+      this.store.put(
+        prefixed(RESULT_PREFIX, r.key),
+        RLP.encode([Uint8Array.of(r.mode), new TextEncoder().encode(r.modelCid), r.inputHash, r.output, r.artefact]),
+      )
     }
     const byTx = new Map<string, { txHash: Uint8Array; ids: Uint8Array[] }>()
     for (const r of records) {

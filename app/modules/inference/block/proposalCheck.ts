@@ -19,7 +19,8 @@ export interface CommittedState {
 
 /**
  * A verdict this node can prove without simulating: the requests a block-answers simulation of
- * `eth` on the committed state would make with `proposal`'s results, or undefined. It must return exactly what {@link checkProposalResults} would find by simulating
+ * `eth` on the committed state would make with `proposal`'s results, or undefined. It must
+ * return exactly what {@link checkProposalResults} would find by simulating
  * (InferenceMempool.provenRequests says why its answers are).
  */
 export interface ProvenRequests {

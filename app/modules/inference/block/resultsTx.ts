@@ -1,8 +1,8 @@
 import { RLP } from '@ethereumjs/rlp'
 import { bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex } from '@ethereumjs/util'
-import { decodeModelOutput } from '../precompile/abiDecoder.ts'
 import { ErrResultsTx } from '../errors.ts'
 import { MAX_MODEL_GAS } from '../params.ts'
+import { decodeModelOutput } from '../precompile/abiDecoder.ts'
 import { requestKey } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
 
@@ -21,7 +21,17 @@ export function isResultsTx(raw: Uint8Array): boolean {
 /** The results tx carrying `results`: each once, in key order, whatever order they come in. */
 export function encodeResultsTx(results: readonly InferenceResult[]): Uint8Array {
   const rows = results
-    .map((e) => ({ key: e.key, fields: [bigIntToUnpaddedBytes(BigInt(e.mode)), new TextEncoder().encode(e.modelCid), e.inputHash, e.output, bigIntToUnpaddedBytes(e.modelGas), e.artefact] }))
+    .map((e) => ({
+      key: e.key,
+      fields: [
+        bigIntToUnpaddedBytes(BigInt(e.mode)),
+        new TextEncoder().encode(e.modelCid),
+        e.inputHash,
+        e.output,
+        bigIntToUnpaddedBytes(e.modelGas),
+        e.artefact,
+      ],
+    }))
     .sort((a, b) => compare(a.key, b.key))
     .map((r) => ({ fields: r.fields, payload: r.fields.reduce((n, f) => n + stringSize(f), 0) }))
   const body = rows.reduce((n, r) => n + headerSize(r.payload) + r.payload, 0)

@@ -106,7 +106,16 @@ export class InferenceMempool {
     if (!plain && this.waiting() >= this.limits.maxPending) {
       throw ErrMempoolFull.with(`${this.limits.maxPending} transactions are waiting for inference; try again later`)
     }
-    const entry: Tracked = { eth, state: plain ? 'plain' : 'simulating', round: 0, requests: [], results: new Map(), height, seen: height, reads: new Set() }
+    const entry: Tracked = {
+      eth,
+      state: plain ? 'plain' : 'simulating',
+      round: 0,
+      requests: [],
+      results: new Map(),
+      height,
+      seen: height,
+      reads: new Set(),
+    }
     this.tracked.set(eth.hashHex, entry)
     if (!plain) this.enqueue(entry)
   }

@@ -15,12 +15,12 @@
 import { bytesToHex, hexToBytes } from '@ethereumjs/util'
 import { toFunctionSelector } from 'viem'
 import {
-  ogInferenceAbi,
   type JsonScalar,
   type ModelInferenceRequest,
   type ModelInput,
   type ModelOutput,
   type NumberTensor,
+  ogInferenceAbi,
   type StringTensor,
   type TensorNumber,
 } from './abi.ts'
@@ -38,7 +38,11 @@ export function decodeInferenceCall(data: Uint8Array): ModelInferenceRequest {
   }
   const r = new AbiReader(data, 4)
   const at = r.tuple(r.follow(4, 4, 'request'), 3, 'request')
-  return { mode: r.uint(at, 8, 'mode'), modelCID: r.string(r.follow(at + WORD, at, 'modelCID'), 'modelCID'), input: readModelInput(r, r.follow(at + 2 * WORD, at, 'input')) }
+  return {
+    mode: r.uint(at, 8, 'mode'),
+    modelCID: r.string(r.follow(at + WORD, at, 'modelCID'), 'modelCID'),
+    input: readModelInput(r, r.follow(at + 2 * WORD, at, 'input')),
+  }
 }
 
 /** Decodes a ModelOutput as the precompile returns it (the inverse of encodeModelOutput). */
@@ -88,7 +92,10 @@ function readStringTensor(r: AbiReader, at: number): StringTensor {
 
 function readJsonScalar(r: AbiReader, at: number): JsonScalar {
   r.tuple(at, 2, 'json')
-  return { name: r.string(r.follow(at, at, 'json name'), 'json name'), value: r.string(r.follow(at + WORD, at, 'json value'), 'json value') }
+  return {
+    name: r.string(r.follow(at, at, 'json name'), 'json name'),
+    value: r.string(r.follow(at + WORD, at, 'json value'), 'json value'),
+  }
 }
 
 const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
@@ -124,7 +131,9 @@ class AbiReader {
     const offset = this.small(head, `${what} offset`)
     const at = base + offset
     if (offset < 0 || at + WORD > this.data.length) {
-      throw new Error(`${what} offset at byte ${head} points outside the data (${offset < 0 ? 'above 2^32' : at}, data is ${this.data.length} bytes)`)
+      throw new Error(
+        `${what} offset at byte ${head} points outside the data (${offset < 0 ? 'above 2^32' : at}, data is ${this.data.length} bytes)`,
+      )
     }
     return at
   }

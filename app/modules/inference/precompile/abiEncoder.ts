@@ -7,12 +7,10 @@
  */
 import type { JsonScalar, ModelInput, ModelOutput, NumberTensor, StringTensor } from './abi.ts'
 import { INT128_MAX, INT128_MIN } from './int128.ts'
+
 /** Bytes in an ABI word. */
 const WORD = 32
 const UINT32_MAX = 0xffffffff
-
-
-// ───────────────────────────── encoding ─────────────────────────────
 
 /** Canonical bytes of a ModelInput, `encodeAbiParameters([modelInputParam], [input])`: what the input hash commits to. */
 export function encodeModelInput(input: ModelInput): Uint8Array {
@@ -62,7 +60,9 @@ function writeNumberTensor(w: AbiWriter, t: NumberTensor): void {
   w.field(base, 2)
   const shape = w.claim(1 + t.shape.length)
   w.uint(shape, t.shape.length, UINT32_MAX, 'shape length')
-  t.shape.forEach((d, i) => w.uint(shape + WORD + WORD * i, d, UINT32_MAX, 'shape dimension'))
+  t.shape.forEach((d, i) => {
+    w.uint(shape + WORD + WORD * i, d, UINT32_MAX, 'shape dimension')
+  })
 }
 
 function writeStringTensor(w: AbiWriter, t: StringTensor): void {
@@ -194,6 +194,3 @@ class AbiWriter {
     return this.bytes
   }
 }
-
-// ───────────────────────────── decoding ─────────────────────────────
-

@@ -11,8 +11,8 @@ import { type InferenceRequest, inferenceRequest } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
 import { modeName, VerificationMode } from '../types/verificationMode.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, type ModelInferenceRequest, ogInferenceAbi, SIMULATION_OUTPUT } from './abi.ts'
-import { encodeInferenceEvent, encodeModelOutput } from './abiEncoder.ts'
 import { decodeInferenceCall } from './abiDecoder.ts'
+import { encodeInferenceEvent, encodeModelOutput } from './abiEncoder.ts'
 import type { InferenceCall, ModelCatalog, TxInferenceCalls } from './inferenceCalls.ts'
 import { toOnnxInputs } from './tensors.ts'
 
@@ -126,7 +126,9 @@ function refuse(tx: TxInferenceCalls, gas: bigint, err: AppError): ExecResult {
 
 /** Reverts with `Error(string)` data, so Solidity callers and eth_call see the reason. */
 function revert(gas: bigint, err: AppError): ExecResult {
-  const data = hexToBytes(encodeErrorResult({ abi: [{ type: 'error', name: 'Error', inputs: [{ type: 'string' }] }], errorName: 'Error', args: [err.message] }))
+  const data = hexToBytes(
+    encodeErrorResult({ abi: [{ type: 'error', name: 'Error', inputs: [{ type: 'string' }] }], errorName: 'Error', args: [err.message] }),
+  )
   return { returnValue: data, executionGasUsed: gas, exceptionError: new EVMError(EVMError.errorMessages.REVERT) }
 }
 

@@ -40,7 +40,7 @@ export class PrecompileReach {
     const to = eth.tx.to
     if (!to || isDirectCall(eth)) return true
     const account = await state.getAccount(to)
-    if (!account || !account.isContract()) return false
+    if (!account?.isContract()) return false
     const codeHash = bytesToHex(account.codeHash)
     let verdict = this.verdicts.get(codeHash)
     if (verdict === undefined) {

@@ -1,9 +1,9 @@
-import { INT128_MAX, INT128_MIN } from './int128.ts'
-import { FLOAT_OUTPUT_DECIMALS, MAX_DECIMALS, MAX_INPUT_ELEMENTS } from '../params.ts'
-import type { ModelInput, ModelOutput, NumberTensor } from './abi.ts'
+import type { TensorArray, TensorData, TensorType } from '../../../executor/tensorData.ts'
 import type { OnnxElementType, OnnxValueInfo } from '../../../modelHub/onnxModel.ts'
 import { ErrInvalidInput, ErrInvalidOutput } from '../errors.ts'
-import type { TensorArray, TensorData, TensorType } from '../../../executor/tensorData.ts'
+import { FLOAT_OUTPUT_DECIMALS, MAX_DECIMALS, MAX_INPUT_ELEMENTS } from '../params.ts'
+import type { ModelInput, ModelOutput, NumberTensor } from './abi.ts'
+import { INT128_MAX, INT128_MIN } from './int128.ts'
 
 /**
  * TensorLib (the precompile's ABI) ⇄ onnxruntime tensors, checked against the model's declared
@@ -43,7 +43,9 @@ export function toOnnxInputs(input: ModelInput, declared: OnnxValueInfo[]): Reco
     elements += count
     if (elements > MAX_INPUT_ELEMENTS) throw ErrInvalidInput.with(`more than ${MAX_INPUT_ELEMENTS} input elements`)
     if ((spec.type === 'string') !== (kind === 'string')) {
-      throw ErrInvalidInput.with(`input tensor "${name}" is ${spec.type}: pass it as a ${spec.type === 'string' ? 'StringTensor' : 'MultiDimensionalNumberTensor'}`)
+      throw ErrInvalidInput.with(
+        `input tensor "${name}" is ${spec.type}: pass it as a ${spec.type === 'string' ? 'StringTensor' : 'MultiDimensionalNumberTensor'}`,
+      )
     }
     checkShape(spec, shape, count)
     return spec
@@ -60,7 +62,8 @@ export function toOnnxInputs(input: ModelInput, declared: OnnxValueInfo[]): Reco
     feeds[t.name] = { type: 'string', dims: shape, data: [...t.values] }
   }
   const missing = declared.filter((d) => !(d.name in feeds))
-  if (missing.length > 0) throw ErrInvalidInput.with(`missing input tensor${missing.length > 1 ? 's' : ''} ${missing.map(describe).join(', ')}`)
+  if (missing.length > 0)
+    throw ErrInvalidInput.with(`missing input tensor${missing.length > 1 ? 's' : ''} ${missing.map(describe).join(', ')}`)
   return feeds
 }
 
@@ -98,7 +101,9 @@ function numbersToArray(t: NumberTensor, type: OnnxElementType): TensorArray {
   if (FLOATS.has(type)) {
     const out = type === 'float32' ? new Float32Array(n) : new Float64Array(n)
     // "<value>e-<decimals>" parses to the correctly rounded double; Float32Array rounds again.
-    t.values.forEach(({ value }, i) => (out[i] = Number.parseFloat(`${value}e-${decimals[i]}`)))
+    t.values.forEach(({ value }, i) => {
+      out[i] = Number.parseFloat(`${value}e-${decimals[i]}`)
+    })
     return out
   }
   const range = INTEGER_RANGES[type]
@@ -106,7 +111,9 @@ function numbersToArray(t: NumberTensor, type: OnnxElementType): TensorArray {
   const ints = t.values.map(({ value }, i) => {
     const scale = 10n ** BigInt(decimals[i])
     if (value % scale !== 0n) {
-      throw ErrInvalidInput.with(`input tensor "${t.name}" is ${type}: value ${i} (${value} with decimals ${decimals[i]}) is not an integer`)
+      throw ErrInvalidInput.with(
+        `input tensor "${t.name}" is ${type}: value ${i} (${value} with decimals ${decimals[i]}) is not an integer`,
+      )
     }
     const v = value / scale
     if (v < range[0] || v > range[1]) throw ErrInvalidInput.with(`input tensor "${t.name}" value ${i} (${v}) is outside ${type}`)

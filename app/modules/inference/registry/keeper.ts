@@ -1,7 +1,7 @@
+import { InferenceNode, Model } from '../../../proto/pipe/inference/v1/types.ts'
 import { ChainedKeeper, ChainedStore } from '../../../store/chainedStore.ts'
 import type { KvStore } from '../../../store/kvStore.ts'
-import { InferenceNode, Model } from '../../../proto/pipe/inference/v1/types.ts'
-import { MODEL_PREFIX, NODE_PREFIX, REGISTRY_ROOT_KEY, prefixed } from '../keys.ts'
+import { MODEL_PREFIX, NODE_PREFIX, prefixed, REGISTRY_ROOT_KEY } from '../keys.ts'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -66,7 +66,12 @@ export class RegistryKeeper extends ChainedKeeper {
     return this.page(NODE_PREFIX, after, limit, (b) => InferenceNode.decode(b))
   }
 
-  private async page<T>(prefix: Uint8Array, after: Uint8Array | undefined, limit: number, decode: (b: Uint8Array) => T): Promise<RegistryPage<T>> {
+  private async page<T>(
+    prefix: Uint8Array,
+    after: Uint8Array | undefined,
+    limit: number,
+    decode: (b: Uint8Array) => T,
+  ): Promise<RegistryPage<T>> {
     const rows = await this.store.rangeCommitted(prefix, after && prefixed(prefix, after), limit + 1)
     const more = rows.length > limit
     const kept = more ? rows.slice(0, limit) : rows

@@ -1,4 +1,5 @@
 import { txEvent } from '../../../events.ts'
+import type { ModelStore } from '../../../modelHub/modelStore.ts'
 import {
   MsgRegisterInferenceNode,
   MsgRegisterInferenceNodeResponse,
@@ -10,17 +11,9 @@ import { pubKeyAddress } from '../../auth/pubkey.ts'
 import type { MsgHandler } from '../../tx/msgHandler.ts'
 import { REGISTRATION_GAS, REGISTRATION_GAS_PER_BYTE } from '../../tx/params.ts'
 import { ErrModelNotInHub, ErrModelRegistered, ErrNodeRegistered } from '../errors.ts'
-import type { ModelStore } from '../../../modelHub/modelStore.ts'
-import type { RegistryKeeper } from './keeper.ts'
-import {
-  canonicalArtefacts,
-  canonicalModelCid,
-  canonicalModes,
-  checkAttestation,
-  checkNodeKey,
-  checkVerifyingKeyHash,
-} from './rules.ts'
 import { modeName } from '../types/verificationMode.ts'
+import type { RegistryKeeper } from './keeper.ts'
+import { canonicalArtefacts, canonicalModelCid, canonicalModes, checkAttestation, checkNodeKey, checkVerifyingKeyHash } from './rules.ts'
 
 const REGISTER_MODEL = '/pipe.inference.v1.MsgRegisterModel'
 const REGISTER_NODE = '/pipe.inference.v1.MsgRegisterInferenceNode'
@@ -95,9 +88,23 @@ export function registerInferenceNodeHandler(registry: RegistryKeeper): MsgHandl
       if (await registry.node(msg.nodeKey)) throw ErrNodeRegistered.with(Buffer.from(msg.nodeKey).toString('hex'))
       const modes = canonicalModes(msg.modes)
       const nodeAddress = toBech32Address(pubKeyAddress('ethsecp256k1', msg.nodeKey))
-      registry.putNode({ nodeKey: msg.nodeKey, operator: msg.operator, modes, teeAttestation: msg.teeAttestation, registeredHeight: ctx.height, nodeAddress })
+      registry.putNode({
+        nodeKey: msg.nodeKey,
+        operator: msg.operator,
+        modes,
+        teeAttestation: msg.teeAttestation,
+        registeredHeight: ctx.height,
+        nodeAddress,
+      })
       return {
-        events: [txEvent('register_inference_node', { node_key: Buffer.from(msg.nodeKey).toString('hex'), node_address: nodeAddress, operator: msg.operator, modes: modes.map(modeName).join(',') })],
+        events: [
+          txEvent('register_inference_node', {
+            node_key: Buffer.from(msg.nodeKey).toString('hex'),
+            node_address: nodeAddress,
+            operator: msg.operator,
+            modes: modes.map(modeName).join(','),
+          }),
+        ],
         response: { typeUrl: `${REGISTER_NODE}Response`, value: MsgRegisterInferenceNodeResponse.encode({}).finish() },
       }
     },

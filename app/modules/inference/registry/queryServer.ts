@@ -1,4 +1,5 @@
 import {
+  type PageRequest,
   QueryInferenceNodeRequest,
   QueryInferenceNodeResponse,
   QueryInferenceNodesRequest,
@@ -7,10 +8,9 @@ import {
   QueryModelResponse,
   QueryModelsRequest,
   QueryModelsResponse,
-  type PageRequest,
 } from '../../../proto/pipe/inference/v1/query.ts'
+import { type QueryMethod, queryMethod } from '../../../queryContext.ts'
 import { asInvalidArgument, invalidArgument, notFound } from '../../../queryError.ts'
-import { queryMethod, type QueryMethod } from '../../../queryContext.ts'
 import { chainModelCid } from '../types/modelCid.ts'
 import type { RegistryKeeper } from './keeper.ts'
 import { checkNodeKey } from './rules.ts'
@@ -32,17 +32,24 @@ export function inferenceQueries(registry: RegistryKeeper): QueryMethod[] {
     }),
     queryMethod('/pipe.inference.v1.Query/Models', QueryModelsRequest, QueryModelsResponse, async (req, ctx) => {
       const page = await registry.models(pageKey(req.pagination), limit(req.pagination))
-      return { models: page.items.filter((m) => m.registeredHeight <= ctx.height), pagination: { nextKey: page.nextKey ?? new Uint8Array(0) } }
+      return {
+        models: page.items.filter((m) => m.registeredHeight <= ctx.height),
+        pagination: { nextKey: page.nextKey ?? new Uint8Array(0) },
+      }
     }),
     queryMethod('/pipe.inference.v1.Query/InferenceNode', QueryInferenceNodeRequest, QueryInferenceNodeResponse, async (req, ctx) => {
       asInvalidArgument(() => checkNodeKey(req.nodeKey))
       const node = await registry.committedNode(req.nodeKey)
-      if (!node || node.registeredHeight > ctx.height) throw notFound(`inference node ${Buffer.from(req.nodeKey).toString('hex')} is not registered`)
+      if (!node || node.registeredHeight > ctx.height)
+        throw notFound(`inference node ${Buffer.from(req.nodeKey).toString('hex')} is not registered`)
       return { node }
     }),
     queryMethod('/pipe.inference.v1.Query/InferenceNodes', QueryInferenceNodesRequest, QueryInferenceNodesResponse, async (req, ctx) => {
       const page = await registry.nodes(pageKey(req.pagination), limit(req.pagination))
-      return { nodes: page.items.filter((n) => n.registeredHeight <= ctx.height), pagination: { nextKey: page.nextKey ?? new Uint8Array(0) } }
+      return {
+        nodes: page.items.filter((n) => n.registeredHeight <= ctx.height),
+        pagination: { nextKey: page.nextKey ?? new Uint8Array(0) },
+      }
     }),
   ]
 }

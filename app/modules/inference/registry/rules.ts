@@ -1,8 +1,15 @@
 import secp256k1 from 'secp256k1'
 import type { Artefact } from '../../../proto/pipe/inference/v1/types.ts'
-import { modeName, VERIFICATION_MODES, VerificationMode } from '../types/verificationMode.ts'
+import {
+  ErrInvalidArtefact,
+  ErrInvalidAttestation,
+  ErrInvalidModelCid,
+  ErrInvalidModes,
+  ErrInvalidNodeKey,
+  ErrInvalidVerifyingKey,
+} from '../errors.ts'
 import { chainModelCid } from '../types/modelCid.ts'
-import { ErrInvalidArtefact, ErrInvalidAttestation, ErrInvalidModelCid, ErrInvalidModes, ErrInvalidNodeKey, ErrInvalidVerifyingKey } from '../errors.ts'
+import { modeName, VERIFICATION_MODES, VerificationMode } from '../types/verificationMode.ts'
 
 /**
  * The stateless rules of registrations, shared by CheckTx, Simulate and block execution.
@@ -19,9 +26,11 @@ export const MAX_ATTESTATION_BYTES = 16 * 1024
 /** At least one mode, each known, none twice; returned ascending. */
 export function canonicalModes(modes: VerificationMode[]): VerificationMode[] {
   if (modes.length === 0) throw ErrInvalidModes.with('list at least one of VANILLA (0), ZKML (1), TEE (2)')
-  for (const m of modes) if (!VERIFICATION_MODES.includes(m)) throw ErrInvalidModes.with(`unknown mode ${m}; the modes are VANILLA (0), ZKML (1), TEE (2)`)
+  for (const m of modes)
+    if (!VERIFICATION_MODES.includes(m)) throw ErrInvalidModes.with(`unknown mode ${m}; the modes are VANILLA (0), ZKML (1), TEE (2)`)
   const sorted = [...modes].sort((a, b) => a - b)
-  for (let i = 1; i < sorted.length; i++) if (sorted[i] === sorted[i - 1]) throw ErrInvalidModes.with(`${modeName(sorted[i])} is listed twice`)
+  for (let i = 1; i < sorted.length; i++)
+    if (sorted[i] === sorted[i - 1]) throw ErrInvalidModes.with(`${modeName(sorted[i])} is listed twice`)
   return sorted
 }
 
@@ -51,7 +60,9 @@ export function canonicalArtefacts(artefacts: Artefact[]): Artefact[] {
     try {
       if (chainModelCid(a.cid) !== a.cid) throw new Error('not canonical')
     } catch {
-      throw ErrInvalidArtefact.with(`"${a.name}" has CID "${a.cid}"; artefact CIDs are canonical CIDv1 (raw, sha2-256, base32), like model CIDs`)
+      throw ErrInvalidArtefact.with(
+        `"${a.name}" has CID "${a.cid}"; artefact CIDs are canonical CIDv1 (raw, sha2-256, base32), like model CIDs`,
+      )
     }
   })
   return sorted
@@ -68,5 +79,6 @@ export function checkAttestation(modes: VerificationMode[], attestation: Uint8Ar
   const tee = modes.includes(VerificationMode.VERIFICATION_MODE_TEE)
   if (tee && attestation.length === 0) throw ErrInvalidAttestation.with('TEE needs the enclave attestation document that binds node_key')
   if (!tee && attestation.length !== 0) throw ErrInvalidAttestation.with('an attestation document is only taken with TEE')
-  if (attestation.length > MAX_ATTESTATION_BYTES) throw ErrInvalidAttestation.with(`${attestation.length} bytes, at most ${MAX_ATTESTATION_BYTES}`)
+  if (attestation.length > MAX_ATTESTATION_BYTES)
+    throw ErrInvalidAttestation.with(`${attestation.length} bytes, at most ${MAX_ATTESTATION_BYTES}`)
 }

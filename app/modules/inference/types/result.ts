@@ -29,7 +29,12 @@ export interface ResultLookup {
 const NO_ARTEFACT = new Uint8Array(0)
 
 /** The result of `request`. */
-export function resultOf(request: InferenceRequest, output: Uint8Array, modelGas: bigint, artefact: Uint8Array = NO_ARTEFACT): InferenceResult {
+export function resultOf(
+  request: InferenceRequest,
+  output: Uint8Array,
+  modelGas: bigint,
+  artefact: Uint8Array = NO_ARTEFACT,
+): InferenceResult {
   const { key, keyHex, mode, modelCid, inputHash } = request
   return { key, keyHex, mode, modelCid, inputHash, output, modelGas, artefact }
 }

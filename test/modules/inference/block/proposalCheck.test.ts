@@ -1,5 +1,5 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import type { PrecompileInput } from '@ethereumjs/evm'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
@@ -7,10 +7,10 @@ import { initCrypto } from '../../../../app/crypto.ts'
 import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { createChainCommon } from '../../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, type EthTx } from '../../../../app/modules/evm/ethTx.ts'
-import { checkProposalResults, type CommittedState, type ProvenRequests } from '../../../../app/modules/inference/block/proposalCheck.ts'
+import { type CommittedState, checkProposalResults, type ProvenRequests } from '../../../../app/modules/inference/block/proposalCheck.ts'
 import { ErrResultsTx } from '../../../../app/modules/inference/errors.ts'
-import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
 import { decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
+import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import { inferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf } from '../../../../app/modules/inference/types/result.ts'
@@ -23,7 +23,13 @@ import { precompileCall, row, signedTx } from '../../../support/inference.ts'
 await initCrypto()
 const common = createChainCommon()
 const CID = await modelCid(new TextEncoder().encode('a model'))
-const out = (v: bigint) => encodeModelOutput({ numbers: [{ name: 'y', values: [{ value: v, decimals: 0n }], shape: [1, 1] }], strings: [], jsons: [], is_simulation_result: false })
+const out = (v: bigint) =>
+  encodeModelOutput({
+    numbers: [{ name: 'y', values: [{ value: v, decimals: 0n }], shape: [1, 1] }],
+    strings: [],
+    jsons: [],
+    is_simulation_result: false,
+  })
 const req = (x: bigint) => inferenceRequest(0, CID, { numbers: [row('x', [x])], strings: [] })
 const res = (x: bigint, y = x + 1n): InferenceResult => resultOf(req(x), out(y), 1000n)
 
@@ -39,7 +45,8 @@ function committed(programs: Map<string, Program>, plain = new Set<string>()): C
     simulate: async (eth, calls) => {
       simulated.push(eth.hashHex)
       const precompile = inferencePrecompile(() => calls)
-      const call = (x: bigint) => precompile.function({ data: hexToBytes(precompileCall(CID, [row('x', [x])])), gasLimit: 10_000_000n } as PrecompileInput)
+      const call = (x: bigint) =>
+        precompile.function({ data: hexToBytes(precompileCall(CID, [row('x', [x])])), gasLimit: 10_000_000n } as PrecompileInput)
       if (programs.get(eth.hashHex) === 'chained') {
         const first = await call(1n)
         if (!first.exceptionError) await call((decodeModelOutput(first.returnValue).numbers[0]?.values[0]?.value as bigint) + 10n)
@@ -70,7 +77,11 @@ test('a missing result, a result no tx needs, or a first output that makes the t
   assert.match(String(extra?.message), /is needed by no tx of the block/)
   // A forged first output (41): the tx now asks for 51, which the block does not carry.
   assert.match(String((await checkProposalResults([a], [res(1n, 41n), res(12n)], state))?.message), /does not carry/)
-  assert.equal(await checkProposalResults([a], [res(1n, 41n), res(51n)], state), undefined, 'consistent with the forged output, it is accepted: VANILLA trusts outputs')
+  assert.equal(
+    await checkProposalResults([a], [res(1n, 41n), res(51n)], state),
+    undefined,
+    'consistent with the forged output, it is accepted: VANILLA trusts outputs',
+  )
 })
 
 test('txs that cannot reach the precompile are not simulated; a results tx with no inference txs is refused', async () => {
@@ -92,7 +103,10 @@ test('a proven verdict spares the simulation and gives the same verdict; one tha
   for (const results of [[res(1n), res(12n)], [res(1n)], [res(1n), res(12n), res(7n)]]) {
     const withShortcut = committed(programs)
     const without = committed(programs)
-    assert.deepEqual(await checkProposalResults([a, b], results, withShortcut, proven), await checkProposalResults([a, b], results, without))
+    assert.deepEqual(
+      await checkProposalResults([a, b], results, withShortcut, proven),
+      await checkProposalResults([a, b], results, without),
+    )
     assert.ok(!withShortcut.simulated.includes(a.hashHex), 'the proven tx was not simulated')
   }
 })

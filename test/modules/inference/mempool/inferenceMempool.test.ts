@@ -1,22 +1,22 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import type { ExecResult, PrecompileInput } from '@ethereumjs/evm'
 import { hexToBytes } from '@ethereumjs/util'
 import type { Hex } from 'viem'
 import { initCrypto } from '../../../../app/crypto.ts'
-import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { silentLogger } from '../../../../app/log.ts'
+import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { createChainCommon } from '../../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, type EthTx } from '../../../../app/modules/evm/ethTx.ts'
 import { ErrMempoolFull, ErrUnknownModel } from '../../../../app/modules/inference/errors.ts'
 import { InferenceMempool } from '../../../../app/modules/inference/mempool/inferenceMempool.ts'
 import type { Simulation } from '../../../../app/modules/inference/mempool/txSimulator.ts'
 import { MAX_SIMULATION_ROUNDS, modelGas } from '../../../../app/modules/inference/params.ts'
-import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS } from '../../../../app/modules/inference/precompile/abi.ts'
 import { decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
+import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
 import type { ModelCatalog, TxInferenceCalls } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS } from '../../../../app/modules/inference/precompile/abi.ts'
 import type { InferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf, resultsByKey } from '../../../../app/modules/inference/types/result.ts'
 import { precompileCall, row, signedTx } from '../../../support/inference.ts'
@@ -31,17 +31,30 @@ const common = createChainCommon()
 const CID = await modelCid(new TextEncoder().encode('a model'))
 const COST_MICROS = 100
 const catalog: ModelCatalog = {
-  metadata: async (cid) => (cid === CID ? { inputs: [{ name: 'x', type: 'float32', shape: ['batch', 1] }], outputs: [{ name: 'y', type: 'float32', shape: ['batch', 1] }], costMicros: COST_MICROS } : undefined),
+  metadata: async (cid) =>
+    cid === CID
+      ? {
+          inputs: [{ name: 'x', type: 'float32', shape: ['batch', 1] }],
+          outputs: [{ name: 'y', type: 'float32', shape: ['batch', 1] }],
+          costMicros: COST_MICROS,
+        }
+      : undefined,
 }
 
 /** A tx's code, as the fake simulator runs it: calls the precompile through `call`. */
 type Program = (call: (x: bigint, opts?: { gas?: bigint; cid?: string }) => Promise<ExecResult>) => Promise<void>
 
 /** The output the fake model gives for input x: y = x + 1. */
-const outputFor = (x: bigint) => encodeModelOutput({ numbers: [{ name: 'y', values: [{ value: x + 1n, decimals: 0n }], shape: [1, 1] }], strings: [], jsons: [], is_simulation_result: false })
+const outputFor = (x: bigint) =>
+  encodeModelOutput({
+    numbers: [{ name: 'y', values: [{ value: x + 1n, decimals: 0n }], shape: [1, 1] }],
+    strings: [],
+    jsons: [],
+    is_simulation_result: false,
+  })
 const inputOf = (r: InferenceRequest) => (r.input.numbers[0]?.values[0]?.value ?? 0n) as bigint
 /** The value a call's answer carries, or undefined for the simulation placeholder. */
-const valueOf = (exec: ExecResult): bigint | undefined => {
+const answerOf = (exec: ExecResult): bigint | undefined => {
   const out = decodeModelOutput(exec.returnValue)
   return out.is_simulation_result ? undefined : (out.numbers[0]?.values[0]?.value as bigint)
 }
@@ -53,7 +66,10 @@ class Harness {
   readonly plain = new Set<string>()
   readonly cache = new Map<string, InferenceResult>()
   /** Computations asked for and not yet finished, by request key. */
-  readonly computing = new Map<string, { request: InferenceRequest; promise: Promise<InferenceResult>; finish: () => void; fail: (e: Error) => void }>()
+  readonly computing = new Map<
+    string,
+    { request: InferenceRequest; promise: Promise<InferenceResult>; finish: () => void; fail: (e: Error) => void }
+  >()
   simulations = 0
   readonly mempool: InferenceMempool
 
@@ -97,7 +113,10 @@ class Harness {
       },
     }
     const reach = { mayReach: async (eth: EthTx) => !this.plain.has(eth.hashHex) }
-    this.mempool = new InferenceMempool({ checkState: async () => ({}) as never }, simulator, reach, catalog, results, silentLogger, { maxPending, timeoutMs: 1000 })
+    this.mempool = new InferenceMempool({ checkState: async () => ({}) as never }, simulator, reach, catalog, results, silentLogger, {
+      maxPending,
+      timeoutMs: 1000,
+    })
   }
 
   /** A contract-call tx (to a plain address) running `program`. */
@@ -142,7 +161,7 @@ const direct: Program = async (call) => {
 }
 /** Calls the model with 1, then with the first answer + 10: a chained call. */
 const chained: Program = async (call) => {
-  const first = valueOf(await call(1n))
+  const first = answerOf(await call(1n))
   if (first !== undefined) await call(first + 10n)
 }
 
@@ -167,7 +186,7 @@ test('a direct call: simulated once, running while computed, then ready holding 
   assert.equal(h.state(eth), 'running')
   h.finishAll()
   await settle(() => h.mempool.isReady(eth))
-  assert.equal(h.simulations, 1, 'no second round: no code reads a direct call\'s output')
+  assert.equal(h.simulations, 1, "no second round: no code reads a direct call's output")
   const [result] = h.mempool.resultsFor([eth])
   assert.deepEqual(result?.output, outputFor(1n))
   // Results stay with the tx even when the cache forgets them.
@@ -234,7 +253,12 @@ test('a call that cannot pay for the model: its result is computed, the tx is re
   h.finishAll()
   await settle(() => h.mempool.isReady(eth))
   const status = h.mempool.status(eth.hashHex)!
-  assert.match(status.reason!, new RegExp(`^out of gas: inference 0 \\(model ${CID}\\) needs 51100 gas and the call has 50100; the tx will run out of gas when it executes`))
+  assert.match(
+    status.reason!,
+    new RegExp(
+      `^out of gas: inference 0 \\(model ${CID}\\) needs 51100 gas and the call has 50100; the tx will run out of gas when it executes`,
+    ),
+  )
   assert.equal(h.mempool.resultsFor([eth]).length, 1, 'the block carries its result, so the block charges the same gas')
 })
 
@@ -271,7 +295,7 @@ test('after a commit: included txs are forgotten, txs whose reads the block wrot
   assert.equal(h.mempool.status(unseen.hashHex)?.reason, 'no longer in the mempool', 'CometBFT stopped rechecking it')
 })
 
-test('provenRequests: a direct call\'s requests whatever the answers; a contract call\'s only on the same state with byte-identical results', async () => {
+test("provenRequests: a direct call's requests whatever the answers; a contract call's only on the same state with byte-identical results", async () => {
   const h = new Harness()
   const d = h.tx(1, direct, { direct: true })
   const c = h.tx(2, chained)

@@ -1,6 +1,6 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
-import { toEventSelector, toFunctionSelector, type AbiEvent, type AbiFunction } from 'viem'
+import { test } from 'node:test'
+import { type AbiEvent, type AbiFunction, toEventSelector, toFunctionSelector } from 'viem'
 import { ogInferenceAbi } from '../../../../app/modules/inference/precompile/abi.ts'
 import { loadContract } from '../../../support/contracts.ts'
 
@@ -9,8 +9,14 @@ test('the TypeScript ABI of the precompile matches the Solidity interface solc c
   const fn = solidity.find((x) => x.type === 'function' && x.name === 'runModelInference') as AbiFunction
   const ev = solidity.find((x) => x.type === 'event' && x.name === 'ModelInferenceEvent') as AbiEvent
   assert.equal(toFunctionSelector(ogInferenceAbi[0]), toFunctionSelector(fn))
-  assert.equal(toFunctionSelector(fn), toFunctionSelector('runModelInference((uint8,string,((string,(int128,int128)[],uint32[])[],(string,string[])[])))'))
-  assert.deepEqual(ogInferenceAbi[0].outputs.map((o) => o.type), fn.outputs.map((o) => o.type))
+  assert.equal(
+    toFunctionSelector(fn),
+    toFunctionSelector('runModelInference((uint8,string,((string,(int128,int128)[],uint32[])[],(string,string[])[])))'),
+  )
+  assert.deepEqual(
+    ogInferenceAbi[0].outputs.map((o) => o.type),
+    fn.outputs.map((o) => o.type),
+  )
   assert.equal(toEventSelector(ogInferenceAbi[1]), toEventSelector(ev))
   assert.equal(toEventSelector(ev), toEventSelector('ModelInferenceEvent(string,uint8,string)'))
 })

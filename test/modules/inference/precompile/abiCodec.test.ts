@@ -1,19 +1,19 @@
-import { test } from 'node:test'
 import assert from 'node:assert/strict'
+import { test } from 'node:test'
 import { bytesToHex, concatBytes, hexToBytes } from '@ethereumjs/util'
 import { decodeAbiParameters, decodeFunctionData, encodeAbiParameters, encodeFunctionData } from 'viem'
 import {
-  modelInputParam,
-  modelOutputParam,
-  ogInferenceAbi,
   type ModelInferenceRequest,
   type ModelInput,
   type ModelOutput,
+  modelInputParam,
+  modelOutputParam,
   type NumberTensor,
+  ogInferenceAbi,
   type StringTensor,
 } from '../../../../app/modules/inference/precompile/abi.ts'
-import { encodeInferenceEvent, encodeModelInput, encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
 import { decodeInferenceCall, decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
+import { encodeInferenceEvent, encodeModelInput, encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
 import { INT128_MAX, INT128_MIN } from '../../../../app/modules/inference/precompile/int128.ts'
 
 /** Deterministic pseudo-random numbers (mulberry32), so a failure names a reproducible case. */
@@ -46,7 +46,19 @@ function randomString(rng: Rng, exotic: boolean): string {
 function randomInt128(rng: Rng): bigint {
   switch (rng.int(6)) {
     case 0:
-      return rng.pick([INT128_MIN, INT128_MAX, 0n, -1n, 1n, 2n ** 63n, -(2n ** 63n), 2n ** 63n - 1n, -(2n ** 63n) - 1n, 2n ** 64n, -(2n ** 64n)])
+      return rng.pick([
+        INT128_MIN,
+        INT128_MAX,
+        0n,
+        -1n,
+        1n,
+        2n ** 63n,
+        -(2n ** 63n),
+        2n ** 63n - 1n,
+        -(2n ** 63n) - 1n,
+        2n ** 64n,
+        -(2n ** 64n),
+      ])
     case 1:
       return BigInt(rng.int(2000) - 1000)
     default: {
@@ -89,19 +101,34 @@ function randomOutput(rng: Rng, exotic = false): ModelOutput {
 const CASES = 150
 const viemInput = (input: ModelInput) => hexToBytes(encodeAbiParameters([modelInputParam], [input as never]))
 const viemOutput = (output: ModelOutput) => hexToBytes(encodeAbiParameters([modelOutputParam], [output as never]))
-const viemCall = (call: ModelInferenceRequest) => hexToBytes(encodeFunctionData({ abi: ogInferenceAbi, functionName: 'runModelInference', args: [call as never] }))
+const viemCall = (call: ModelInferenceRequest) =>
+  hexToBytes(encodeFunctionData({ abi: ogInferenceAbi, functionName: 'runModelInference', args: [call as never] }))
 
 const EDGE_INPUTS: ModelInput[] = [
   { numbers: [], strings: [] },
   { numbers: [{ name: '', values: [], shape: [] }], strings: [{ name: '', values: [] }] },
-  { numbers: [{ name: 'x', values: [{ value: INT128_MIN, decimals: INT128_MAX }, { value: -1n, decimals: 0n }], shape: [2] }], strings: [] },
+  {
+    numbers: [
+      {
+        name: 'x',
+        values: [
+          { value: INT128_MIN, decimals: INT128_MAX },
+          { value: -1n, decimals: 0n },
+        ],
+        shape: [2],
+      },
+    ],
+    strings: [],
+  },
   { numbers: [], strings: [{ name: 'ünïcødé 中文 😀', values: ['', 'a'.repeat(32), 'b'.repeat(33), '\u{1F600}'.repeat(20)] }] },
 ]
 
 test('encodeModelInput is byte-identical to viem', () => {
   const rng = prng(1)
   const inputs = [...EDGE_INPUTS, ...Array.from({ length: CASES }, () => randomInput(rng, true))]
-  inputs.forEach((input, i) => assert.deepEqual(encodeModelInput(input), viemInput(input), `input ${i}`))
+  inputs.forEach((input, i) => {
+    assert.deepEqual(encodeModelInput(input), viemInput(input), `input ${i}`)
+  })
 })
 
 test('encodeModelOutput is byte-identical to viem', () => {
@@ -155,7 +182,10 @@ test('encodeInferenceEvent is byte-identical to viem', () => {
 })
 
 test('encoders refuse values outside their ABI types', () => {
-  const tensor = (value: bigint, shape = [1]): ModelInput => ({ numbers: [{ name: 'x', values: [{ value, decimals: 0n }], shape }], strings: [] })
+  const tensor = (value: bigint, shape = [1]): ModelInput => ({
+    numbers: [{ name: 'x', values: [{ value, decimals: 0n }], shape }],
+    strings: [],
+  })
   assert.throws(() => encodeModelInput(tensor(INT128_MAX + 1n)), /value .* is not an int128/)
   assert.throws(() => encodeModelInput(tensor(INT128_MIN - 1n)), /value .* is not an int128/)
   assert.throws(() => encodeModelInput(tensor(1n, [2 ** 32])), /shape dimension 4294967296 is not an integer/)
@@ -185,7 +215,8 @@ function withWord(pos: number, edit: (word: Uint8Array) => void): Uint8Array {
   edit(data.subarray(4 + pos, 4 + pos + 32))
   return data
 }
-const setWord = (pos: number, value: bigint) => withWord(pos, (w) => w.set(hexToBytes(`0x${BigInt.asUintN(256, value).toString(16).padStart(64, '0')}`)))
+const setWord = (pos: number, value: bigint) =>
+  withWord(pos, (w) => w.set(hexToBytes(`0x${BigInt.asUintN(256, value).toString(16).padStart(64, '0')}`)))
 
 test('the malformed-data layout is as documented', () => {
   assert.equal(SMALL.length, 4 + 672)
@@ -220,7 +251,10 @@ test('offsets outside the data are refused', () => {
 })
 
 test('absurd lengths are refused before anything is allocated', () => {
-  assert.throws(() => decodeInferenceCall(setWord(256, 2n ** 32n - 1n)), /numbers length at byte 260 \(4294967295\) needs more than the 384 bytes that follow/)
+  assert.throws(
+    () => decodeInferenceCall(setWord(256, 2n ** 32n - 1n)),
+    /numbers length at byte 260 \(4294967295\) needs more than the 384 bytes that follow/,
+  )
   assert.throws(() => decodeInferenceCall(setWord(256, 2n ** 200n)), /numbers length at byte 260 \(above 2\^32\)/)
   assert.throws(() => decodeInferenceCall(setWord(480, 3n)), /tensor values length at byte 484 \(3\) needs more than/)
   assert.throws(() => decodeInferenceCall(setWord(416, 1000n)), /tensor name length at byte 420/)
@@ -258,7 +292,10 @@ test('invalid UTF-8 is refused', () => {
 
 test('offsets that overlap to amplify the data are refused; canonical data of any size is not', () => {
   // 300 tensors whose heads all point at one tensor of 200 values: 23 KB that would decode to 60,000 values.
-  const shared = encodeModelInput({ numbers: [{ name: 'x', values: Array.from({ length: 200 }, () => ({ value: 1n, decimals: 0n })), shape: [200] }], strings: [] })
+  const shared = encodeModelInput({
+    numbers: [{ name: 'x', values: Array.from({ length: 200 }, () => ({ value: 1n, decimals: 0n })), shape: [200] }],
+    strings: [],
+  })
   const tensor = shared.subarray(5 * 32, shared.length - 32) // after wrapper offset, input heads, numbers length and head; before the strings length
   const count = 300
   const heads = 32 * count
@@ -272,7 +309,11 @@ test('offsets that overlap to amplify the data are refused; canonical data of an
     word(0), // strings: none
   )
   assert.throws(() => decodeInferenceCall(call), /decodes to more bytes than it holds: offsets make parts of it overlap/)
-  const big = { mode: 0, modelCID: 'c', input: { numbers: Array.from({ length: 40 }, () => randomNumberTensor(prng(6), false)), strings: [] } }
+  const big = {
+    mode: 0,
+    modelCID: 'c',
+    input: { numbers: Array.from({ length: 40 }, () => randomNumberTensor(prng(6), false)), strings: [] },
+  }
   assert.deepEqual(decodeInferenceCall(viemCall(big)), big)
 })
 
