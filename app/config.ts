@@ -101,7 +101,7 @@ ${Object.entries(FLAGS)
 export function parseNodeArgs(argv: string[]): NodeConfig {
   const config: NodeConfig = { ...DEFAULT_CONFIG }
   for (let i = 0; i < argv.length; i++) {
-    const flag = FLAGS[argv[i]]
+    const flag = FLAGS[argv[i]!]
     if (!flag) throw new Error(`unknown flag ${argv[i]}\n${USAGE}`)
     const value = argv[++i]
     if (value === undefined) throw new Error(`flag ${argv[i - 1]} needs a value`)

@@ -57,7 +57,7 @@ export class Metrics {
       [...this.phases].map(([k, v]) => {
         const n = Math.min(v.next, RECENT_SAMPLES)
         const sorted = Array.from(v.recent.subarray(0, n)).sort((a, b) => a - b)
-        const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor((n - 1) * p))])
+        const pct = (p: number) => (n === 0 ? 0 : sorted[Math.min(n - 1, Math.floor((n - 1) * p))]!)
         return [k, { count: v.count, totalMs: v.totalMs, maxMs: v.maxMs, items: v.items, p50Ms: pct(0.5), p99Ms: pct(0.99) }]
       }),
     )

@@ -54,7 +54,7 @@ export class FrameDecoder {
 
   /** Removes and returns the first `n` bytes of the stream (`n` ≤ buffered). */
   private take(n: number): Uint8Array {
-    const first = this.chunks[0]
+    const first = this.chunks[0]!
     if (first.length >= n) {
       if (first.length === n) this.chunks.shift()
       else this.chunks[0] = first.subarray(n)
@@ -70,7 +70,7 @@ export class FrameDecoder {
     let filled = 0
     let i = 0
     while (filled < n) {
-      const c = this.chunks[i]
+      const c = this.chunks[i]!
       const part = Math.min(c.length, n - filled)
       out.set(c.subarray(0, part), filled)
       filled += part

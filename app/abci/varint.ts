@@ -30,7 +30,7 @@ export function decodeUvarint(buf: Uint8Array, offset = 0): DecodedUvarint | und
   let value = 0
   let scale = 1
   for (let i = offset; i < buf.length; i++) {
-    const byte = buf[i]
+    const byte = buf[i]!
     value += (byte & 0x7f) * scale
     if (byte < 0x80) return { value, length: i - offset + 1 }
     scale *= 0x80

@@ -84,10 +84,12 @@ export class BlockExecutor {
     const executed = await this.evm.endBlock(block, cosmosGas, ws)
     // Included Ethereum txs are the Ethereum block's txs, in order.
     let next = 0
-    const withTxs = outcomes.map(
-      (o): BlockTxOutcome =>
-        o.kind === 'included' ? { kind: 'ethereum', tx: executed.txs[next++], result: o.result, gasWanted: o.gasWanted } : o,
-    )
+    const withTxs = outcomes.map((o): BlockTxOutcome => {
+      if (o.kind !== 'included') return o
+      const tx = executed.txs[next++]
+      if (!tx) throw new Error(`endBlock returned ${executed.txs.length} txs, fewer than the block included`)
+      return { kind: 'ethereum', tx, result: o.result, gasWanted: o.gasWanted }
+    })
     return { ...executed, outcomes: withTxs }
   }
 }

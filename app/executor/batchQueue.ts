@@ -90,8 +90,8 @@ export class BatchQueue<J extends QueueItem> {
     const from = g.head
     let to = from + 1
     if (!g.solo) {
-      let rows = g.jobs[from].rows!
-      while (to < g.jobs.length && rows + g.jobs[to].rows! <= this.opts.maxBatch) rows += g.jobs[to++].rows!
+      let rows = g.jobs[from]!.rows!
+      while (to < g.jobs.length && rows + g.jobs[to]!.rows! <= this.opts.maxBatch) rows += g.jobs[to++]!.rows!
       g.rows -= rows
     } else {
       g.rows -= 1
@@ -112,7 +112,7 @@ export class BatchQueue<J extends QueueItem> {
       if (byModel.size === 0) this.groups.delete(g.cid)
     } else if (!g.solo) {
       // The rest waits from its own oldest request's arrival, not from the batch that left.
-      const left = g.jobs[g.head].enqueuedAt + this.opts.maxWaitMs - performance.now()
+      const left = g.jobs[g.head]!.enqueuedAt + this.opts.maxWaitMs - performance.now()
       clearTimeout(g.timer)
       g.due = left <= 0
       if (!g.due) this.arm(g, left)
@@ -131,7 +131,7 @@ export class BatchQueue<J extends QueueItem> {
     for (const byModel of this.groups.values()) {
       for (const c of byModel.values()) {
         if (!(c.due || c.rows >= this.opts.maxBatch)) continue
-        if (!g || c.jobs[c.head].enqueuedAt < g.jobs[g.head].enqueuedAt) g = c
+        if (!g || c.jobs[c.head]!.enqueuedAt < g.jobs[g.head]!.enqueuedAt) g = c
       }
     }
     return g
@@ -143,7 +143,7 @@ export class BatchQueue<J extends QueueItem> {
     for (const byModel of this.groups.values()) {
       for (const g of byModel.values()) {
         clearTimeout(g.timer)
-        for (let i = g.head; i < g.jobs.length; i++) all.push(g.jobs[i])
+        for (let i = g.head; i < g.jobs.length; i++) all.push(g.jobs[i]!)
       }
     }
     this.groups.clear()

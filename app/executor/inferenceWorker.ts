@@ -74,7 +74,7 @@ async function runOne(session: ort.InferenceSession, inputs: Record<string, Tens
   const start = performance.now()
   try {
     for (const name in inputs) {
-      const t = inputs[name]
+      const t = inputs[name]!
       feeds[name] = new ort.Tensor(t.type, t.data, t.dims)
     }
     out = await session.run(feeds)
@@ -107,7 +107,7 @@ function runError(session: ort.InferenceSession, inputs: Record<string, TensorDa
 /** Rows [offset, offset + rows) of every input (views: they are only read). */
 function rowsOf(inputs: Record<string, TensorData>, offset: number, rows: number): Record<string, TensorData> {
   const out: Record<string, TensorData> = {}
-  for (const name in inputs) out[name] = sliceRows(inputs[name], offset, rows, false)
+  for (const name in inputs) out[name] = sliceRows(inputs[name]!, offset, rows, false)
   return out
 }
 

@@ -12,19 +12,19 @@ import { ARRAY_OF_TYPE, elementCount, type TensorArray, type TensorData } from '
 export function concatRows(parts: readonly Record<string, TensorData>[]): Record<string, TensorData> {
   const out: Record<string, TensorData> = {}
   for (const name in parts[0]) {
-    const first = parts[0][name]
+    const first = parts[0]![name]!
     let rows = 0
-    for (const p of parts) rows += p[name].dims[0]
+    for (const p of parts) rows += p[name]!.dims[0]!
     const dims = [rows, ...first.dims.slice(1)]
     if (first.type === 'string') {
       const data: string[] = []
-      for (const p of parts) for (const s of p[name].data as string[]) data.push(s)
+      for (const p of parts) for (const s of p[name]!.data as string[]) data.push(s)
       out[name] = { type: 'string', dims, data }
     } else {
       const data = new ARRAY_OF_TYPE[first.type](elementCount(dims))
       let o = 0
       for (const p of parts) {
-        const d = p[name].data as Exclude<TensorArray, string[]>
+        const d = p[name]!.data as Exclude<TensorArray, string[]>
         ;(data as Uint8Array).set(d as Uint8Array, o)
         o += d.length
       }
@@ -37,7 +37,7 @@ export function concatRows(parts: readonly Record<string, TensorData>[]): Record
 /** True when every output has one row per batched row, so the outputs can be cut back into requests. */
 export function splittable(outputs: Record<string, TensorData>, totalRows: number): boolean {
   for (const name in outputs) {
-    const dims = outputs[name].dims
+    const dims = outputs[name]!.dims
     if (dims.length === 0 || dims[0] !== totalRows) return false
   }
   return true
@@ -50,7 +50,7 @@ export function splittable(outputs: Record<string, TensorData>, totalRows: numbe
  */
 export function sliceRows(t: TensorData, start: number, rows: number, copy: boolean): TensorData {
   let rowSize = 1
-  for (let i = 1; i < t.dims.length; i++) rowSize *= t.dims[i]
+  for (let i = 1; i < t.dims.length; i++) rowSize *= t.dims[i]!
   const dims = t.dims.slice()
   dims[0] = rows
   const from = start * rowSize

@@ -134,15 +134,15 @@ export class ModelHubServer {
     }
     if (segments.length === 3 && segments[0] === 'v1' && segments[1] === 'models') {
       allow(res, method, ['GET'])
-      const metadata = await this.store.metadata(decodeSegment(segments[2]))
-      if (!metadata) throw notFound(segments[2])
+      const metadata = await this.store.metadata(decodeSegment(segments[2]!))
+      if (!metadata) throw notFound(segments[2]!)
       return sendJson(res, 200, metadata)
     }
     if (segments.length === 4 && segments[0] === 'v1' && segments[1] === 'models' && segments[3] === 'raw') {
       allow(res, method, ['GET'])
       const localOnly = req.headers[LOCAL_ONLY_HEADER] === '1'
-      const bytes = await this.store.bytes(decodeSegment(segments[2]), { localOnly })
-      if (!bytes) throw notFound(segments[2])
+      const bytes = await this.store.bytes(decodeSegment(segments[2]!), { localOnly })
+      if (!bytes) throw notFound(segments[2]!)
       res.writeHead(200, {
         'content-type': 'application/octet-stream',
         'content-length': bytes.length,

@@ -46,7 +46,7 @@ export function parseLogFilter(v: unknown, name: string): LogFilter {
 export function logMatches(log: StoredLog, c: LogCriteria): boolean {
   if (c.addresses.length > 0 && !c.addresses.some((a) => equalsBytes(a, log.address))) return false
   for (let i = 0; i < c.topics.length; i++) {
-    const wanted = c.topics[i]
+    const wanted = c.topics[i]!
     if (wanted === null) continue
     const topic = log.topics[i]
     if (topic === undefined || !wanted.some((w) => equalsBytes(w, topic))) return false
@@ -70,7 +70,7 @@ export async function blockLogs(evm: EvmKeeper, block: StoredBlock, c: LogCriter
     if (!tx.receipt.logs.some((l) => logMatches(l, c))) continue
     const formatted = txLogs(tx, block)
     tx.receipt.logs.forEach((l, i) => {
-      if (logMatches(l, c)) out.push(formatted[i])
+      if (logMatches(l, c)) out.push(formatted[i]!)
     })
   }
   return out

@@ -169,8 +169,8 @@ export class ChainedStore {
 function prefixEnd(prefix: Uint8Array): Uint8Array {
   const end = Uint8Array.from(prefix)
   for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i] < 0xff) {
-      end[i]++
+    if (end[i]! < 0xff) {
+      end[i]!++
       return end.subarray(0, i + 1)
     }
   }

@@ -42,7 +42,7 @@ function parseArgs(argv: string[]): Options {
     const [flag, v] = [argv[i], argv[i + 1]]
     if (flag === '--txs') o.txs = Number(v)
     else if (flag === '--senders') o.senders = Number(v)
-    else if (flag === '--block-time') o.blockTime = v
+    else if (flag === '--block-time') o.blockTime = v!
     else if (flag === '--submit' && (v === 'rpc' || v === 'comet')) o.submit = v
     else if (flag === '--workload' && (v === 'transfer' || v === 'call' || v === 'both' || v === 'bank')) o.workload = v
     else if (flag === '--out') o.out = v
@@ -190,7 +190,7 @@ async function measure(
     timeline.push(`${h}:${n}`)
   }
   log(`  blocks (height:txs): ${timeline.join(' ')}`)
-  if (!(await lookup.committed(raws[0]))) throw new Error(`${name}: the first tx is not committed`)
+  if (!(await lookup.committed(raws[0]!))) throw new Error(`${name}: the first tx is not committed`)
   if (committed < raws.length) throw new Error(`${name}: only ${committed} of ${raws.length} txs committed`)
   const seconds = (t1 - t0) / 1000
   return { workload: name, txs: raws.length, seconds, txPerSec: raws.length / seconds, blocks, maxBlockTxs, phases: diff(before, after) }
@@ -201,7 +201,7 @@ async function main(): Promise<void> {
   log(`starting a 1-validator localnet (block time ${o.blockTime})…`)
   const chain = await startTestChain({ name: 'bench', portOffset: PORT_OFFSETS.bench, validators: 1, blockTime: o.blockTime })
   try {
-    const funder = privateKeyToAccount(devAccounts(1)[0].privateKey)
+    const funder = privateKeyToAccount(devAccounts(1)[0]!.privateKey)
     const senders = Array.from({ length: o.senders }, (_, i) => privateKeyToAccount(keccak256(toHex(`pipe-bench-${i}`))))
     log(`funding ${o.senders} senders…`)
     const funding = await Promise.all(
@@ -233,16 +233,16 @@ async function main(): Promise<void> {
       for (let k = 0; k < perSender; k++) {
         for (let s = 0; s < senders.length && out.length < o.txs; s++) {
           out.push(
-            await senders[s].signTransaction({
+            await senders[s]!.signTransaction({
               chainId: 1337,
               type: 'eip1559',
               nonce: nonces[s],
               maxFeePerGas: 10n * gwei,
               maxPriorityFeePerGas: 1n,
-              ...make(s, nonces[s]),
+              ...make(s, nonces[s]!),
             } as never),
           )
-          nonces[s]++
+          nonces[s]!++
         }
       }
       return out
@@ -259,11 +259,11 @@ async function main(): Promise<void> {
     }
     if (o.workload === 'transfer' || o.workload === 'both') {
       log(`signing ${o.txs} transfers…`)
-      const raws = await sign((s) => ({ to: senders[(s + 1) % senders.length].address, value: 1n, gas: 21_000n }))
+      const raws = await sign((s) => ({ to: senders[(s + 1) % senders.length]!.address, value: 1n, gas: 21_000n }))
       results.push(await measure(chain, 'value transfers', raws, o.submit, o.senders))
     }
     if (o.workload === 'call' || o.workload === 'both') {
-      const deployer = senders[0]
+      const deployer = senders[0]!
       const deployRaw = await deployer.signTransaction({
         chainId: 1337,
         type: 'eip1559',
@@ -273,8 +273,8 @@ async function main(): Promise<void> {
         maxFeePerGas: 10n * gwei,
         maxPriorityFeePerGas: 0n,
       })
-      const contract = getContractAddress({ from: deployer.address, nonce: BigInt(nonces[0]) })
-      nonces[0]++
+      const contract = getContractAddress({ from: deployer.address, nonce: BigInt(nonces[0]!) })
+      nonces[0]!++
       await sendBatches(chain, [deployRaw], 'rpc')
       await waitFor('deployment', async () => (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(deployRaw)])).result)
       log(`signing ${o.txs} contract calls (SSTORE + LOG)…`)
@@ -300,7 +300,7 @@ async function main(): Promise<void> {
 async function signBankSends(chain: TestChain, keys: Hex[], perSender: number, total: number): Promise<Hex[]> {
   const query = await StargateClient.connect(chain.comet())
   const wallets = await Promise.all(keys.map((k) => DirectEthSecp256k1Wallet.fromKey(Buffer.from(k.slice(2), 'hex'), 'pipe')))
-  const addresses = await Promise.all(wallets.map(async (w) => (await w.getAccounts())[0].address))
+  const addresses = await Promise.all(wallets.map(async (w) => (await w.getAccounts())[0]!.address))
   const numbers = await Promise.all(addresses.map(async (a) => (await query.getAccount(a))!.accountNumber))
   query.disconnect()
   const clients = await Promise.all(wallets.map((w) => SigningStargateClient.offline(w)))
@@ -313,7 +313,7 @@ async function signBankSends(chain: TestChain, keys: Hex[], perSender: number, t
         typeUrl: '/cosmos.bank.v1beta1.MsgSend',
         value: { fromAddress: addresses[s], toAddress: to, amount: [{ denom: 'apipe', amount: '1' }] },
       }
-      const raw = await clients[s].sign(addresses[s], [msg], fee, '', { accountNumber: numbers[s], sequence: k, chainId: 'pipe_1337-1' })
+      const raw = await clients[s]!.sign(addresses[s]!, [msg], fee, '', { accountNumber: numbers[s]!, sequence: k, chainId: 'pipe_1337-1' })
       out.push(`0x${Buffer.from(TxRaw.encode(raw).finish()).toString('hex')}`)
     }
   }
@@ -358,7 +358,7 @@ function render(o: Options, results: RunResult[]): string {
 }
 
 function writeReport(file: string, section: string): void {
-  const marker = section.split('\n')[0]
+  const marker = section.split('\n')[0]!
   const existing = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\n'
   const start = existing.indexOf(marker)
   let next: string

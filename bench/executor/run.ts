@@ -60,7 +60,7 @@ async function writeModel(name: string, bytes: Uint8Array): Promise<{ cid: strin
 }
 
 function percentile(sorted: Float64Array, p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]
+  return sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))]!
 }
 
 interface Measured {
@@ -78,9 +78,9 @@ interface Measured {
 async function foreignLoad<T>(fn: () => Promise<T>): Promise<{ value: T; cores: number }> {
   const ticks = (): [number, number] | undefined => {
     try {
-      const all = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-      const busy = all.reduce((a, b) => a + b, 0) - all[3] - (all[4] ?? 0) // minus idle and iowait
-      const own = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1].split(' ')
+      const all = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+      const busy = all.reduce((a, b) => a + b, 0) - all[3]! - (all[4] ?? 0) // minus idle and iowait
+      const own = fs.readFileSync('/proc/self/stat', 'utf8').split(') ')[1]!.split(' ')
       return [busy, Number(own[11]) + Number(own[12])]
     } catch {
       return undefined
@@ -116,7 +116,7 @@ async function measureRounds(workload: string, runners: { name: string; run: () 
         all: [],
         busy: cores > 0.2,
       }
-      rounds[i].push(row)
+      rounds[i]!.push(row)
       const run = m.runMicros === undefined ? '' : `, session.run ${ms3(m.runMicros / 1000)}`
       const other = cores > 0.05 ? ` [other processes used ${cores.toFixed(2)} cores]` : ''
       console.error(
@@ -128,7 +128,7 @@ async function measureRounds(workload: string, runners: { name: string; run: () 
     // Rounds that ran beside someone else's work measure the neighbour: leave them out when there are clean ones.
     const clean = rs.filter((x) => !x.busy)
     const sorted = [...(clean.length > 0 ? clean : rs)].sort((a, b) => a.rowsPerSec - b.rowsPerSec)
-    const median = { ...sorted[Math.floor(sorted.length / 2)], all: rs.map((x) => x.rowsPerSec), allBusy: rs.map((x) => x.busy) }
+    const median = { ...sorted[Math.floor(sorted.length / 2)]!, all: rs.map((x) => x.rowsPerSec), allBusy: rs.map((x) => x.busy) }
     table.push(median)
     return median
   })
@@ -221,7 +221,7 @@ const smallRunners: { name: string; run: () => Promise<Measured> }[] = [
 ]
 const smallRows_ = await measureRounds('MLP 16→64→1, 1 row/request', smallRunners)
 for (const row of smallRows_.slice(1)) {
-  console.error(`  → ${row.runner}: ${(row.rowsPerSec / smallRows_[0].rowsPerSec).toFixed(1)}× direct (target ≥ 5×)`)
+  console.error(`  → ${row.runner}: ${(row.rowsPerSec / smallRows_[0]!.rowsPerSec).toFixed(1)}× direct (target ≥ 5×)`)
 }
 
 // ---- (b) large models ----
@@ -254,8 +254,8 @@ for (const spec of LARGE) {
       },
     },
   ])
-  const best = Math.max(measured[0].rowsPerSec, measured[1].rowsPerSec)
-  console.error(`  → executor / best direct = ${((measured[2].rowsPerSec / best) * 100).toFixed(1)}% (target ≥ 90%)`)
+  const best = Math.max(measured[0]!.rowsPerSec, measured[1]!.rowsPerSec)
+  console.error(`  → executor / best direct = ${((measured[2]!.rowsPerSec / best) * 100).toFixed(1)}% (target ≥ 90%)`)
 }
 
 const require = createRequire(import.meta.url)

@@ -39,8 +39,8 @@ export async function rpcBatch(url: string, calls: [method: string, params: unkn
 
 export async function rpc<T>(url: string, method: string, params: unknown[] = []): Promise<T> {
   const [r] = await rpcBatch(url, [[method, params]])
-  if (r.error) throw new Error(`${method}: ${r.error.message}`)
-  return r.result as T
+  if (r!.error) throw new Error(`${method}: ${r!.error.message}`)
+  return r!.result as T
 }
 
 export const nodeStats = (url: string): Promise<NodeStats> => rpc<NodeStats>(url, 'pipe_stats')
@@ -101,8 +101,8 @@ export class BlockWatcher {
         ['eth_getBlockByNumber', [`0x${h.toString(16)}`, false]],
         ['pipe_stats', []],
       ])
-      const txs = ((block.result as { transactions: Hex[] } | null)?.transactions ?? []) as Hex[]
-      this.blocks.set(h, { height: h, seenAt, txs, stats: stats.result as NodeStats })
+      const txs = ((block!.result as { transactions: Hex[] } | null)?.transactions ?? []) as Hex[]
+      this.blocks.set(h, { height: h, seenAt, txs, stats: stats!.result as NodeStats })
       for (const t of txs) this.included.set(t, h)
     }
     this.lastHeight = Math.max(this.lastHeight, height)

@@ -44,7 +44,7 @@ import { calldata, inputValues } from './workload.ts'
 const args = process.argv.slice(2)
 const opt = (name: string, dflt: string): string => {
   const i = args.indexOf(name)
-  return i === -1 ? dflt : args[i + 1]
+  return i === -1 ? dflt : args[i + 1]!
 }
 const COST = Number(opt('--cost', '0.1'))
 let TXS = Number(opt('--txs', '400'))
@@ -146,7 +146,7 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
     await emptyBlockAfterGenesis()
     const GAS = await new CallSimulator(app.evm).estimateGas(
       {
-        from: createAddressFromString(senders[0].address),
+        from: createAddressFromString(senders[0]!.address),
         to: createAddressFromString(INFERENCE_PRECOMPILE_ADDRESS),
         data: hexToBytes(calldata(metadata.cid, new Array(width).fill(999))),
       },
@@ -164,10 +164,10 @@ async function runStrategy(strategy: 'pipe' | 'inline'): Promise<Step[]> {
     const raws: Uint8Array[] = []
     for (let i = 0; i < TXS; i++) {
       const s = i % SENDERS
-      const hex = await senders[s].signTransaction({
+      const hex = await senders[s]!.signTransaction({
         chainId: 1337,
         type: 'eip1559',
-        nonce: nonces[s]++,
+        nonce: nonces[s]!++,
         to: INFERENCE_PRECOMPILE_ADDRESS,
         data: calldata(metadata.cid, inputValues(i, width)),
         gas: GAS,
@@ -249,13 +249,13 @@ out.push(
 const names = [...new Set(Object.values(all).flatMap((steps) => steps.map((x) => x.name)))]
 for (const n of names)
   out.push(
-    `| ${n} | ${STRATEGIES.map((s) => all[s].find((x) => x.name === n))
+    `| ${n} | ${STRATEGIES.map((s) => all[s]!.find((x) => x.name === n))
       .map((x) => (x ? `${x.ms.toFixed(0)} · ${x.perTx.toFixed(3)} (${(x.busyMs / TXS).toFixed(3)})` : '–'))
       .join(' | ')} |`,
   )
 out.push('')
 for (const s of STRATEGIES) {
-  for (const st of all[s]) {
+  for (const st of all[s]!) {
     out.push(`${s} / ${st.name} (${st.ms.toFixed(0)} ms, ${st.perTx.toFixed(3)} ms/tx):`)
     out.push(`  total: ${st.total.map(([k, ms]) => `${k.replace(/ app\/.*$/, '')} ${(ms / TXS).toFixed(3)}`).join(', ')}`)
     out.push(`  self:  ${st.self.map(([k, ms]) => `${k.replace(/ (app|~)\/.*$/, '')} ${(ms / TXS).toFixed(3)}`).join(', ')}`)

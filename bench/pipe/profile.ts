@@ -17,7 +17,7 @@ import { type CpuProfile, summarizeProfile, topEntries } from './profileSummary.
 
 const args = process.argv.slice(2)
 const VALUED = ['--top', '--match', '--per', '--callers']
-const file = args.find((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1]))
+const file = args.find((a, i) => !a.startsWith('--') && !VALUED.includes(args[i - 1]!))
 if (!file) {
   console.error('usage: node --import tsx bench/pipe/profile.ts <file.cpuprofile> [--top 40] [--match text] [--per N] [--callers text]')
   process.exit(2)

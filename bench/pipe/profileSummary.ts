@@ -57,7 +57,7 @@ export function summarizeProfile(profile: CpuProfile, callersOf?: string): Profi
   let idle = 0
   for (let i = 0; i < profile.samples.length; i++) {
     const dt = (profile.timeDeltas[i + 1] ?? 0) / 1000 // ms; a sample's time runs until the next one
-    let id: number | undefined = profile.samples[i]
+    let id: number | undefined = profile.samples[i]!
     const leaf = byId.get(id)!
     all += dt
     const leafKey = keys.get(id)!

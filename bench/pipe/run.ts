@@ -130,7 +130,7 @@ function parseArgs(argv: string[]): Options {
     else if (flag === '--node-args') o.nodeArgs = v.split(/\s+/).filter(Boolean)
     else throw new Error(`unknown flag ${flag}`)
   }
-  if (o.txs.length === 1) o.txs = o.costs.map(() => o.txs[0])
+  if (o.txs.length === 1) o.txs = o.costs.map(() => o.txs[0]!)
   if (o.txs.length !== o.costs.length) throw new Error('--txs needs one count per cost (or a single count)')
   for (const s of o.strategies) if (s !== 'pipe' && s !== 'inline') throw new Error(`unknown strategy ${s}`)
   return o
@@ -236,7 +236,7 @@ async function settle(chain: TestChain, watcher: BlockWatcher): Promise<void> {
 async function machineBusy(ms = 2_000): Promise<number | undefined> {
   const read = (): number[] | undefined => {
     try {
-      return fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
+      return fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
     } catch {
       return undefined
     }
@@ -245,9 +245,9 @@ async function machineBusy(ms = 2_000): Promise<number | undefined> {
   await new Promise((r) => setTimeout(r, ms))
   const b = read()
   if (!a || !b) return undefined
-  const d = b.map((v, i) => v - a[i])
+  const d = b.map((v, i) => v - a[i]!)
   const total = d.reduce((x, y) => x + y, 0)
-  const idle = d[3] + (d[4] ?? 0)
+  const idle = d[3]! + (d[4] ?? 0)
   return total > 0 ? 1 - idle / total : undefined
 }
 
@@ -272,8 +272,8 @@ async function quietMachine(): Promise<number> {
 /** CPU ticks (USER_HZ) used by the whole machine and by this process with its descendants (the chain's processes). */
 function cpuTicks(): { machine: number; ours: number } | undefined {
   try {
-    const machine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number)
-    const busy = machine.reduce((a, b) => a + b, 0) - machine[3] - (machine[4] ?? 0)
+    const machine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
+    const busy = machine.reduce((a, b) => a + b, 0) - machine[3]! - (machine[4] ?? 0)
     const parent = new Map<number, number>()
     const ticks = new Map<number, number>()
     for (const d of fs.readdirSync('/proc')) {
@@ -317,8 +317,8 @@ interface Summary {
 function summarize(xs: number[]): Summary {
   if (xs.length === 0) return { n: 0, mean: NaN, max: NaN, p50: NaN, p99: NaN }
   const s = [...xs].sort((a, b) => a - b)
-  const pct = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]
-  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, max: s[s.length - 1], p50: pct(0.5), p99: pct(0.99) }
+  const pct = (p: number) => s[Math.min(s.length - 1, Math.ceil(p * s.length) - 1)]!
+  return { n: s.length, mean: s.reduce((a, b) => a + b, 0) / s.length, max: s[s.length - 1]!, p50: pct(0.5), p99: pct(0.99) }
 }
 
 interface BlockPhases {
@@ -508,7 +508,7 @@ async function measureRun(
   const includedHeights = hashes.map((h) => watcher.included.get(h)).filter((h): h is number => h !== undefined)
   const endHeight = Math.max(startHeight, ...includedHeights)
   const seen = (i: number): number | undefined => {
-    const h = watcher.included.get(hashes[i])
+    const h = watcher.included.get(hashes[i]!)
     return h === undefined ? undefined : watcher.blocks.get(h)!.seenAt
   }
   const latencies: number[] = []
@@ -516,7 +516,7 @@ async function measureRun(
   for (let i = 0; i < raws.length; i++) {
     const s = seen(i)
     if (s === undefined) continue
-    latencies.push(s - sentAt[i])
+    latencies.push(s - sentAt[i]!)
     tLast = Math.max(tLast, s)
   }
   const { rows, skipped } = blockPhases(watcher.blocks, startHeight + 1, endHeight, ours)
@@ -541,8 +541,8 @@ async function measureRun(
   const lastMove = samples.findIndex((s) => computed(s.stats) === cEnd)
   let exSeconds = 0
   if (firstMove !== -1 && lastMove !== -1) {
-    const tStart = firstMove > 0 ? samples[firstMove - 1].t : t0
-    exSeconds = (samples[lastMove].t - tStart) / 1000
+    const tStart = firstMove > 0 ? samples[firstMove - 1]!.t : t0
+    exSeconds = (samples[lastMove]!.t - tStart) / 1000
   }
   const last = samples.at(-1)?.stats ?? before
   const batches = last.executor.batches - before.executor.batches
@@ -556,7 +556,7 @@ async function measureRun(
     phases[k] = { count: v.count - a.count, totalMs: v.totalMs - a.totalMs, maxMs: v.maxMs }
   }
   const seenTimes = rows.map((r) => watcher.blocks.get(r.height)!.seenAt)
-  const blockIntervalMs = seenTimes.length > 1 ? (seenTimes.at(-1)! - seenTimes[0]) / (seenTimes.length - 1) : NaN
+  const blockIntervalMs = seenTimes.length > 1 ? (seenTimes.at(-1)! - seenTimes[0]!) / (seenTimes.length - 1) : NaN
   const result: RunResult = {
     strategy,
     blockTime,
@@ -570,7 +570,7 @@ async function measureRun(
     refused,
     missing,
     gas,
-    calldataBytes: (raws[0].length - 2) / 2,
+    calldataBytes: (raws[0]!.length - 2) / 2,
     seconds,
     submitSeconds: (submitted - t0) / 1000,
     txPerSec: committed / seconds,
@@ -606,7 +606,7 @@ async function measureRun(
   )
   log(
     `    node phases over the run: ${PHASES.filter((p) => phases[p])
-      .map((p) => `${p} ${phases[p].count}× ${phases[p].totalMs.toFixed(0)} ms`)
+      .map((p) => `${p} ${phases[p]!.count}× ${phases[p]!.totalMs.toFixed(0)} ms`)
       .join(', ')}`,
   )
   return result
@@ -647,7 +647,7 @@ async function runStrategy(
   const watcher = new BlockWatcher(chain.rpc(), chain.ws())
   try {
     await watcher.start()
-    const funder = privateKeyToAccount(devAccounts(1)[0].privateKey)
+    const funder = privateKeyToAccount(devAccounts(1)[0]!.privateKey)
     const senders = Array.from({ length: o.senders }, (_, i) =>
       privateKeyToAccount(keccak256(toHex(`pipe-inference-bench-${strategy}-${i}`))),
     )
@@ -677,10 +677,10 @@ async function runStrategy(
       for (let i = 0; i < n; i++) {
         const s = i % senders.length
         out.push(
-          await senders[s].signTransaction({
+          await senders[s]!.signTransaction({
             chainId: 1337,
             type: 'eip1559',
-            nonce: nonces[s]++,
+            nonce: nonces[s]!++,
             to: INFERENCE_PRECOMPILE_ADDRESS,
             data: calldata(cid, inputValues(offset + i, width)),
             gas,
@@ -695,17 +695,17 @@ async function runStrategy(
     const estimate = async (cid: string, width: number): Promise<bigint> => {
       const data = calldata(cid, new Array(width).fill(999))
       return BigInt(
-        await rpc<string>(chain.rpc(), 'eth_estimateGas', [{ from: senders[0].address, to: INFERENCE_PRECOMPILE_ADDRESS, data }]),
+        await rpc<string>(chain.rpc(), 'eth_estimateGas', [{ from: senders[0]!.address, to: INFERENCE_PRECOMPILE_ADDRESS, data }]),
       )
     }
 
     const runs: RunResult[] = []
     for (const [k, m] of models.entries()) {
-      const n = o.txs[k]
-      const gas = await estimate(cids[k], m.width)
+      const n = o.txs[k]!
+      const gas = await estimate(cids[k]!, m.width)
       log(`[${strategy}] C=${m.label} ms: signing ${n} txs (gas ${gas}, ${m.width} input elements)…`)
-      const raws = await sign(cids[k], m.width, n, gas, 0)
-      runs.push(await measureRun(chain, watcher, strategy, o.blockTime, m, directs[k], raws, gas, o.inFlight))
+      const raws = await sign(cids[k]!, m.width, n, gas, 0)
+      runs.push(await measureRun(chain, watcher, strategy, o.blockTime, m, directs[k]!, raws, gas, o.inFlight))
     }
 
     let pending: PendingResult | undefined
@@ -779,7 +779,7 @@ function verdicts(runs: RunResult[], pending: PendingResult | undefined): Verdic
   const pipe = byCost('pipe')
   const inline = byCost('inline')
   if (pipe.length >= 2) {
-    const lo = pipe[0]
+    const lo = pipe[0]!
     const hi = pipe.at(-1)!
     const ratioTx = hi.finalizeMsPerTx / lo.finalizeMsPerTx
     const ratioBlock = hi.finalize.mean / lo.finalize.mean
@@ -790,7 +790,7 @@ function verdicts(runs: RunResult[], pending: PendingResult | undefined): Verdic
     })
   }
   if (inline.length >= 2) {
-    const lo = inline[0]
+    const lo = inline[0]!
     const hi = inline.at(-1)!
     const grew = hi.finalizeMsPerTx - lo.finalizeMsPerTx
     const cost = hi.direct.msPerInference - lo.direct.msPerInference
@@ -934,7 +934,7 @@ async function main(): Promise<void> {
     log('direct onnxruntime-node on the same inputs (the executor’s physical limit)…')
     const directs: Direct[] = []
     for (const [k, m] of models.entries()) {
-      const d = await measureDirect(m, o.txs[k])
+      const d = await measureDirect(m, o.txs[k]!)
       directs.push(d)
       log(
         `  C=${m.label} ms (${m.width} wide): ${f(d.msPerInference, 3)} ms per inference, ${fi(d.rowsPerSec)} rows/s with ${CORES} workers${d.batchedRowsPerSec ? `, ${fi(d.batchedRowsPerSec)} rows/s in batches of 64` : ''}`,

@@ -95,12 +95,12 @@ function formatMicros(us: number): string {
 }
 
 function table(rows: string[][]): string {
-  const widths = rows[0].map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   return rows
     .map(
       (r) =>
         `${r
-          .map((cell, c) => cell.padEnd(widths[c]))
+          .map((cell, c) => cell.padEnd(widths[c]!))
           .join('  ')
           .trimEnd()}\n`,
     )

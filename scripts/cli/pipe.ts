@@ -73,10 +73,10 @@ export async function main(
     }
     switch (command) {
       case 'upload':
-        await uploadModel(operands(1, 'a file: pipe model upload <file.onnx>')[0], opts, out)
+        await uploadModel(operands(1, 'a file: pipe model upload <file.onnx>')[0]!, opts, out)
         return 0
       case 'info':
-        await showModel(operands(1, 'a CID: pipe model info <cid>')[0], opts, out)
+        await showModel(operands(1, 'a CID: pipe model info <cid>')[0]!, opts, out)
         return 0
       case 'list':
         operands(0, '')
@@ -84,7 +84,7 @@ export async function main(
         return 0
       case 'register': {
         const [cid] = operands(1, 'a CID: pipe model register <cid>')
-        await registerModel(cid, registerOptions(values), out)
+        await registerModel(cid!, registerOptions(values), out)
         return 0
       }
       case undefined:
@@ -167,7 +167,7 @@ function registerOptions(values: CommandLineValues): Parameters<typeof registerM
   if (values['dev-account'] !== undefined) {
     const i = Number(values['dev-account'])
     if (!Number.isInteger(i) || i < 0 || i > 99) throw new UsageError(`--dev-account "${values['dev-account']}" must be an index 0-99`)
-    privateKey = hex(devAccounts(i + 1)[i].privateKey, '--dev-account', 32)
+    privateKey = hex(devAccounts(i + 1)[i]!.privateKey, '--dev-account', 32)
   } else if (keyText !== undefined) {
     privateKey = hex(keyText, '--key', 32)
   } else {
@@ -177,7 +177,7 @@ function registerOptions(values: CommandLineValues): Parameters<typeof registerM
   for (const n of names) if (!(n in MODES)) throw new UsageError(`--modes: unknown mode "${n}" (vanilla, zkml, tee)`)
   let modes: ReturnType<typeof canonicalModes>
   try {
-    modes = canonicalModes(names.map((n) => MODES[n]))
+    modes = canonicalModes(names.map((n) => MODES[n]!))
   } catch (err) {
     throw new UsageError(`--modes: ${(err as AppError).message}`)
   }

@@ -27,7 +27,7 @@ export interface RegisterModelOptions {
  */
 export async function registerModel(cid: string, opts: RegisterModelOptions, out: Output): Promise<void> {
   const wallet = await DirectEthSecp256k1Wallet.fromKey(opts.privateKey, BECH32_PREFIX)
-  const [{ address }] = await wallet.getAccounts()
+  const { address } = (await wallet.getAccounts())[0]!
   let client: SigningStargateClient
   try {
     client = await SigningStargateClient.connectWithSigner(opts.comet, wallet, {

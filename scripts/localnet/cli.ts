@@ -118,14 +118,14 @@ export function formatBanner(net: Localnet): string {
     const e = net.endpoints(i)
     rows.push(pipe ? [`node${i}`, e.cometRpc, e.jsonRpc, e.ws, e.grpc, e.rest, e.p2p] : [`node${i}`, e.cometRpc, e.p2p])
   }
-  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c].length)))
+  const widths = header.map((_, c) => Math.max(...rows.map((r) => r[c]!.length)))
   const table = rows.map((r) =>
     r
-      .map((cell, c) => cell.padEnd(widths[c]))
+      .map((cell, c) => cell.padEnd(widths[c]!))
       .join('  ')
       .trimEnd(),
   )
-  const first = devAccounts(1)[0]
+  const first = devAccounts(1)[0]!
   const lines = [
     '',
     `PIPE localnet is up: ${net.validators} validator${net.validators === 1 ? '' : 's'}, block time ${net.blockTime}` +

@@ -160,7 +160,7 @@ export class Localnet {
   /** Whether this instance has validator i's processes running. */
   isRunning(i: number): boolean {
     this.checkIndex(i)
-    const p = this.procs[i]
+    const p = this.procs[i]!
     return Boolean(p.cometbft?.running || p.pipe?.running)
   }
 
@@ -230,7 +230,7 @@ export class Localnet {
    */
   async stopNode(i: number, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
     this.checkIndex(i)
-    const { cometbft, pipe } = this.procs[i]
+    const { cometbft, pipe } = this.procs[i]!
     // Both are expected to exit from now on (a terminal Ctrl-C reaches the pipe node before we signal it).
     for (const proc of [cometbft, pipe]) if (proc) proc.stopping = true
     if (signal === 'SIGKILL') {
@@ -361,7 +361,7 @@ export class Localnet {
 
   private assertAlive(nodes: number[]): void {
     for (const i of nodes) {
-      for (const proc of [this.procs[i].pipe, this.procs[i].cometbft]) {
+      for (const proc of [this.procs[i]!.pipe, this.procs[i]!.cometbft]) {
         if (proc && !proc.running && !proc.stopping) {
           throw new Error(withLogTail(`node ${i}: ${proc.name} exited (${describeExit(proc.exitInfo as ExitInfo)})`, proc.logFile))
         }

@@ -27,10 +27,10 @@ function findSection(lines: string[], section: string): SectionRange | undefined
   let current = ''
   let start = section === '' ? 0 : -1
   for (let i = 0; i < lines.length; i++) {
-    const m = HEADER.exec(lines[i])
+    const m = HEADER.exec(lines[i]!)
     if (!m) continue
     if (current === section && start >= 0) return { start, end: i }
-    current = m[1]
+    current = m[1]!
     if (current === section) start = i + 1
   }
   return start >= 0 ? { start, end: lines.length } : undefined
@@ -53,7 +53,7 @@ export function setTomlKey(text: string, section: string, key: string, value: To
   const pattern = keyPattern(key)
   const line = `${key} = ${tomlLiteral(value)}`
   for (let i = range.start; i < range.end; i++) {
-    const m = pattern.exec(lines[i])
+    const m = pattern.exec(lines[i]!)
     if (m) {
       lines[i] = m[1] + line
       return lines.join('\n')
@@ -61,7 +61,7 @@ export function setTomlKey(text: string, section: string, key: string, value: To
   }
   // Absent: insert after the section's last non-blank line so the blank line before the next header stays.
   let at = range.end
-  while (at > range.start && lines[at - 1].trim() === '') at--
+  while (at > range.start && lines[at - 1]!.trim() === '') at--
   lines.splice(at, 0, line)
   return lines.join('\n')
 }
@@ -76,10 +76,9 @@ export function getTomlKey(text: string, section: string, key: string): string |
   if (!range) return undefined
   const pattern = keyPattern(key)
   for (let i = range.start; i < range.end; i++) {
-    const m = pattern.exec(lines[i])
+    const m = pattern.exec(lines[i]!)
     if (m)
-      return lines[i]
-        .slice(m[0].length)
+      return lines[i]!.slice(m[0].length)
         .replace(/\s+#.*$/, '')
         .trim()
   }

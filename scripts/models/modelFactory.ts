@@ -69,7 +69,7 @@ export function mlpLayers(spec: MlpSpec): DenseLayer[] {
   const widths = [spec.inputs, ...Array<number>(layers).fill(spec.hidden), spec.outputs]
   const seed = spec.seed ?? 1
   return widths.slice(1).map((cols, i) => {
-    const rows = widths[i]
+    const rows = widths[i]!
     return {
       rows,
       cols,

@@ -50,7 +50,7 @@ test('frame decoder reassembles frames fed one byte or many small chunks at a ti
     for (let i = 0; i < wire.length; i += size) out.push(...d.push(wire.subarray(i, i + size)))
     assert.equal(out.length, frames.length, `chunks of ${size}`)
     out.forEach((f, i) => {
-      assert.ok(Buffer.from(f).equals(Buffer.from(frames[i])), `frame ${i}, chunks of ${size}`)
+      assert.ok(Buffer.from(f).equals(Buffer.from(frames[i]!)), `frame ${i}, chunks of ${size}`)
     })
     assert.equal(d.pending, 0)
   }

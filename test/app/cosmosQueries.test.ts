@@ -16,7 +16,7 @@ import { TX_SIZE_GAS_PER_BYTE } from '../../app/modules/tx/params.ts'
 import { abciQuery, devEthWallet, msgSend, signTx } from '../support/cosmos.ts'
 import { devKeys, openInProcessApp, transfer } from '../support/inProcessApp.ts'
 
-const address = (i: number) => new Address(hexToBytes(devKeys[i].address as PrefixedHexString))
+const address = (i: number) => new Address(hexToBytes(devKeys[i]!.address as PrefixedHexString))
 const bech = (i: number) => toBech32Address(address(i))
 
 test('bank queries answer the EVM balance at the height asked, and always say which height they answered', async () => {
@@ -122,7 +122,7 @@ test('Simulate answers the gas the signed tx then uses (to a byte), and GetTx fi
     assert.deepEqual(r.codes, [0], r.logs.join('; '))
     // Gas is a pure function of the tx: Simulate counts a 65-byte signature (the longest either
     // key type sends), cosmjs then signs 64 bytes, so the estimate is one byte's gas above.
-    assert.equal(sim.value.gasInfo!.gasUsed, r.results[0].gasUsed! + TX_SIZE_GAS_PER_BYTE)
+    assert.equal(sim.value.gasInfo!.gasUsed, r.results[0]!.gasUsed! + TX_SIZE_GAS_PER_BYTE)
 
     // a simulated send beyond the balance is refused with the SDK's error
     const rich = TxRaw.decode(await signTx(w0, [msgSend(bech(0), bech(1), 10n ** 30n)], { accountNumber: 0n, sequence: 1 }))
@@ -141,8 +141,8 @@ test('Simulate answers the gas the signed tx then uses (to a byte), and GetTx fi
     assert.equal(got.value.txResponse!.txhash, hash)
     assert.equal(got.value.txResponse!.height, 2n)
     assert.equal(got.value.txResponse!.code, 0)
-    assert.equal(got.value.txResponse!.gasUsed, r.results[0].gasUsed)
-    assert.equal(got.value.tx!.body!.messages[0].typeUrl, '/cosmos.bank.v1beta1.MsgSend')
+    assert.equal(got.value.txResponse!.gasUsed, r.results[0]!.gasUsed)
+    assert.equal(got.value.tx!.body!.messages[0]!.typeUrl, '/cosmos.bank.v1beta1.MsgSend')
     const missing = await abciQuery(
       a.abci,
       '/cosmos.tx.v1beta1.Service/GetTx',

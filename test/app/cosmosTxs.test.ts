@@ -11,7 +11,7 @@ import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
 import { abciQuery, cosmosWallet, devEthWallet, fee, msgSend, signTx } from '../support/cosmos.ts'
 import { devKeys, type InProcessApp, openInProcessApp, PROPOSER, transfer } from '../support/inProcessApp.ts'
 
-const devAddress = (i: number) => new Address(hexToBytes(devKeys[i].address as PrefixedHexString))
+const devAddress = (i: number) => new Address(hexToBytes(devKeys[i]!.address as PrefixedHexString))
 const bech = (i: number) => toBech32Address(devAddress(i))
 
 async function account(app: InProcessApp, address: Address) {
@@ -27,7 +27,7 @@ test('a MsgSend signed with an ethsecp256k1 key moves apipe between the accounts
   const b = await openInProcessApp()
   try {
     const wallet = await devEthWallet(0)
-    assert.equal((await wallet.getAccounts())[0].address, bech(0), 'the eth wallet controls dev account 0')
+    assert.equal((await wallet.getAccounts())[0]!.address, bech(0), 'the eth wallet controls dev account 0')
     const tx = await signTx(wallet, [msgSend(bech(0), bech(1), 1000n)], { accountNumber: 0n, sequence: 0, fee: fee(200_000n) })
     const ra = await a.block([tx])
     const rb = await b.block([tx])
@@ -41,7 +41,7 @@ test('a MsgSend signed with an ethsecp256k1 key moves apipe between the accounts
     const baseFee = a.app.evm.head()!.header.baseFeePerGas!
     assert.equal((await account(a, new Address(PROPOSER)))!.balance, paid - 200_000n * baseFee)
     // the result carries the SDK's gas and events
-    const r = ra.results[0]
+    const r = ra.results[0]!
     assert.equal(r.gasWanted, 200_000n)
     assert.ok(r.gasUsed! > 30_000n && r.gasUsed! < 200_000n, `gas used ${r.gasUsed}`)
     const events = r.events!.map((e) => `${e.type}:${e.attributes!.map((x) => `${x.key}=${x.value}`).join(',')}`)
@@ -74,7 +74,7 @@ test('a Cosmos-native secp256k1 account: unknown until funded, numbered in the b
   const a = await openInProcessApp()
   try {
     const wallet = await cosmosWallet(0)
-    const address = (await wallet.getAccounts())[0].address
+    const address = (await wallet.getAccounts())[0]!.address
     const hex = new Address(fromBech32(address, 90).data)
     const before = await authAccount(a, address)
     assert.ok(!before.ok)
@@ -114,9 +114,9 @@ test('CheckTx refuses each bad Cosmos tx with the SDK code and a clear log, and 
     const send = (amount = 1n) => [msgSend(bech(0), bech(1), amount)]
     const good = await signTx(w0, send(), { accountNumber: 0n, sequence: 0 })
     const badSig = TxRaw.decode(good)
-    badSig.signatures = [Uint8Array.from(badSig.signatures[0], (v, i) => (i === 10 ? v ^ 1 : v))]
+    badSig.signatures = [Uint8Array.from(badSig.signatures[0]!, (v, i) => (i === 10 ? v ^ 1 : v))]
     const stranger = await cosmosWallet(7)
-    const strangerAddr = (await stranger.getAccounts())[0].address
+    const strangerAddr = (await stranger.getAccounts())[0]!.address
     const cases: [string, Uint8Array | Promise<Uint8Array>, string, number, RegExp][] = [
       ['wrong sequence', signTx(w0, send(), { accountNumber: 0n, sequence: 5 }), 'sdk', 32, /account sequence mismatch, expected 0, got 5/],
       [

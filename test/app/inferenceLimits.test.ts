@@ -23,7 +23,7 @@ const common = createChainCommon()
 
 function signed(from: number, nonce: bigint, fields: { to?: Hex; data: Hex; gasLimit?: bigint }): Uint8Array {
   return createFeeMarket1559Tx({ nonce, gasLimit: 15_000_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, ...fields }, { common })
-    .sign(hexToBytes(devKeys[from].privateKey as PrefixedHexString))
+    .sign(hexToBytes(devKeys[from]!.privateKey as PrefixedHexString))
     .serialize()
 }
 
@@ -61,10 +61,10 @@ test('over the pending limit CheckTx refuses; an inference that times out drops 
     assert.match(full.log!, /too many transactions waiting for inference: 1 transactions are waiting for inference; try again later/)
     // a plain transfer is not held back by the limit
     const transfer = createFeeMarket1559Tx(
-      { nonce: 0n, to: devKeys[5].address as Hex, value: 1n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n },
+      { nonce: 0n, to: devKeys[5]!.address as Hex, value: 1n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n },
       { common },
     )
-      .sign(hexToBytes(devKeys[3].privateKey as PrefixedHexString))
+      .sign(hexToBytes(devKeys[3]!.privateKey as PrefixedHexString))
       .serialize()
     assert.equal((await a.abci.checkTx({ tx: transfer, type: CheckTxType.NEW })).code, 0)
     const hashHex = a.app.evm.txCache.decode(slow).hashHex
@@ -91,7 +91,7 @@ test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped
     const loop = compileFixture('InferenceLoop.sol', 'InferenceLoop')
     const deploy = signed(1, 0n, { data: encodeDeployData({ abi: loop.abi as Abi, bytecode: loop.bytecode }) })
     assert.deepEqual((await a.block([deploy])).codes, [0])
-    const address = getContractAddress({ from: devKeys[1].address as Hex, nonce: 0n })
+    const address = getContractAddress({ from: devKeys[1]!.address as Hex, nonce: 0n })
     const call = (n: number, nonce: bigint) =>
       signed(1, nonce, { to: address, data: encodeFunctionData({ abi: loop.abi as Abi, functionName: 'run', args: [cid, BigInt(n)] }) })
     const ok = call(MAX_REQUESTS_PER_TX, 1n)

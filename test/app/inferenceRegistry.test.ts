@@ -18,7 +18,7 @@ import { VerificationMode } from '../../app/proto/pipe/inference/v1/types.ts'
 import { abciQuery, devEthWallet, signTx } from '../support/cosmos.ts'
 import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
 
-const bech = (i: number) => toBech32Address(new Address(hexToBytes(devKeys[i].address as PrefixedHexString)))
+const bech = (i: number) => toBech32Address(new Address(hexToBytes(devKeys[i]!.address as PrefixedHexString)))
 const { VERIFICATION_MODE_VANILLA: VANILLA, VERIFICATION_MODE_ZKML: ZKML, VERIFICATION_MODE_TEE: TEE } = VerificationMode
 const NODE_KEY = secp256k1.publicKeyCreate(new Uint8Array(32).fill(7), true)
 const VK_HASH = new Uint8Array(32).fill(9)
@@ -173,12 +173,12 @@ test('two registrations of one model in a block: the second is included and fail
     const first = await signTx(w0, [registerModel(bech(0), metadata.cid)], { accountNumber: 0n, sequence: 0 })
     const second = await signTx(w1, [registerModel(bech(1), metadata.cid)], { accountNumber: 1n, sequence: 0 })
     const state = async () => (await a.app.evm.stateAtHeight(a.app.lastCommit.height))!
-    const balance1 = (await (await state()).getAccount(new Address(hexToBytes(devKeys[1].address as PrefixedHexString))))!.balance
+    const balance1 = (await (await state()).getAccount(new Address(hexToBytes(devKeys[1]!.address as PrefixedHexString))))!.balance
     const r = await a.block([first, second])
     assert.equal(r.codes[0], 0, r.logs[0])
     assert.equal(r.codes[1], 71)
-    assert.match(r.logs[1], /^failed to execute message; message index: 0: model is already registered: bafkrei/)
-    const after = (await (await state()).getAccount(new Address(hexToBytes(devKeys[1].address as PrefixedHexString))))!
+    assert.match(r.logs[1]!, /^failed to execute message; message index: 0: model is already registered: bafkrei/)
+    const after = (await (await state()).getAccount(new Address(hexToBytes(devKeys[1]!.address as PrefixedHexString))))!
     assert.equal(after.nonce, 1n, 'the failed tx used its sequence')
     assert.equal(after.balance, balance1 - 200_000n * 2_000_000_000n, 'and paid its fee')
     const q = await abciQuery(
@@ -242,7 +242,7 @@ test('registrations and account numbers survive a restart, with the same app has
     assert.ok(second.ok)
     assert.equal(second.value.models.length, 1)
     assert.equal(second.value.pagination!.nextKey.length, 0, 'the last page')
-    assert.ok(first.value.models[0].cid < second.value.models[0].cid)
+    assert.ok(first.value.models[0]!.cid < second.value.models[0]!.cid)
     const tooMany = await page(new Uint8Array(0), 5000n)
     assert.ok(!tooMany.ok)
     assert.match(tooMany.log, /InvalidArgument desc = limit 5000 is above the maximum, 1000/)

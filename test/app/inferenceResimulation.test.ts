@@ -19,7 +19,7 @@ const common = createChainCommon()
 
 function signed(from: number, nonce: bigint, fields: { to?: Hex; data: Hex }): Uint8Array {
   return createFeeMarket1559Tx({ nonce, gasLimit: 5_000_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, ...fields }, { common })
-    .sign(hexToBytes(devKeys[from].privateKey as PrefixedHexString))
+    .sign(hexToBytes(devKeys[from]!.privateKey as PrefixedHexString))
     .serialize()
 }
 
@@ -32,7 +32,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     const abi = c.abi as Abi
     const deploy = signed(1, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })
     assert.deepEqual((await a.block([deploy])).codes, [0])
-    const contract = getContractAddress({ from: devKeys[1].address as Hex, nonce: 0n })
+    const contract = getContractAddress({ from: devKeys[1]!.address as Hex, nonce: 0n })
     const mempool = a.app.inference.mempool
 
     const viaContract = signed(2, 0n, { to: contract, data: encodeFunctionData({ abi, functionName: 'infer', args: [cid] }) })
@@ -57,7 +57,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.NEW })).code, 0)
     for (const p of pending) await waitFor('ready', async () => (mempool.isReady(p.eth) ? true : undefined), 20_000)
     const readyAt = pending.map((p) => mempool.status(p.eth.hashHex)!.height)
-    const firstRequest = mempool.status(pending[0].eth.hashHex)!.requests[0]!.keyHex
+    const firstRequest = mempool.status(pending[0]!.eth.hashHex)!.requests[0]!.keyHex
     const recheck = async () => {
       for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.RECHECK })).code, 0)
     }
@@ -74,12 +74,12 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     // again (its request changes); the direct call read nothing the block wrote.
     const set = signed(4, 1n, { to: contract, data: encodeFunctionData({ abi, functionName: 'set', args: [7n] }) })
     assert.deepEqual((await a.block([set])).codes, [0])
-    assert.equal(mempool.isReady(pending[0].eth), false, 'the contract call waits for a new simulation')
-    assert.ok(mempool.isReady(pending[1].eth), 'the direct call stays ready')
-    assert.equal(mempool.status(pending[1].eth.hashHex)!.height, readyAt[1])
+    assert.equal(mempool.isReady(pending[0]!.eth), false, 'the contract call waits for a new simulation')
+    assert.ok(mempool.isReady(pending[1]!.eth), 'the direct call stays ready')
+    assert.equal(mempool.status(pending[1]!.eth.hashHex)!.height, readyAt[1])
     await recheck()
-    await waitFor('ready again', async () => (mempool.isReady(pending[0].eth) ? true : undefined), 20_000)
-    assert.notEqual(mempool.status(pending[0].eth.hashHex)!.requests[0]!.keyHex, firstRequest, 'a new request, for the new feature')
+    await waitFor('ready again', async () => (mempool.isReady(pending[0]!.eth) ? true : undefined), 20_000)
+    assert.notEqual(mempool.status(pending[0]!.eth.hashHex)!.requests[0]!.keyHex, firstRequest, 'a new request, for the new feature')
 
     // Both go into a block and succeed: the block carries the new request's result.
     const { codes, logs } = await a.block(

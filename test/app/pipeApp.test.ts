@@ -8,7 +8,7 @@ import { ecrecover, keccak256, sha256 } from '../../app/crypto.ts'
 import { DEV_ACCOUNT_BALANCE } from '../../app/modules/evm/params.ts'
 import { devKeys, legacyTransfer, openInProcessApp, transfer } from '../support/inProcessApp.ts'
 
-const addr = (i: number) => new Address(hexToBytes(devKeys[i].address as PrefixedHexString))
+const addr = (i: number) => new Address(hexToBytes(devKeys[i]!.address as PrefixedHexString))
 
 async function balanceOf(app: Awaited<ReturnType<typeof openInProcessApp>>, i: number): Promise<bigint> {
   const head = app.app.evm.head()!
@@ -163,7 +163,7 @@ test('a block tx the EVM refuses is left out with its reason; the block still co
     // nonce 5 was never admitted by CheckTx; a faulty proposer includes it anyway
     const r = await a.block([transfer(1, 5n), transfer(1, 0n), Uint8Array.from([0xde, 0xad])], { skipCheckTx: true })
     assert.deepEqual(r.codes, [14, 0, 2])
-    assert.match(r.logs[0], /transaction could not be executed: the tx doesn't have the correct nonce/)
+    assert.match(r.logs[0]!, /transaction could not be executed: the tx doesn't have the correct nonce/)
     assert.equal(a.app.evm.head()!.txHashes.length, 1)
   } finally {
     await a.close()
@@ -191,7 +191,7 @@ test('InitChain refuses a chain id other than pipe_1337-1', async () => {
 test('out-of-order nonces wait in the mempool; PrepareProposal orders each sender by nonce and stops at gaps', async () => {
   const a = await openInProcessApp()
   try {
-    const [n0, n1, n2, n4] = [0n, 1n, 2n, 4n].map((n) => transfer(2, n))
+    const [n0, n1, n2, n4] = [0n, 1n, 2n, 4n].map((n) => transfer(2, n)) as [Uint8Array, Uint8Array, Uint8Array, Uint8Array]
     const other = transfer(3, 0n)
     for (const tx of [n2, n4, other, n0, n1]) {
       assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
@@ -231,7 +231,7 @@ test('PrepareProposal keeps within the block gas limit and max tx bytes', async 
     }
     const byGas = await a.abci.prepareProposal({ ...base, maxTxBytes: 1_000_000n, txs: big })
     assert.equal(byGas.txs!.length, 2, '3 × 40M gas does not fit 100M')
-    const byBytes = await a.abci.prepareProposal({ ...base, maxTxBytes: BigInt(big[0].length + 10), txs: big })
+    const byBytes = await a.abci.prepareProposal({ ...base, maxTxBytes: BigInt(big[0]!.length + 10), txs: big })
     assert.equal(byBytes.txs!.length, 1)
   } finally {
     await a.close()

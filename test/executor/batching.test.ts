@@ -27,7 +27,7 @@ test('many concurrent single-row requests share far fewer session runs, and each
       'no batch over maxBatch (default 256)',
     )
     for (const [i, x] of inputs.entries())
-      assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
+      assert.deepEqual(plain(results[i]!.outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
   } finally {
     await executor.close()
   }
@@ -66,8 +66,8 @@ test('a full batch goes at once; requests of several rows are cut back by their 
     )
     assert.equal(executor.stats().batches, 2)
     for (const [i, x] of inputs.entries()) {
-      assert.deepEqual(results[i].outputs.y.dims, [rows[i], 1])
-      assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
+      assert.deepEqual(results[i]!.outputs.y!.dims, [rows[i], 1])
+      assert.deepEqual(plain(results[i]!.outputs), plain(await runDirect(models.path.mlp, { x })), `request ${i}`)
     }
   } finally {
     await executor.close()
@@ -81,12 +81,12 @@ test('one request that makes onnxruntime fail (Gather index out of range) fails 
     const indices = [0, 3, 9, 99, 1, 2, 5, 7] // 99 is out of range
     const settled = await Promise.allSettled(indices.map((i) => executor.run({ modelCid: models.cid.gather, inputs: { idx: idx(i) } })))
     for (const [k, s] of settled.entries()) {
-      const i = indices[k]
+      const i = indices[k]!
       if (i < GATHER_ROWS) {
         assert.equal(s.status, 'fulfilled', `index ${i}`)
         if (s.status === 'fulfilled') {
           assert.deepEqual(plain(s.value.outputs), plain(await runDirect(models.path.gather, { idx: idx(i) })))
-          assert.deepEqual([...(s.value.outputs.y.data as Float32Array)], [i, i + 0.25, i + 0.5, i + 0.75])
+          assert.deepEqual([...(s.value.outputs.y!.data as Float32Array)], [i, i + 0.25, i + 0.5, i + 0.75])
         }
       } else {
         assert.equal(s.status, 'rejected')

@@ -25,12 +25,12 @@ test('float32 MLP: single-row and multi-row requests equal direct onnxruntime ru
   const results = await Promise.all(requests.map((x) => executor.run({ modelCid: models.cid.mlp, inputs: { x } })))
   for (const [i, x] of requests.entries()) {
     const direct = await runDirect(models.path.mlp, { x })
-    assert.deepEqual(plain(results[i].outputs), plain(direct), `request ${i}`)
-    assert.deepEqual(results[i].outputs.y.dims, [x.dims[0], 1])
-    assert.ok(results[i].outputs.y.data instanceof Float32Array)
+    assert.deepEqual(plain(results[i]!.outputs), plain(direct), `request ${i}`)
+    assert.deepEqual(results[i]!.outputs.y!.dims, [x.dims[0], 1])
+    assert.ok(results[i]!.outputs.y!.data instanceof Float32Array)
   }
   // Distinct inputs give distinct outputs: the comparison above is not comparing constants.
-  assert.notDeepEqual(plain(results[0].outputs), plain(results[1].outputs))
+  assert.notDeepEqual(plain(results[0]!.outputs), plain(results[1]!.outputs))
 })
 
 test('int64 model: sums, scaled values and argmax equal direct runs, as BigInt64Arrays', async () => {
@@ -41,13 +41,13 @@ test('int64 model: sums, scaled values and argmax equal direct runs, as BigInt64
   ]
   const results = await Promise.all(inputs.map((ids) => executor.run({ modelCid: models.cid.int64, inputs: { ids } })))
   for (const [i, ids] of inputs.entries()) {
-    assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.int64, { ids })), `request ${i}`)
+    assert.deepEqual(plain(results[i]!.outputs), plain(await runDirect(models.path.int64, { ids })), `request ${i}`)
   }
-  assert.ok(results[1].outputs.sum.data instanceof BigInt64Array)
+  assert.ok(results[1]!.outputs.sum!.data instanceof BigInt64Array)
   // Checked by hand too: beyond 2^53, so the int64 path does not go through doubles.
-  assert.deepEqual([...results[1].outputs.scaled.data].slice(0, 2), [27021597764222979n, 3n])
-  assert.deepEqual([...results[1].outputs.sum.data][1], 51n)
-  assert.deepEqual([...results[1].outputs.argmax.data], [0n, 2n])
+  assert.deepEqual([...results[1]!.outputs.scaled!.data].slice(0, 2), [27021597764222979n, 3n])
+  assert.deepEqual([...results[1]!.outputs.sum!.data][1], 51n)
+  assert.deepEqual([...results[1]!.outputs.argmax!.data], [0n, 2n])
 })
 
 test('string model: string tensors go in and come out (batched along dim 0 too)', async () => {
@@ -65,7 +65,7 @@ test('string model: string tensors go in and come out (batched along dim 0 too)'
     ),
   )
   for (const [i, r] of reqs.entries()) {
-    assert.deepEqual(results[i].outputs.c, { type: 'string', dims: [1, 3], data: [...r.a, ...r.b] })
+    assert.deepEqual(results[i]!.outputs.c, { type: 'string', dims: [1, 3], data: [...r.a, ...r.b] })
   }
   assert.ok(
     results.some((r) => r.batchSize > 1),
@@ -78,8 +78,8 @@ test('non-batchable model: every request runs alone and equals its direct run', 
   const inputs = Array.from({ length: 6 }, (_, i) => floatRows(100 + i, 1, 8))
   const results = await Promise.all(inputs.map((x) => executor.run({ modelCid: models.cid.fixed, inputs: { x } })))
   for (const [i, x] of inputs.entries()) {
-    assert.equal(results[i].batchSize, 1)
-    assert.deepEqual(plain(results[i].outputs), plain(await runDirect(models.path.fixed, { x })))
+    assert.equal(results[i]!.batchSize, 1)
+    assert.deepEqual(plain(results[i]!.outputs), plain(await runDirect(models.path.fixed, { x })))
   }
   assert.equal(executor.stats().batches - before, 6)
 })

@@ -9,21 +9,21 @@ test('concatRows stacks numbers and strings along dim 0; sliceRows cuts rows bac
     { x: { type: 'int64', dims: [2, 2], data: new BigInt64Array([3n, 4n, 5n, 6n]) }, s: { type: 'string', dims: [2], data: ['b', 'c'] } },
   ] satisfies Record<string, TensorData>[]
   const batch = concatRows(parts)
-  assert.deepEqual(batch.x.dims, [3, 2])
-  assert.deepEqual([...batch.x.data], [1n, 2n, 3n, 4n, 5n, 6n])
-  assert.ok(batch.x.data instanceof BigInt64Array)
+  assert.deepEqual(batch.x!.dims, [3, 2])
+  assert.deepEqual([...batch.x!.data], [1n, 2n, 3n, 4n, 5n, 6n])
+  assert.ok(batch.x!.data instanceof BigInt64Array)
   assert.deepEqual(batch.s, { type: 'string', dims: [3], data: ['a', 'b', 'c'] })
-  const second = sliceRows(batch.x, 1, 2, true)
+  const second = sliceRows(batch.x!, 1, 2, true)
   assert.deepEqual(second.dims, [2, 2])
   assert.deepEqual([...second.data], [3n, 4n, 5n, 6n])
   assert.deepEqual(sliceRows(batch.s, 1, 2, false), { type: 'string', dims: [2], data: ['b', 'c'] })
   // A copy owns its data; a view shares the batch's.
   ;(second.data as BigInt64Array)[0] = 99n
-  assert.equal((batch.x.data as BigInt64Array)[2], 3n)
-  const view = sliceRows(batch.x, 0, 1, false)
+  assert.equal((batch.x!.data as BigInt64Array)[2], 3n)
+  const view = sliceRows(batch.x!, 0, 1, false)
   ;(view.data as BigInt64Array)[0] = 42n
-  assert.equal((batch.x.data as BigInt64Array)[0], 42n)
-  assert.deepEqual(batch.x.dims, [3, 2], 'the batch tensor’s dims are not touched')
+  assert.equal((batch.x!.data as BigInt64Array)[0], 42n)
+  assert.deepEqual(batch.x!.dims, [3, 2], 'the batch tensor’s dims are not touched')
 })
 
 test('splittable: every output must have one row per batched row', () => {

@@ -5,7 +5,7 @@ import { createLegacyTx } from '@ethereumjs/tx'
 import { bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { keccak256, toHex } from 'viem'
 import { generatePrivateKey, privateKeyToAccount } from 'viem/accounts'
-import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { type DevAccount, devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { raw1559, SECP256K1_N } from '../support/rawTx.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
@@ -16,7 +16,7 @@ import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testCha
  * eth_sendRawTransaction, and none of them changes anything on chain.
  */
 let chain: TestChain
-const [alice, bob, carol] = devAccounts(3)
+const [alice, bob, carol] = devAccounts(3) as [DevAccount, DevAccount, DevAccount]
 const aliceAccount = privateKeyToAccount(alice.privateKey)
 const gwei = 10n ** 9n
 

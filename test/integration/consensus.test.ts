@@ -50,11 +50,11 @@ async function assertAgreement(upTo: bigint, nodes: number[]): Promise<{ distinc
   let txBlocks = 0
   for (let h = 1n; h <= upTo; h++) {
     const blocks = await Promise.all(nodes.map((n) => cometBlock(n, h)))
-    for (const b of blocks) assert.equal(b.appHash, blocks[0].appHash, `app hash at height ${h} differs between nodes`)
+    for (const b of blocks) assert.equal(b.appHash, blocks[0]!.appHash, `app hash at height ${h} differs between nodes`)
     const eth = await Promise.all(nodes.map((n) => ethBlockHash(n, h)))
     for (const e of eth) assert.equal(e, eth[0], `Ethereum block ${h} differs between nodes`)
-    seen.add(blocks[0].appHash)
-    if (blocks[0].txs > 0) txBlocks++
+    seen.add(blocks[0]!.appHash)
+    if (blocks[0]!.txs > 0) txBlocks++
   }
   return { distinctAppHashes: seen.size, txBlocks }
 }
@@ -86,8 +86,8 @@ test('4 validators under a mixed workload report the same app hash at every heig
     }
     const header = comet.result.block.header
     const eth = (await rawRpc(chain.rpc(0), 'eth_getBlockByNumber', [`0x${h.toString(16)}`, false])).result as Record<string, string>
-    assert.equal(BigInt(eth.number), BigInt(header.height))
-    assert.equal(BigInt(eth.timestamp), BigInt(Math.floor(Date.parse(header.time) / 1000)), `timestamp of block ${h}`)
+    assert.equal(BigInt(eth.number!), BigInt(header.height))
+    assert.equal(BigInt(eth.timestamp!), BigInt(Math.floor(Date.parse(header.time) / 1000)), `timestamp of block ${h}`)
     assert.equal(eth.miner, `0x${header.proposer_address.toLowerCase()}`, `coinbase of block ${h} is its proposer`)
     assert.equal(eth.mixHash, `0x${comet.result.block_id.hash.toLowerCase()}`, `PREVRANDAO of block ${h} is the CometBFT block hash`)
     proposers.add(eth.miner)
@@ -113,7 +113,7 @@ test('Cosmos txs sent through different validators: every node reports the same 
       broadcastPollIntervalMs: 200,
     })
     try {
-      const [{ address }] = await (await devEthWallet(i)).getAccounts()
+      const { address } = (await (await devEthWallet(i)).getAccounts())[0]!
       const msgs = [msgSend(address, toBech32Address(new Uint8Array(20).fill(i)), 1000n)]
       if (i === 8)
         msgs.push({
@@ -155,7 +155,7 @@ test('Cosmos txs sent through different validators: every node reports the same 
     answers.every((a) => a === answers[0]),
     answers.join('\n'),
   )
-  assert.match(answers[0], /"number":"\d+","owner":"pipe1\w+"/)
+  assert.match(answers[0]!, /"number":"\d+","owner":"pipe1\w+"/)
 })
 
 test('a validator killed with SIGKILL restarts with the same state, blocks and receipts, and catches up', async () => {

@@ -24,7 +24,7 @@ let chain: TestChain
 let cid: string
 let adjusterCid: string
 const dev = devAccounts(3)
-const bech = (i: number) => toBech32Address(Buffer.from(dev[i].address.slice(2), 'hex'))
+const bech = (i: number) => toBech32Address(Buffer.from(dev[i]!.address.slice(2), 'hex'))
 let pub: PublicClient
 let pipe: Chain
 
@@ -67,9 +67,9 @@ test('StargateClient reads chain id, height, account and balances, and they matc
     assert.ok(account)
     assert.equal(account.address, bech(2))
     assert.equal(account.accountNumber, 2n, 'genesis accounts are numbered in genesis order')
-    assert.equal(account.sequence, await pub.getTransactionCount({ address: dev[2].address }))
+    assert.equal(account.sequence, await pub.getTransactionCount({ address: dev[2]!.address }))
     const balance = await client.getBalance(bech(2), 'apipe')
-    assert.equal(balance.amount, (await pub.getBalance({ address: dev[2].address })).toString())
+    assert.equal(balance.amount, (await pub.getBalance({ address: dev[2]!.address })).toString())
     assert.deepEqual(await client.getAllBalances(bech(2)), [balance])
     assert.equal(await client.getAccount(toBech32Address(new Uint8Array(20).fill(0x33))), null, 'an unknown account is null')
   } finally {
@@ -80,12 +80,12 @@ test('StargateClient reads chain id, height, account and balances, and they matc
 test('SigningStargateClient sends MsgSend and MsgRegisterModel; both sides see the effects', async () => {
   const client = await signing(await devEthWallet(0))
   try {
-    const nonce = await pub.getTransactionCount({ address: dev[0].address })
-    const before1 = await pub.getBalance({ address: dev[1].address })
+    const nonce = await pub.getTransactionCount({ address: dev[0]!.address })
+    const before1 = await pub.getBalance({ address: dev[1]!.address })
     const sent = await client.sendTokens(bech(0), bech(1), [{ denom: 'apipe', amount: '123456789' }], 'auto', 'hello from cosmjs')
     assert.equal(sent.code, 0, sent.rawLog)
-    assert.equal(await pub.getBalance({ address: dev[1].address }), before1 + 123_456_789n, 'eth_getBalance sees the bank send')
-    assert.equal(await pub.getTransactionCount({ address: dev[0].address }), nonce + 1, 'the sequence is the EVM nonce')
+    assert.equal(await pub.getBalance({ address: dev[1]!.address }), before1 + 123_456_789n, 'eth_getBalance sees the bank send')
+    assert.equal(await pub.getTransactionCount({ address: dev[0]!.address }), nonce + 1, 'the sequence is the EVM nonce')
     assert.ok(
       sent.events.some((e) => e.type === 'transfer' && e.attributes.some((a) => a.key === 'amount' && a.value === '123456789apipe')),
     )
@@ -119,15 +119,15 @@ test('SigningStargateClient sends MsgSend and MsgRegisterModel; both sides see t
     )
     assert.equal(res.model?.owner, bech(0))
     assert.equal(res.model?.registeredHeight, BigInt(registered.height))
-    assert.equal(await pub.getTransactionCount({ address: dev[0].address }), nonce + 2)
+    assert.equal(await pub.getTransactionCount({ address: dev[0]!.address }), nonce + 2)
 
     // and the next Ethereum tx of the same account simply takes the next nonce
-    const wallet = createWalletClient({ chain: pipe, transport: http(), account: privateKeyToAccount(dev[0].privateKey) })
+    const wallet = createWalletClient({ chain: pipe, transport: http(), account: privateKeyToAccount(dev[0]!.privateKey) })
     const hash = await wallet.sendTransaction({
-      to: dev[1].address,
+      to: dev[1]!.address,
       value: 1n,
       chain: pipe,
-      account: privateKeyToAccount(dev[0].privateKey),
+      account: privateKeyToAccount(dev[0]!.privateKey),
     })
     const receipt = await pub.waitForTransactionReceipt({ hash })
     assert.equal(receipt.status, 'success')
@@ -139,10 +139,10 @@ test('SigningStargateClient sends MsgSend and MsgRegisterModel; both sides see t
 
 test('a Cosmos-native secp256k1 account funded from viem signs with cosmjs', async () => {
   const wallet = await cosmosWallet(3)
-  const [{ address }] = await wallet.getAccounts()
+  const { address } = (await wallet.getAccounts())[0]!
   const hex = `0x${Buffer.from(fromBech32(address, 90).data).toString('hex')}` as Hex
-  const eth = createWalletClient({ chain: pipe, transport: http(), account: privateKeyToAccount(dev[1].privateKey) })
-  const hash = await eth.sendTransaction({ to: hex, value: 10n ** 18n, chain: pipe, account: privateKeyToAccount(dev[1].privateKey) })
+  const eth = createWalletClient({ chain: pipe, transport: http(), account: privateKeyToAccount(dev[1]!.privateKey) })
+  const hash = await eth.sendTransaction({ to: hex, value: 10n ** 18n, chain: pipe, account: privateKeyToAccount(dev[1]!.privateKey) })
   await pub.waitForTransactionReceipt({ hash })
   const client = await signing(wallet)
   try {
@@ -172,7 +172,7 @@ test('wrong sequence, bad signature, insufficient fee, wrong chain id and unknow
         }),
       ).finish()
     const flipped = TxRaw.decode(await sign({}))
-    flipped.signatures = [Uint8Array.from(flipped.signatures[0], (v, i) => (i === 5 ? v ^ 0x80 : v))]
+    flipped.signatures = [Uint8Array.from(flipped.signatures[0]!, (v, i) => (i === 5 ? v ^ 0x80 : v))]
     const cases: [string, Uint8Array, number, RegExp][] = [
       [
         'wrong sequence',
@@ -202,7 +202,7 @@ test('wrong sequence, bad signature, insufficient fee, wrong chain id and unknow
         /unrecognized message type \/cosmos.staking.v1beta1.MsgDelegate at index 0/,
       ],
     ]
-    const balance = await pub.getBalance({ address: dev[2].address })
+    const balance = await pub.getBalance({ address: dev[2]!.address })
     for (const [name, tx, code, log] of cases) {
       await assert.rejects(client.broadcastTx(tx), (err: unknown) => {
         assert.ok(err instanceof BroadcastTxError, `${name}: ${err}`)
@@ -214,9 +214,9 @@ test('wrong sequence, bad signature, insufficient fee, wrong chain id and unknow
     // blocks go on; nothing of the refused txs landed on either side
     const height = await client.getHeight()
     while ((await client.getHeight()) < height + 2) await new Promise((r) => setTimeout(r, 100))
-    assert.equal(await pub.getBalance({ address: dev[2].address }), balance)
+    assert.equal(await pub.getBalance({ address: dev[2]!.address }), balance)
     assert.equal((await client.getAccount(bech(2)))!.sequence, account.sequence)
-    assert.equal(await pub.getTransactionCount({ address: dev[2].address }), account.sequence)
+    assert.equal(await pub.getTransactionCount({ address: dev[2]!.address }), account.sequence)
     // the same account's good tx still goes through at the sequence the refused ones left alone
     const ok = await client.sendTokens(bech(2), bech(1), [{ denom: 'apipe', amount: '1' }], 'auto')
     assert.equal(ok.code, 0, ok.rawLog)

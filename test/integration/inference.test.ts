@@ -18,7 +18,7 @@ import {
 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { modelCid } from '../../app/modelHub/cid.ts'
-import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { type DevAccount, devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { exactFixedPoint } from '../../app/modules/inference/precompile/tensors.ts'
 import { loadContract } from '../support/contracts.ts'
@@ -33,7 +33,7 @@ import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testCha
 let chain: TestChain
 let cids: Record<string, string>
 let unknownCid: string
-const [alice, bob] = devAccounts(2)
+const [alice, bob] = devAccounts(2) as [DevAccount, DevAccount]
 const aliceAccount = privateKeyToAccount(alice.privateKey)
 const bobAccount = privateKeyToAccount(bob.privateKey)
 const scorer = loadContract('RiskScorer')
@@ -103,13 +103,13 @@ test('a contract gets, in the same tx, the output onnxruntime-node gives for the
   const receipt = await pub.waitForTransactionReceipt({ hash })
   assert.equal(receipt.status, 'success')
   const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1.5, -0.2, 3, 0]), [1, 4]) }))
-    .score.data[0] as number
+    .score!.data[0] as number
   const expected = exactFixedPoint(direct, 18)
   const events = parseEventLogs({ abi: scorer.abi as Abi, logs: receipt.logs, eventName: 'ScoreUpdated' }) as unknown as {
     args: { account: string; value: bigint; decimals: bigint }
   }[]
   assert.equal(events.length, 1)
-  assert.deepEqual([events[0].args.value, events[0].args.decimals], [expected, 18n])
+  assert.deepEqual([events[0]!.args.value, events[0]!.args.decimals], [expected, 18n])
   const stored = (await pub.readContract({
     address: scorerAddress,
     abi: scorer.abi as Abi,
@@ -120,9 +120,9 @@ test('a contract gets, in the same tx, the output onnxruntime-node gives for the
   // the precompile announced the inference, and the chain recorded it
   const inferenceEvents = parseEventLogs({ abi: ogInferenceAbi, logs: receipt.logs, eventName: 'ModelInferenceEvent' })
   assert.equal(inferenceEvents.length, 1)
-  assert.equal(inferenceEvents[0].args.modelCID, cids['risk-scorer'])
-  assert.equal(inferenceEvents[0].args.mode, 0)
-  const record = (await rawRpc(chain.rpc(), 'pipe_getInference', [inferenceEvents[0].args.inferenceID])).result as Record<
+  assert.equal(inferenceEvents[0]!.args.modelCID, cids['risk-scorer'])
+  assert.equal(inferenceEvents[0]!.args.mode, 0)
+  const record = (await rawRpc(chain.rpc(), 'pipe_getInference', [inferenceEvents[0]!.args.inferenceID])).result as Record<
     string,
     unknown
   > & { output: { numbers: { values: string[] }[] } }
@@ -147,14 +147,14 @@ test('a chained contract feeds the first model output into the second model in o
   const receipt = await pub.waitForTransactionReceipt({ hash })
   assert.equal(receipt.status, 'success')
   const score = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1.5, -0.2, 3, 0]), [1, 4]) }))
-    .score
-  const adjusted = (await ortRun('risk-adjuster.onnx', { score: new ort.Tensor('float32', score.data as Float32Array, [1, 1]) })).adjusted
+    .score!
+  const adjusted = (await ortRun('risk-adjuster.onnx', { score: new ort.Tensor('float32', score.data as Float32Array, [1, 1]) })).adjusted!
     .data[0] as number
   const [event] = parseEventLogs({ abi: chained.abi as Abi, logs: receipt.logs, eventName: 'Adjusted' }) as unknown as {
     args: Record<string, bigint>
   }[]
-  assert.equal(event.args.score, exactFixedPoint(score.data[0] as number, 18))
-  assert.equal(event.args.adjusted, exactFixedPoint(adjusted, 18))
+  assert.equal(event!.args.score, exactFixedPoint(score.data[0] as number, 18))
+  assert.equal(event!.args.adjusted, exactFixedPoint(adjusted, 18))
   assert.equal(parseEventLogs({ abi: ogInferenceAbi, logs: receipt.logs, eventName: 'ModelInferenceEvent' }).length, 2)
   const records = (await rawRpc(chain.rpc(), 'pipe_getInferencesByTransaction', [hash])).result as { modelCid: string; index: number }[]
   assert.deepEqual(
@@ -174,7 +174,7 @@ test('eth_call previews the real model output without a transaction', async () =
     args: [alice.address, [ONE, ONE, ONE, ONE], 18n],
     account: aliceAccount,
   })
-  const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1, 1, 1, 1]), [1, 4]) })).score
+  const direct = (await ortRun('risk-scorer.onnx', { features: new ort.Tensor('float32', Float32Array.from([1, 1, 1, 1]), [1, 4]) })).score!
     .data[0] as number
   assert.deepEqual(result, [exactFixedPoint(direct, 18), 18n])
   const stored = (await pub.readContract({
@@ -207,11 +207,11 @@ test('every element type crosses the precompile: float, double, int32, int64, st
   }
   assert.equal(out.is_simulation_result, false)
   const byName = Object.fromEntries(out.numbers.map((t) => [t.name, t]))
-  assert.deepEqual(byName.f32_out.values, [n(exactFixedPoint(1.5, 18), 18n), n(exactFixedPoint(Math.fround(-0.25), 18), 18n)])
-  assert.deepEqual(byName.f64_out.values, [n(exactFixedPoint(12345.6789012345, 18), 18n), n(-1n, 18n)])
-  assert.deepEqual(byName.i32_out.values, [n(-(2n ** 31n), 0n), n(7n, 0n)])
-  assert.deepEqual(byName.i64_out.values, [n(2n ** 63n - 1n, 0n), n(-5n, 0n)])
-  assert.deepEqual(byName.i64_out.shape, [2])
+  assert.deepEqual(byName.f32_out!.values, [n(exactFixedPoint(1.5, 18), 18n), n(exactFixedPoint(Math.fround(-0.25), 18), 18n)])
+  assert.deepEqual(byName.f64_out!.values, [n(exactFixedPoint(12345.6789012345, 18), 18n), n(-1n, 18n)])
+  assert.deepEqual(byName.i32_out!.values, [n(-(2n ** 31n), 0n), n(7n, 0n)])
+  assert.deepEqual(byName.i64_out!.values, [n(2n ** 63n - 1n, 0n), n(-5n, 0n)])
+  assert.deepEqual(byName.i64_out!.shape, [2])
   assert.deepEqual(out.strings, [{ name: 's_out', values: ['low', 'héllo ✓'] }])
 })
 
@@ -241,7 +241,7 @@ const bad: { name: string; data: () => Hex; message: RegExp }[] = [
   {
     name: 'a wrong tensor name',
     data: () =>
-      precompileCall(cids['risk-scorer'], [
+      precompileCall(cids['risk-scorer']!, [
         { name: 'feature', values: FEATURES.map((value) => ({ value, decimals: 18n })), shape: [1, 4] },
       ]),
     message: /invalid model input: unknown input tensor "feature"; the model takes features \(float32 \[batch, 4\]\)/,
@@ -249,14 +249,14 @@ const bad: { name: string; data: () => Hex; message: RegExp }[] = [
   {
     name: 'a wrong tensor shape',
     data: () =>
-      precompileCall(cids['risk-scorer'], [
+      precompileCall(cids['risk-scorer']!, [
         { name: 'features', values: FEATURES.map((value) => ({ value, decimals: 18n })), shape: [2, 2] },
       ]),
     message: /invalid model input: input tensor "features" has shape \[2, 2\], the model expects \[batch, 4\]/,
   },
   {
     name: 'a model that fails at run time',
-    data: () => precompileCall(cids['fails-at-runtime'], [{ name: 'index', values: [{ value: 7n, decimals: 0n }], shape: [1] }]),
+    data: () => precompileCall(cids['fails-at-runtime']!, [{ name: 'index', values: [{ value: 7n, decimals: 0n }], shape: [1] }]),
     message: /inference failed: model bafkrei\w+: .*(out of|range|bounds|indices)/i,
   },
 ]
@@ -315,7 +315,7 @@ test('a slow model (~1 s per inference) runs off the block path: its tx lands wi
   // That blocks never wait for the model is shown in-process, where the test holds the
   // inference (test/app/inferenceReadiness.test.ts); here the real model runs on a real node.
   const x = Array.from({ length: 512 }, () => ({ value: 1n, decimals: 3n }))
-  const slowData = precompileCall(cids.slow, [{ name: 'x', values: x, shape: [1, 512] }])
+  const slowData = precompileCall(cids.slow!, [{ name: 'x', values: x, shape: [1, 512] }])
   const slowHash = await wallet.sendTransaction({
     to: INFERENCE_PRECOMPILE_ADDRESS,
     data: slowData,

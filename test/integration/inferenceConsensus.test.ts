@@ -26,7 +26,7 @@ after(async () => {
 })
 
 async function send(node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> {
-  const raw = await privateKeyToAccount(keys[sender].privateKey).signTransaction({
+  const raw = await privateKeyToAccount(keys[sender]!.privateKey).signTransaction({
     chainId: 1337,
     type: 'eip1559',
     nonce,
@@ -76,7 +76,7 @@ test('4 validators with inference txs on every node keep one app hash and the sa
         const features = [(BigInt(s) * ONE) / 10n, (BigInt(i) * ONE) / 7n, ONE, (-BigInt(s + i) * ONE) / 13n]
         const target = i % 2 === 0 ? scorerAddress : chainedAddress
         const abi = (i % 2 === 0 ? scorer.abi : chained.abi) as Abi
-        const data = encodeFunctionData({ abi, functionName: 'score', args: [keys[s].address, features, 18n] })
+        const data = encodeFunctionData({ abi, functionName: 'score', args: [keys[s]!.address, features, 18n] })
         sent.push(await send(node, s, i, { to: target, data }))
       }
     }),
@@ -95,8 +95,8 @@ test('4 validators with inference txs on every node keep one app hash and the sa
         return body.result.block
       }),
     )
-    for (const b of blocks) assert.equal(b.header.app_hash, blocks[0].header.app_hash, `app hash at height ${h}`)
-    const first = blocks[0].data.txs?.[0]
+    for (const b of blocks) assert.equal(b.header.app_hash, blocks[0]!.header.app_hash, `app hash at height ${h}`)
+    const first = blocks[0]!.data.txs?.[0]
     if (first && Buffer.from(first, 'base64').subarray(0, 4).toString() === 'PIPR') withResults++
   }
   assert.ok(withResults >= 1, 'some block carried inference results')

@@ -223,5 +223,5 @@ test('peers that lack a model answer from their own store only, so two nodes nev
   await expectError(res, 404, 14, /on this node or its peers/)
   // A asked B (local only: B did not ask anyone) and the recorder; nobody asked A back.
   assert.equal(recorder.requests.length, 1)
-  assert.equal(recorder.requests[0].headers['x-pipe-local-only'], '1')
+  assert.equal(recorder.requests[0]!.headers['x-pipe-local-only'], '1')
 })

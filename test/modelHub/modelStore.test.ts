@@ -170,9 +170,9 @@ test('concurrent puts of one model in one store validate it once: exactly one re
   const store = new ModelStore({ dir: await tempDir() })
   const results = await Promise.all([1, 2, 3].map(() => store.put(buildFailsAtRuntime())))
   assert.deepEqual(results.map((r) => r.created).sort(), [false, false, true])
-  for (const r of results) assert.deepEqual(r.metadata, results[0].metadata)
-  assert.equal(results[0].metadata.batchable, false)
-  assert.deepEqual(results[0].metadata.ops, ['Gather'])
+  for (const r of results) assert.deepEqual(r.metadata, results[0]!.metadata)
+  assert.equal(results[0]!.metadata.batchable, false)
+  assert.deepEqual(results[0]!.metadata.ops, ['Gather'])
   assert.equal((await readdir(store.dir)).length, 2)
 })
 
@@ -224,8 +224,8 @@ test('list returns every stored model ordered by CID and ignores other files', a
     stored.map((r) => r.metadata.cid).sort(),
   )
   assert.deepEqual(
-    listed.find((m) => m.cid === stored[1].metadata.cid),
-    stored[1].metadata,
+    listed.find((m) => m.cid === stored[1]!.metadata.cid),
+    stored[1]!.metadata,
   )
 })
 

@@ -24,7 +24,7 @@ test('a model built in code parses back and runs in onnxruntime-node with the ex
   assert.equal(info.parameters, 3)
   const session = await ort.InferenceSession.create(bytes)
   const out = await session.run({ features: new ort.Tensor('float32', new Float32Array([2, 4]), [1, 2]) })
-  assert.deepEqual([...(out.y.data as Float32Array)], [0.5 * 2 - 0.25 * 4 + 0.125])
+  assert.deepEqual([...(out.y!.data as Float32Array)], [0.5 * 2 - 0.25 * 4 + 0.125])
 })
 
 test('garbage and truncated bytes are refused with an OnnxParseError', () => {

@@ -103,7 +103,7 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
     let incrementReceipt: TransactionReceipt
 
     before(() => {
-      account = privateKeyToAccount(accounts[0].privateKey)
+      account = privateKeyToAccount(accounts[0]!.privateKey)
       ;({ pipe, publicClient, walletClient } = viemClients(account))
     })
 
@@ -134,9 +134,9 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       assert.equal(incrementReceipt.logs.length, 1)
       const parsed = parseEventLogs({ abi, logs: incrementReceipt.logs })
       assert.equal(parsed.length, 1)
-      assert.equal(parsed[0].eventName, 'Incremented')
-      assert.deepEqual(parsed[0].args, { by: account.address, amount: 5n, newValue: 5n })
-      const log = incrementReceipt.logs[0]
+      assert.equal(parsed[0]!.eventName, 'Incremented')
+      assert.deepEqual(parsed[0]!.args, { by: account.address, amount: 5n, newValue: 5n })
+      const log = incrementReceipt.logs[0]!
       assert.equal(log.address, address)
       assert.equal(log.blockHash, incrementReceipt.blockHash)
       assert.equal(log.blockNumber, incrementReceipt.blockNumber)
@@ -160,23 +160,23 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       const events = await publicClient.getContractEvents({ address, abi, eventName: 'Incremented', ...range })
       assert.equal(events.length, 1)
       const [ev] = events
-      assert.equal(ev.blockHash, incrementReceipt.blockHash)
-      assert.equal(ev.blockNumber, incrementReceipt.blockNumber)
-      assert.equal(ev.transactionHash, incrementReceipt.transactionHash)
-      assert.equal(ev.logIndex, 0)
-      assert.deepEqual(ev.args, { by: account.address, amount: 5n, newValue: 5n })
+      assert.equal(ev!.blockHash, incrementReceipt.blockHash)
+      assert.equal(ev!.blockNumber, incrementReceipt.blockNumber)
+      assert.equal(ev!.transactionHash, incrementReceipt.transactionHash)
+      assert.equal(ev!.logIndex, 0)
+      assert.deepEqual(ev!.args, { by: account.address, amount: 5n, newValue: 5n })
 
       const incremented = abi.find((x) => x.type === 'event' && x.name === 'Incremented')
       assert.ok(incremented && incremented.type === 'event')
       const logs = await publicClient.getLogs({ address, event: incremented, args: { by: account.address }, ...range })
       assert.equal(logs.length, 1)
-      assert.equal(logs[0].blockHash, incrementReceipt.blockHash)
-      assert.equal(logs[0].transactionHash, incrementReceipt.transactionHash)
-      assert.equal(logs[0].logIndex, 0)
-      assert.deepEqual(logs[0].args, { by: account.address, amount: 5n, newValue: 5n })
+      assert.equal(logs[0]!.blockHash, incrementReceipt.blockHash)
+      assert.equal(logs[0]!.transactionHash, incrementReceipt.transactionHash)
+      assert.equal(logs[0]!.logIndex, 0)
+      assert.deepEqual(logs[0]!.args, { by: account.address, amount: 5n, newValue: 5n })
 
       // A topic filter on another sender matches nothing.
-      const none = await publicClient.getLogs({ address, event: incremented, args: { by: accounts[1].address }, ...range })
+      const none = await publicClient.getLogs({ address, event: incremented, args: { by: accounts[1]!.address }, ...range })
       assert.deepEqual(none, [])
     })
 
@@ -274,7 +274,7 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
 
     before(() => {
       provider = new JsonRpcProvider(chain.rpc(), Network.from(1337), { staticNetwork: true, pollingInterval: 100 })
-      wallet = new Wallet(accounts[1].privateKey, provider)
+      wallet = new Wallet(accounts[1]!.privateKey, provider)
     })
 
     after(() => {
@@ -308,20 +308,20 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
       assert.deepEqual([...parsed.args], [wallet.address, 3n, 3n])
       assert.equal(await contract.getFunction('value')(), 3n)
 
-      const events = (await contract.queryFilter(contract.filters.Incremented(), receipt.blockNumber, receipt.blockNumber)) as EventLog[]
+      const events = (await contract.queryFilter(contract.filters.Incremented!(), receipt.blockNumber, receipt.blockNumber)) as EventLog[]
       assert.equal(events.length, 1)
-      assert.equal(events[0].eventName, 'Incremented')
-      assert.equal(events[0].transactionHash, tx.hash)
-      assert.equal(events[0].blockHash, receipt.blockHash)
-      assert.equal(events[0].index, 0)
-      assert.deepEqual([...events[0].args], [wallet.address, 3n, 3n])
+      assert.equal(events[0]!.eventName, 'Incremented')
+      assert.equal(events[0]!.transactionHash, tx.hash)
+      assert.equal(events[0]!.blockHash, receipt.blockHash)
+      assert.equal(events[0]!.index, 0)
+      assert.deepEqual([...events[0]!.args], [wallet.address, 3n, 3n])
 
       const logs = await provider.getLogs({ address, fromBlock: receipt.blockNumber, toBlock: receipt.blockNumber })
       assert.equal(logs.length, 1)
-      assert.equal(logs[0].transactionHash, tx.hash)
-      assert.equal(logs[0].blockHash, receipt.blockHash)
-      assert.equal(logs[0].data, receipt.logs[0].data)
-      assert.deepEqual(logs[0].topics, receipt.logs[0].topics)
+      assert.equal(logs[0]!.transactionHash, tx.hash)
+      assert.equal(logs[0]!.blockHash, receipt.blockHash)
+      assert.equal(logs[0]!.data, receipt.logs[0].data)
+      assert.deepEqual(logs[0]!.topics, receipt.logs[0].topics)
     })
 
     test('WebSocketProvider: contract.on(Incremented) receives the event', async () => {
@@ -342,11 +342,11 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
         assert.ok(receipt)
         await waitFor('the event over WebSocket', async () => (received.length > 0 ? true : undefined), 15_000)
         assert.equal(received.length, 1)
-        assert.equal(received[0].by, wallet.address)
-        assert.equal(received[0].amount, 4n)
-        assert.equal(received[0].newValue, 7n)
-        assert.equal(received[0].log.transactionHash, tx.hash)
-        assert.equal(received[0].log.blockHash, receipt.blockHash)
+        assert.equal(received[0]!.by, wallet.address)
+        assert.equal(received[0]!.amount, 4n)
+        assert.equal(received[0]!.newValue, 7n)
+        assert.equal(received[0]!.log.transactionHash, tx.hash)
+        assert.equal(received[0]!.log.blockHash, receipt.blockHash)
         await wsContract.removeAllListeners()
       } finally {
         await wsProvider.destroy()
@@ -401,8 +401,8 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
   })
 
   describe('legacy, EIP-2930 and EIP-1559 transfers', () => {
-    const sender = () => privateKeyToAccount(accounts[5].privateKey)
-    const receiver = accounts[6].address
+    const sender = () => privateKeyToAccount(accounts[5]!.privateKey)
+    const receiver = accounts[6]!.address
     const accessListKey = '0x0000000000000000000000000000000000000000000000000000000000000007' as const
 
     async function balanceAt(
@@ -430,7 +430,7 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
           value: 2n * ETH + 2n,
           // 21000 + 2400 per address + 1900 per storage key (EIP-2930).
           gas: 25_300n,
-          fees: { gasPrice: 2n * GWEI, accessList: [{ address: accounts[7].address, storageKeys: [accessListKey] }] },
+          fees: { gasPrice: 2n * GWEI, accessList: [{ address: accounts[7]!.address, storageKeys: [accessListKey] }] },
         },
         {
           type: 'eip1559',
@@ -490,7 +490,7 @@ describe('Ethereum clients against a 1-validator chain', { timeout: 240_000 }, (
           assert.equal(raw.v, raw.yParity)
         }
         if (c.type === 'eip2930') {
-          assert.deepEqual(raw.accessList, [{ address: accounts[7].address.toLowerCase(), storageKeys: [accessListKey] }])
+          assert.deepEqual(raw.accessList, [{ address: accounts[7]!.address.toLowerCase(), storageKeys: [accessListKey] }])
         }
         if (c.type === 'eip1559') {
           assert.equal(raw.maxFeePerGas, `0x${(5n * GWEI).toString(16)}`)

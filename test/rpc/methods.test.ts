@@ -164,8 +164,8 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
     })
   }
 
-  const alice = privateKeyToAccount(devAccounts(1)[0].privateKey)
-  const bob = accounts[1].address
+  const alice = privateKeyToAccount(devAccounts(1)[0]!.privateKey)
+  const bob = accounts[1]!.address
   let counterAddress: Address
   let deployReceipt: Json
   let incReceipt: Json
@@ -373,7 +373,7 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
       }
       const logs = incReceipt.logs as Json[]
       assert.equal(logs.length, 1)
-      const { blockTimestamp, ...rest } = logs[0]
+      const { blockTimestamp, ...rest } = logs[0]!
       assert.deepEqual(rest, expectedLog)
       const block = await call<Json>(url, 'eth_getBlockByNumber', [incReceipt.blockNumber, false])
       assert.equal(blockTimestamp, block.timestamp)
@@ -510,8 +510,8 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
 
     test('eth_feeHistory rewards are gas-weighted percentiles of the tips in a block', async () => {
       // Two senders, two tips: a 21000-gas transfer tipping 1 gwei and a ~45000-gas increment tipping 3 gwei.
-      const low = privateKeyToAccount(accounts[4].privateKey)
-      const high = privateKeyToAccount(accounts[5].privateKey)
+      const low = privateKeyToAccount(accounts[4]!.privateKey)
+      const high = privateKeyToAccount(accounts[5]!.privateKey)
       for (let attempt = 0; attempt < 5; attempt++) {
         const lowNonce = nonces.get(low.address) ?? 0n
         const highNonce = nonces.get(high.address) ?? 0n
@@ -637,7 +637,7 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
 
   describe('pending nonces', () => {
     test("two quick sends: 'pending' counts both before they are mined, 'latest' catches up; same-block indexes", async () => {
-      const sender = privateKeyToAccount(accounts[2].privateKey)
+      const sender = privateKeyToAccount(accounts[2]!.privateKey)
       const incData = encodeFunctionData({ abi, functionName: 'increment', args: [1n] })
       let sawPending = false
       let sawSameBlock = false
@@ -690,12 +690,12 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
           const logs2 = r2.logs as Json[]
           assert.equal(logs1.length, 1)
           assert.equal(logs2.length, 1)
-          assert.equal(BigInt(logs2[0].logIndex as string), BigInt(logs1[0].logIndex as string) + 1n)
-          assert.equal(logs2[0].transactionIndex, r2.transactionIndex)
+          assert.equal(BigInt(logs2[0]!.logIndex as string), BigInt(logs1[0]!.logIndex as string) + 1n)
+          assert.equal(logs2[0]!.transactionIndex, r2.transactionIndex)
           // The block's gas and bloom sum up its receipts.
           const receipts = await Promise.all(txs.map((h) => receipt(h as Hex)))
           assert.equal(block.gasUsed, q(receipts.reduce((sum, r) => sum + BigInt(r.gasUsed as string), 0n)))
-          assert.equal(receipts[receipts.length - 1].cumulativeGasUsed, block.gasUsed)
+          assert.equal(receipts[receipts.length - 1]!.cumulativeGasUsed, block.gasUsed)
           const bloom = receipts.reduce((acc, r) => acc | BigInt(r.logsBloom as string), 0n)
           assert.equal(block.logsBloom, `0x${bloom.toString(16).padStart(512, '0')}`)
           assert.deepEqual(await call(url, 'eth_getLogs', [{ blockHash: r1.blockHash, address: counterAddress }]), [...logs1, ...logs2])
@@ -706,7 +706,7 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
     })
 
     test("a nonce gap: 'pending' stays at the next contiguous nonce until the gap is filled", async () => {
-      const sender = privateKeyToAccount(accounts[3].privateKey)
+      const sender = privateKeyToAccount(accounts[3]!.privateKey)
       const n = nonces.get(sender.address) ?? 0n
       assert.equal(await call(url, 'eth_getTransactionCount', [sender.address, 'latest']), q(n))
       // Sign n, n+1, n+2 but send n+2 first.
@@ -793,7 +793,7 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
       const res = await batch(url, [
         { id: 7, method: 'eth_chainId', params: [] },
         { id: 'eight', method: 'net_version', params: [] },
-        { id: 9, method: 'eth_getBalance', params: [accounts[9].address, 'earliest'] },
+        { id: 9, method: 'eth_getBalance', params: [accounts[9]!.address, 'earliest'] },
       ])
       assert.equal(res.length, 3)
       const byId = new Map(res.map((r) => [r.id, r]))
@@ -888,7 +888,7 @@ describe('JSON-RPC methods on the wire', { timeout: 300_000 }, () => {
         // Heads arrive in order, one per block.
         const numbers = ws.received(heads.result).map((h) => BigInt(h.number as string))
         numbers.forEach((n, i) => {
-          if (i > 0) assert.equal(n, numbers[i - 1] + 1n)
+          if (i > 0) assert.equal(n, numbers[i - 1]! + 1n)
         })
 
         assert.equal((await ws.request('eth_unsubscribe', [heads.result])).result, true)

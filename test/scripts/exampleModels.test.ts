@@ -71,25 +71,25 @@ test('risk-scorer: features [batch, 4] → score [batch, 1] in (0, 1), equal to 
     [-3, 4, 1, -2],
   ]
   const out = await s.run({ features: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, 4]) })
-  assert.deepEqual(out.score.dims, [rows.length, 1])
-  const scores = [...(out.score.data as Float32Array)]
+  assert.deepEqual(out.score!.dims, [rows.length, 1])
+  const scores = [...(out.score!.data as Float32Array)]
   for (const v of scores) assert.ok(v > 0 && v < 1, `score ${v} is not in (0, 1)`)
   assert.ok(new Set(scores).size > 1, 'different features should give different scores')
 
   // By hand, in doubles, from the same weights: 4 → 16 (ReLU) → 1 (Sigmoid).
   const [l1, l2] = mlpLayers(RISK_SCORER_SPEC)
-  assert.equal(l1.rows, 4)
-  assert.equal(l1.cols, 16)
-  assert.equal(l2.cols, 1)
-  const x = rows[0]
+  assert.equal(l1!.rows, 4)
+  assert.equal(l1!.cols, 16)
+  assert.equal(l2!.cols, 1)
+  const x = rows[0]!
   const hidden = Array.from({ length: 16 }, (_, j) =>
     Math.max(
       0,
-      x.reduce((acc, xi, i) => acc + xi * l1.weight[i * 16 + j], l1.bias[j]),
+      x.reduce((acc, xi, i) => acc + xi * l1!.weight[i * 16 + j]!, l1!.bias[j]!),
     ),
   )
-  const expected = sigmoid(hidden.reduce((acc, h, j) => acc + h * l2.weight[j], l2.bias[0]))
-  assert.ok(Math.abs(scores[0] - expected) < 1e-6, `score ${scores[0]} ≠ hand-computed ${expected}`)
+  const expected = sigmoid(hidden.reduce((acc, h, j) => acc + h * l2!.weight[j]!, l2!.bias[0]!))
+  assert.ok(Math.abs(scores[0]! - expected) < 1e-6, `score ${scores[0]} ≠ hand-computed ${expected}`)
 })
 
 test('risk-adjuster: score [batch, 1] → adjusted = sigmoid(4·score − 2), chained after the risk scorer', async () => {
@@ -100,11 +100,11 @@ test('risk-adjuster: score [batch, 1] → adjusted = sigmoid(4·score − 2), ch
     outputs: [{ name: 'adjusted', type: 'float32', shape: ['batch', 1] }],
   })
   const { score } = await scorer.run({ features: new ort.Tensor('float32', new Float32Array([1, 2, 3, 4, -1, 0.5, 0, 2]), [2, 4]) })
-  const { adjusted } = await adjuster.run({ score })
-  assert.deepEqual(adjusted.dims, [2, 1])
-  ;[...(score.data as Float32Array)].forEach((v, i) => {
+  const { adjusted } = await adjuster.run({ score: score! })
+  assert.deepEqual(adjusted!.dims, [2, 1])
+  ;[...(score!.data as Float32Array)].forEach((v, i) => {
     const expected = sigmoid(RISK_ADJUSTER.scale * v + RISK_ADJUSTER.shift)
-    assert.ok(Math.abs((adjusted.data as Float32Array)[i] - expected) < 1e-6)
+    assert.ok(Math.abs((adjusted!.data as Float32Array)[i]! - expected) < 1e-6)
   })
 })
 
@@ -124,12 +124,12 @@ test('types-echo: every supported element type round-trips exactly', async () =>
   }
   const out = await s.run(feeds)
   for (const name of Object.keys(types) as (keyof typeof types)[]) {
-    const o = out[`${name}_out`]
+    const o = out[`${name}_out`]!
     assert.equal(o.type, feeds[name].type)
     assert.deepEqual(o.dims, [2])
     assert.deepEqual(Array.from(o.data as ArrayLike<unknown>), Array.from(feeds[name].data as ArrayLike<unknown>), name)
   }
-  assert.ok(Object.is((out.f32_out.data as Float32Array)[0], -0), 'float32 -0 keeps its sign')
+  assert.ok(Object.is((out.f32_out!.data as Float32Array)[0], -0), 'float32 -0 keeps its sign')
 })
 
 test('fails-at-runtime: loads, answers for index 0..2, and onnxruntime throws for index 7', async () => {
@@ -140,7 +140,7 @@ test('fails-at-runtime: loads, answers for index 0..2, and onnxruntime throws fo
   })
   for (const i of [0, 1, 2]) {
     const { value } = await s.run({ index: new ort.Tensor('int64', new BigInt64Array([BigInt(i)]), [1]) })
-    assert.deepEqual([...(value.data as Float32Array)], [FAILS_AT_RUNTIME_TABLE[i]])
+    assert.deepEqual([...(value!.data as Float32Array)], [FAILS_AT_RUNTIME_TABLE[i]])
   }
   await assert.rejects(
     s.run({ index: new ort.Tensor('int64', new BigInt64Array([7n]), [1]) }, { logSeverityLevel: 4 }),
@@ -169,7 +169,7 @@ test('slow: x [1, 512] → y [1, 512], a small file holding 330 chained 512×512
   const { y } = await s.run({ x })
   // Every MatMul by the all-1/512 matrix maps each row to its mean, so y is the mean of x.
   const mean = (511 * 512) / 2 / 512 / 512
-  for (const v of y.data as Float32Array) assert.ok(Math.abs(v - mean) < 1e-4)
+  for (const v of y!.data as Float32Array) assert.ok(Math.abs(v - mean) < 1e-4)
 })
 
 test('seededValues is a fixed formula: same seed same values, values on the 1/1024 grid within the scale', () => {
@@ -189,7 +189,7 @@ test('buildMlp makes a batchable 16→64→1 model; deeper MLPs have more layers
     outputs: [{ name: 'y', type: 'float32', shape: ['batch', 1] }],
   })
   const { y } = await s.run({ x: new ort.Tensor('float32', new Float32Array(3 * 16).fill(0.25), [3, 16]) })
-  assert.deepEqual(y.dims, [3, 1])
+  assert.deepEqual(y!.dims, [3, 1])
   assert.equal(mlpLayers({ inputs: 16, hidden: 64, outputs: 1, layers: 3 }).length, 4)
   assert.throws(() => buildMlp({ inputs: 0, hidden: 4, outputs: 1 }), /MlpSpec.inputs must be an integer ≥ 1, got 0/)
 })
@@ -203,7 +203,7 @@ test('buildCostModel: batchable, work set by its shape or a target time, tiny fi
     const s = await session(bytes)
     assert.deepEqual(signature(s).inputs, [{ name: 'x', type: 'float32', shape: ['batch', n] }])
     const { y } = await s.run({ x: new ort.Tensor('float32', new Float32Array(batch * n).fill(1), [batch, n]) })
-    assert.deepEqual(y.dims, [batch, n])
+    assert.deepEqual(y!.dims, [batch, n])
   }
   await runs(cheap, 256, 2)
   await runs(dear, 512, 1)

@@ -112,12 +112,12 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
     assert.ok(net)
     await net.stopNode(1, 'SIGKILL')
     assert.equal(net.isRunning(1), false)
-    assert.equal((await net.status())[1].error !== undefined, true, 'node 1 is down')
+    assert.equal((await net.status())[1]!.error !== undefined, true, 'node 1 is down')
     await net.startNode(1)
     const [s0] = await net.status()
-    await net.waitForHeight(s0.height + 3n, { timeoutMs: 30_000 })
+    await net.waitForHeight(s0!.height + 3n, { timeoutMs: 30_000 })
     const after = await net.status()
-    assert.equal(after[1].catchingUp, false)
+    assert.equal(after[1]!.catchingUp, false)
     assert.equal(
       messages.some((m) => /exited unexpectedly/.test(m)),
       false,
@@ -133,7 +133,7 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
       for (const [name, port] of Object.entries(net.ports(i))) {
         assert.equal(await isPortListening(LOCALNET_HOST, port), false, `node ${i} ${name} port ${port} still listening`)
       }
-      assert.ok((await net.status())[i].error, `node ${i} reported down`)
+      assert.ok((await net.status())[i]!.error, `node ${i} reported down`)
     }
     assert.match(readFileSync(net.logFile(0, 'cometbft'), 'utf8'), /cometbft-0 exited \(code 0\)/)
   })

@@ -53,7 +53,7 @@ describe('pipe node processes', { timeout: 60_000 }, () => {
     assert.match(err.message, /pipe-1 exited \(code 3\) before its pipe node 1 ABCI port \(127\.0\.0\.1:27468\) opened/)
     assert.match(err.message, /boom: no database/)
     assert.match(err.message, /pipe-1\.log/)
-    const args = JSON.parse(/ARGS (.*)/.exec(tailFile(net.logFile(1, 'pipe')))![1]) as string[]
+    const args = JSON.parse(/ARGS (.*)/.exec(tailFile(net.logFile(1, 'pipe')))![1]!) as string[]
     assert.deepEqual(args, [
       '--home',
       join(tmp, 'crash', 'node1', 'pipe'),

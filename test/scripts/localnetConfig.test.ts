@@ -221,8 +221,8 @@ describe('genesis', () => {
     assert.equal(genesis.initial_height, '1')
     assert.equal(genesis.genesis_time, '2025-01-01T00:00:00.000Z')
     assert.deepEqual(genesis.validators, [
-      { address: 'AA', pub_key: keys[0].pub_key, power: '10', name: 'node0' },
-      { address: 'BB', pub_key: keys[1].pub_key, power: '10', name: 'node1' },
+      { address: 'AA', pub_key: keys[0]!.pub_key, power: '10', name: 'node0' },
+      { address: 'BB', pub_key: keys[1]!.pub_key, power: '10', name: 'node1' },
     ])
     assert.equal(genesis.app_hash, '')
   })

@@ -109,7 +109,7 @@ test('rangeCommitted pages through a prefix in key order', async () => {
       page1.map(([k]) => dec(k)),
       ['t/p/a', 't/p/aa'],
     )
-    const page2 = await store.rangeCommitted(enc('t/p/'), page1[1][0], 10)
+    const page2 = await store.rangeCommitted(enc('t/p/'), page1[1]![0], 10)
     assert.deepEqual(
       page2.map(([k]) => dec(k)),
       ['t/p/b', 't/p/c'],

@@ -40,7 +40,7 @@ export async function signTx(
   const [account] = await wallet.getAccounts()
   const client = await SigningStargateClient.offline(wallet, { registry: pipeRegistry() })
   const raw = await client.sign(
-    account.address,
+    account!.address,
     msgs,
     o.fee ?? fee(200_000n),
     o.memo ?? '',

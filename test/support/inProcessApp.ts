@@ -164,7 +164,7 @@ export function transfer(
   return createFeeMarket1559Tx(
     {
       nonce,
-      to: (opts.to ?? dev[(from + 1) % 10].address) as `0x${string}`,
+      to: (opts.to ?? dev[(from + 1) % 10]!.address) as `0x${string}`,
       value: opts.value ?? 1000n,
       gasLimit: opts.gasLimit ?? 21_000n,
       maxFeePerGas: opts.maxFeePerGas ?? 10n ** 10n,
@@ -173,7 +173,7 @@ export function transfer(
     },
     { common: signingCommon },
   )
-    .sign(hexToBytes(dev[from].privateKey as PrefixedHexString))
+    .sign(hexToBytes(dev[from]!.privateKey as PrefixedHexString))
     .serialize()
 }
 
@@ -181,10 +181,10 @@ export function transfer(
 export function legacyTransfer(from: number, nonce: bigint): Uint8Array {
   signingCommon ??= createChainCommon()
   return createLegacyTx(
-    { nonce, to: dev[(from + 1) % 10].address, value: 1n, gasLimit: 21_000n, gasPrice: 10n ** 10n },
+    { nonce, to: dev[(from + 1) % 10]!.address, value: 1n, gasLimit: 21_000n, gasPrice: 10n ** 10n },
     { common: signingCommon },
   )
-    .sign(hexToBytes(dev[from].privateKey as PrefixedHexString))
+    .sign(hexToBytes(dev[from]!.privateKey as PrefixedHexString))
     .serialize()
 }
 

@@ -37,7 +37,7 @@ export async function sendMixedWorkload(opts: {
   const sent: SentTx[] = []
   await Promise.all(
     opts.senders.map(async (s) => {
-      const account = privateKeyToAccount(keys[s].privateKey)
+      const account = privateKeyToAccount(keys[s]!.privateKey)
       const url = opts.rpcFor(s)
       let nonce =
         opts.nonceStart?.[s] ??
@@ -60,7 +60,7 @@ export async function sendMixedWorkload(opts: {
           fields = { to: contract, data: encodeAbiParameters([{ type: 'uint256' }], [BigInt(s * 1000 + i)]), gas: 100_000n }
           kind = 'store call'
         } else {
-          fields = { to: keys[(s + i) % 10].address, value: BigInt(i) * 1000n + 1n, gas: 21_000n }
+          fields = { to: keys[(s + i) % 10]!.address, value: BigInt(i) * 1000n + 1n, gas: 21_000n }
           kind = 'transfer'
         }
         const raw = await account.signTransaction({ chainId: 1337, type, nonce, ...fees, ...fields } as never)

@@ -79,5 +79,6 @@ export class AuthKeeper extends ChainedKeeper {
 function decodeNumber(bytes: Uint8Array | undefined): AccountNumber | undefined {
   if (!bytes) return undefined
   const [number, height] = RLP.decode(bytes) as Uint8Array[]
+  if (!number || !height) throw new Error('stored account number is not an RLP list of [number, height]')
   return { number: bytesToBigInt(number), height: bytesToBigInt(height) }
 }

@@ -16,7 +16,7 @@ export function coinsAmount(coins: Coin[], field: string, opts: { positive: bool
     return 0n
   }
   if (coins.length > 1) throw ErrSdkInvalidCoins.with(`${field} lists ${coins.length} coins; the only denom is ${DENOM}`)
-  const [coin] = coins
+  const coin = coins[0]!
   if (coin.denom !== DENOM)
     throw ErrSdkInvalidCoins.with(`${field} denom "${coin.denom}" does not exist; the only denom is ${DENOM} (18 decimals)`)
   if (!/^[0-9]+$/.test(coin.amount)) throw ErrSdkInvalidCoins.with(`${field} amount "${coin.amount}" is not a non-negative integer`)

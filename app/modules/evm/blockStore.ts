@@ -174,8 +174,8 @@ export class BlockStore {
     if (block.txHashes.length === 0) return []
     const values = await this.kv.getMany(block.txHashes.map((h) => prefixed(TX_PREFIX, h)))
     return values.map((v, i) => {
-      if (!v) throw new Error(`tx ${Buffer.from(block.txHashes[i]).toString('hex')} of block ${block.header.number} is missing`)
-      return decodeTx(block.txHashes[i], v)
+      if (!v) throw new Error(`tx ${Buffer.from(block.txHashes[i]!).toString('hex')} of block ${block.header.number} is missing`)
+      return decodeTx(block.txHashes[i]!, v)
     })
   }
 

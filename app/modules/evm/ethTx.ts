@@ -70,7 +70,7 @@ export async function decodeEthTxWith(pool: SenderRecoveryPool, raw: Uint8Array,
 function parseEthTx(raw: Uint8Array, common: Common): TypedTransaction {
   if (raw.length > MAX_TX_BYTES) throw ErrTxTooLarge.with(`${raw.length} bytes, the limit is ${MAX_TX_BYTES}`)
   if (raw.length === 0) throw ErrTxDecode.with('empty transaction')
-  const first = raw[0]
+  const first = raw[0]!
   const typed = first < 0x7f
   if (typed && first !== 1 && first !== 2) {
     throw ErrUnsupportedTxType.with(

@@ -142,7 +142,7 @@ export class EvmMempool {
     const gasLimit = this.keeper.blockGasLimit()
     let gas = 0n
     for (let i = 0; i < txs.length; i++) {
-      const tx = txs[i]
+      const tx = txs[i]!
       if (tx instanceof AppError) return tx
       gas += tx.gasLimit
       if (gas > gasLimit) return ErrGasLimitExceedsBlock.with(`txs up to index ${i} ask ${gas} gas, the block allows ${gasLimit}`)

@@ -23,15 +23,15 @@ interface Entry {
 function toNibbles(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(bytes.length * 2)
   for (let i = 0; i < bytes.length; i++) {
-    out[2 * i] = bytes[i] >> 4
-    out[2 * i + 1] = bytes[i] & 0x0f
+    out[2 * i] = bytes[i]! >> 4
+    out[2 * i + 1] = bytes[i]! & 0x0f
   }
   return out
 }
 
 function compareNibbles(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length)
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i]
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!
   return a.length - b.length
 }
 
@@ -43,10 +43,10 @@ function hexPrefix(nibbles: Uint8Array, leaf: boolean): Uint8Array {
   let j = 1
   let i = 0
   if (odd) {
-    out[0] |= nibbles[0]
+    out[0] |= nibbles[0]!
     i = 1
   }
-  for (; i < nibbles.length; i += 2) out[j++] = (nibbles[i] << 4) | nibbles[i + 1]
+  for (; i < nibbles.length; i += 2) out[j++] = (nibbles[i]! << 4) | nibbles[i + 1]!
   return out
 }
 
@@ -59,12 +59,12 @@ function ref(node: Input[]): Input {
 /** The node for entries[from, to), all sharing their first `depth` nibbles (sorted by key). */
 function buildNode(entries: Entry[], from: number, to: number, depth: number): Input[] {
   if (to - from === 1) {
-    const e = entries[from]
+    const e = entries[from]!
     return [hexPrefix(e.key.subarray(depth), true), e.value]
   }
   // Longest prefix shared by the whole (sorted) range = shared by its first and last keys.
-  const first = entries[from].key
-  const last = entries[to - 1].key
+  const first = entries[from]!.key
+  const last = entries[to - 1]!.key
   let shared = 0
   while (depth + shared < first.length && depth + shared < last.length && first[depth + shared] === last[depth + shared]) shared++
   if (shared > 0) {
@@ -72,14 +72,14 @@ function buildNode(entries: Entry[], from: number, to: number, depth: number): I
   }
   const branch: Input[] = new Array(17).fill(new Uint8Array(0))
   let i = from
-  if (entries[i].key.length === depth) {
-    branch[16] = entries[i].value
+  if (entries[i]!.key.length === depth) {
+    branch[16] = entries[i]!.value
     i++
   }
   while (i < to) {
-    const nibble = entries[i].key[depth]
+    const nibble = entries[i]!.key[depth]!
     let j = i + 1
-    while (j < to && entries[j].key[depth] === nibble) j++
+    while (j < to && entries[j]!.key[depth] === nibble) j++
     branch[nibble] = ref(buildNode(entries, i, j, depth + 1))
     i = j
   }

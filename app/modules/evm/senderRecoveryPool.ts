@@ -73,6 +73,7 @@ export class SenderRecoveryPool {
       })
     })
     const worker = this.workers[this.nextWorker++ % this.workers.length]
+    if (!worker) throw new Error('SenderRecoveryPool has no workers (its size must be at least 1)')
     worker.ref()
     worker.postMessage({ id, items }, [items.buffer])
   }

@@ -17,7 +17,7 @@ parentPort!.on('message', ({ id, items }: { id: number; items: Uint8Array }) => 
   for (let i = 0; i < n; i++) {
     const o = i * ITEM_BYTES
     try {
-      const pub = secp256k1.ecdsaRecover(items.subarray(o + 32, o + 96), items[o + 96], items.subarray(o, o + 32), false)
+      const pub = secp256k1.ecdsaRecover(items.subarray(o + 32, o + 96), items[o + 96]!, items.subarray(o, o + 32), false)
       addresses.set(keccak256(pub.subarray(1)).subarray(12), i * ADDRESS_BYTES)
     } catch {
       failed[i] = 1

@@ -79,7 +79,7 @@ export class CosmosBlockRunner {
     const responses: { typeUrl: string; value: Uint8Array }[] = []
     const msgEvents: TxEvent[] = []
     for (let i = 0; i < tx.msgs.length; i++) {
-      const { typeUrl, msg, handler } = tx.msgs[i]
+      const { typeUrl, msg, handler } = tx.msgs[i]!
       try {
         const r = await handler.deliver(msg, { accounts: state, signer: tx.sender, height: block.height })
         msgEvents.push(txEvent('message', { action: typeUrl, sender: tx.senderBech32, module: handler.module, msg_index: String(i) }))

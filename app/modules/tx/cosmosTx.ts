@@ -137,12 +137,12 @@ export function decodeCosmosTx(
   const signers = [...new Set(msgs.map((m) => m.handler.signer(m.msg)))]
   if (signers.length > 1)
     throw ErrSdkNotSupported.with(`the messages name ${signers.length} signers (${signers.join(', ')}); PIPE takes txs with one signer`)
-  const sender = parseBech32Address(signers[0], 'signer')
+  const sender = parseBech32Address(signers[0]!, 'signer')
 
   if (authInfo.signerInfos.length === 0) throw ErrSdkNoSignatures.with('the tx has no signer info')
   if (authInfo.signerInfos.length > 1)
     throw ErrSdkTooManySignatures.with(`the tx has ${authInfo.signerInfos.length} signer infos; PIPE takes txs with one signer`)
-  const [info] = authInfo.signerInfos
+  const info = authInfo.signerInfos[0]!
   const single = info.modeInfo?.single
   if (!single) throw ErrSdkNotSupported.with('multisig signer infos are not supported; sign with one key in SIGN_MODE_DIRECT')
   const modeOk = single.mode === SignMode.SIGN_MODE_DIRECT || (mode === 'simulate' && single.mode === SignMode.SIGN_MODE_UNSPECIFIED)
@@ -192,7 +192,7 @@ export function decodeCosmosTx(
     authInfo,
     msgs,
     sender,
-    senderBech32: signers[0],
+    senderBech32: signers[0]!,
     pubKey,
     signature,
     nonce: info.sequence,

@@ -21,7 +21,7 @@ const txCount = (block: StoredBlock | undefined): string | null => (block ? bigI
 async function txAt(ctx: RpcContext, ref: BlockRef, index: bigint): Promise<unknown> {
   const block = await findBlock(ctx.evm, ref)
   if (!block || index >= BigInt(block.txHashes.length)) return null
-  const tx = await ctx.evm.blocks.tx(block.txHashes[Number(index)])
+  const tx = await ctx.evm.blocks.tx(block.txHashes[Number(index)]!)
   return tx ? formatStoredTx(tx, block, ctx.evm.txCommon) : null
 }
 

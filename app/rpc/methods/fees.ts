@@ -29,7 +29,7 @@ async function suggestTip(ctx: RpcContext): Promise<bigint> {
   }
   if (tips.length === 0) return 0n
   tips.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0))
-  return tips[Math.floor(((tips.length - 1) * TIP_PERCENTILE) / 100)]
+  return tips[Math.floor(((tips.length - 1) * TIP_PERCENTILE) / 100)]!
 }
 
 /** Rewards at the given percentiles of gas used, as eth_feeHistory defines them. */
@@ -46,7 +46,7 @@ function rewards(block: StoredBlock, txs: StoredTx[], percentiles: number[]): st
       acc += t.gas
       if (acc >= threshold) return bigIntToHex(t.tip)
     }
-    return bigIntToHex(sorted[sorted.length - 1].tip)
+    return bigIntToHex(sorted[sorted.length - 1]!.tip)
   })
 }
 

@@ -10,7 +10,7 @@ import { decodeSignerPubKey, PUBKEY_TYPES, verifySignature } from '../../../app/
 import { devAccounts } from '../../../app/modules/evm/devAccounts.ts'
 
 const N = 0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141n
-const dev = devAccounts(1)[0]
+const dev = devAccounts(1)[0]!
 const priv = Buffer.from(dev.privateKey.slice(2), 'hex')
 const compressed = secp256k1.publicKeyCreate(priv, true)
 const any = (typeUrl: string, key: Uint8Array) => ({ typeUrl, value: PubKey.encode({ key }).finish() })

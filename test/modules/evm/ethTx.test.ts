@@ -30,7 +30,7 @@ function code(fn: () => unknown): [number, string] {
 test('decodes a signed tx, recovering the sender and hashing the exact bytes', () => {
   const raw = transfer(0, 3n)
   const eth = decodeEthTx(raw, common)
-  assert.equal(eth.sender.toString(), devAccounts(1)[0].address.toLowerCase())
+  assert.equal(eth.sender.toString(), devAccounts(1)[0]!.address.toLowerCase())
   assert.equal(eth.tx.nonce, 3n)
   assert.deepEqual(eth.hash, keccak256(raw))
 })
@@ -54,9 +54,9 @@ test('each malformed tx gets its own code and message', () => {
 
 test('a legacy tx signed without EIP-155 is refused as unprotected', () => {
   const homestead = createCustomCommon({ chainId: 1337 }, Mainnet, { hardfork: Hardfork.Homestead })
-  const key = hexToBytes(devAccounts(1)[0].privateKey as PrefixedHexString)
+  const key = hexToBytes(devAccounts(1)[0]!.privateKey as PrefixedHexString)
   const raw = createLegacyTx(
-    { nonce: 0n, to: devAccounts(2)[1].address, value: 1n, gasLimit: 21000n, gasPrice: 10n ** 10n },
+    { nonce: 0n, to: devAccounts(2)[1]!.address, value: 1n, gasLimit: 21000n, gasPrice: 10n ** 10n },
     { common: homestead },
   )
     .sign(key)
@@ -86,7 +86,7 @@ test('the tx cache finds a copy of the same bytes without hashing, and never con
   // Same length and same trailing signature bytes, one byte changed in the middle (the nonce):
   // a different tx (or an invalid one), never the cached decoding.
   const tampered = Uint8Array.from(raw)
-  tampered[Math.floor(raw.length / 2)] ^= 0x01
+  tampered[Math.floor(raw.length / 2)]! ^= 0x01
   let other: EthTx | undefined
   try {
     other = cache.decode(tampered)

@@ -10,7 +10,7 @@ before(initCrypto)
 
 async function reference(values: Uint8Array[]): Promise<string> {
   const trie = new MerklePatriciaTrie()
-  for (let i = 0; i < values.length; i++) await trie.put(RLP.encode(i), values[i])
+  for (let i = 0; i < values.length; i++) await trie.put(RLP.encode(i), values[i]!)
   return bytesToHex(trie.root())
 }
 

@@ -44,15 +44,18 @@ export function encodeRecord(r: InferenceRecord): Uint8Array {
 
 export function decodeRecord(bytes: Uint8Array): InferenceRecord {
   const f = RLP.decode(bytes) as Uint8Array[]
+  if (f.length < 9) throw new Error(`stored inference record has ${f.length} fields, expected 9`)
+  const status = STATUSES[Number(bytesToBigInt(f[8]!))]
+  if (!status) throw new Error(`stored inference record has unknown status ${bytesToBigInt(f[8]!)}`)
   return {
-    inferenceId: f[0],
-    txHash: f[1],
-    height: bytesToBigInt(f[2]),
-    index: Number(bytesToBigInt(f[3])),
-    modelCid: new TextDecoder().decode(f[4]),
-    mode: Number(bytesToBigInt(f[5])),
-    inputHash: f[6],
-    output: f[7],
-    status: STATUSES[Number(bytesToBigInt(f[8]))],
+    inferenceId: f[0]!,
+    txHash: f[1]!,
+    height: bytesToBigInt(f[2]!),
+    index: Number(bytesToBigInt(f[3]!)),
+    modelCid: new TextDecoder().decode(f[4]!),
+    mode: Number(bytesToBigInt(f[5]!)),
+    inputHash: f[6]!,
+    output: f[7]!,
+    status,
   }
 }

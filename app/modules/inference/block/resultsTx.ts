@@ -43,7 +43,7 @@ export function encodeResultsTx(results: readonly InferenceResult[]): Uint8Array
   for (const r of rows) {
     at = writeHeader(out, at, 0xc0, r.payload)
     for (const f of r.fields) {
-      if (f.length !== 1 || f[0] >= 0x80) at = writeHeader(out, at, 0x80, f.length)
+      if (f.length !== 1 || f[0]! >= 0x80) at = writeHeader(out, at, 0x80, f.length)
       out.set(f, at)
       at += f.length
     }
@@ -53,7 +53,7 @@ export function encodeResultsTx(results: readonly InferenceResult[]): Uint8Array
 
 /** Bytes of an RLP string item. */
 function stringSize(f: Uint8Array): number {
-  return f.length === 1 && f[0] < 0x80 ? 1 : headerSize(f.length) + f.length
+  return f.length === 1 && f[0]! < 0x80 ? 1 : headerSize(f.length) + f.length
 }
 
 /** Bytes of the RLP header of a string or list whose payload is `length` bytes. */
@@ -99,7 +99,7 @@ export function decodeResultsTx(raw: Uint8Array): InferenceResult[] {
     if (!Array.isArray(item) || item.length !== 6 || item.some((f) => !(f instanceof Uint8Array))) {
       throw ErrResultsTx.with(`entry ${i} is not a list of 6 byte strings`)
     }
-    const [mode, cid, inputHash, output, gas, artefact] = item as Uint8Array[]
+    const [mode, cid, inputHash, output, gas, artefact] = item as [Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array, Uint8Array]
     if (inputHash.length !== 32) throw ErrResultsTx.with(`entry ${i}: input hash is ${inputHash.length} bytes`)
     const modelGas = bytesToBigInt(gas)
     if (modelGas > MAX_MODEL_GAS) throw ErrResultsTx.with(`entry ${i}: model gas ${modelGas} above the cap ${MAX_MODEL_GAS}`)
@@ -117,7 +117,7 @@ export function decodeResultsTx(raw: Uint8Array): InferenceResult[] {
     }
     const modeNumber = Number(bytesToBigInt(mode))
     const key = requestKey(modeNumber, modelCid, inputHash)
-    if (out.length > 0 && compare(out[out.length - 1].key, key) >= 0) {
+    if (out.length > 0 && compare(out[out.length - 1]!.key, key) >= 0) {
       throw ErrResultsTx.with(`entry ${i} is a duplicate or out of order (entries are sorted by request key)`)
     }
     out.push({ key, keyHex: bytesToHex(key), mode: modeNumber, modelCid, inputHash, output, modelGas, artefact })
@@ -127,6 +127,6 @@ export function decodeResultsTx(raw: Uint8Array): InferenceResult[] {
 }
 
 function compare(a: Uint8Array, b: Uint8Array): number {
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i] - b[i]
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) return a[i]! - b[i]!
   return a.length - b.length
 }

@@ -164,7 +164,7 @@ class AbiReader {
     const data = this.data
     if (end - start <= SHORT_STRING) {
       let ascii = true
-      for (let i = start; i < end && ascii; i++) ascii = data[i] < 0x80
+      for (let i = start; i < end && ascii; i++) ascii = data[i]! < 0x80
       if (ascii) return String.fromCharCode.apply(null, data.subarray(start, end) as unknown as number[])
     }
     try {

@@ -109,7 +109,7 @@ function numbersToArray(t: NumberTensor, type: OnnxElementType): TensorArray {
   const range = INTEGER_RANGES[type]
   if (!range) throw ErrInvalidInput.with(`input tensor "${t.name}" has element type ${type}, which the precompile cannot fill`)
   const ints = t.values.map(({ value }, i) => {
-    const scale = 10n ** BigInt(decimals[i])
+    const scale = 10n ** BigInt(decimals[i]!)
     if (value % scale !== 0n) {
       throw ErrInvalidInput.with(
         `input tensor "${t.name}" is ${type}: value ${i} (${value} with decimals ${decimals[i]}) is not an integer`,

@@ -30,7 +30,7 @@ export function canonicalModes(modes: VerificationMode[]): VerificationMode[] {
     if (!VERIFICATION_MODES.includes(m)) throw ErrInvalidModes.with(`unknown mode ${m}; the modes are VANILLA (0), ZKML (1), TEE (2)`)
   const sorted = [...modes].sort((a, b) => a - b)
   for (let i = 1; i < sorted.length; i++)
-    if (sorted[i] === sorted[i - 1]) throw ErrInvalidModes.with(`${modeName(sorted[i])} is listed twice`)
+    if (sorted[i] === sorted[i - 1]) throw ErrInvalidModes.with(`${modeName(sorted[i]!)} is listed twice`)
   return sorted
 }
 
@@ -56,7 +56,7 @@ export function canonicalArtefacts(artefacts: Artefact[]): Artefact[] {
   const sorted = [...artefacts].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
   sorted.forEach((a, i) => {
     if (!ARTEFACT_NAME.test(a.name)) throw ErrInvalidArtefact.with(`name "${a.name}" must be 1-64 of a-z, 0-9 and _`)
-    if (i > 0 && sorted[i - 1].name === a.name) throw ErrInvalidArtefact.with(`name "${a.name}" is listed twice`)
+    if (i > 0 && sorted[i - 1]!.name === a.name) throw ErrInvalidArtefact.with(`name "${a.name}" is listed twice`)
     try {
       if (chainModelCid(a.cid) !== a.cid) throw new Error('not canonical')
     } catch {

@@ -26,7 +26,7 @@ function prng(seed: number) {
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32
   }
   const int = (n: number): number => Math.floor(next() * n)
-  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]
+  const pick = <T>(xs: readonly T[]): T => xs[int(xs.length)]!
   return { int, pick }
 }
 type Rng = ReturnType<typeof prng>
@@ -167,7 +167,7 @@ test('decodeInferenceCall reads viem-encoded calldata as viem does', () => {
 
 test('strict UTF-8 keeps a leading BOM, which viem drops', () => {
   const output: ModelOutput = { numbers: [], strings: [], jsons: [{ name: '\ufeffx', value: 'y' }], is_simulation_result: false }
-  assert.equal(decodeModelOutput(encodeModelOutput(output)).jsons[0].name, '\ufeffx')
+  assert.equal(decodeModelOutput(encodeModelOutput(output)).jsons[0]!.name, '\ufeffx')
 })
 
 test('encodeInferenceEvent is byte-identical to viem', () => {
@@ -221,8 +221,8 @@ const setWord = (pos: number, value: bigint) =>
 test('the malformed-data layout is as documented', () => {
   assert.equal(SMALL.length, 4 + 672)
   assert.deepEqual(decodeInferenceCall(SMALL), SMALL_CALL)
-  assert.equal(decodeInferenceCall(setWord(512, -6n)).input.numbers[0].values[0].value, -6n)
-  assert.deepEqual(decodeInferenceCall(setWord(608, 9n)).input.numbers[0].shape, [9])
+  assert.equal(decodeInferenceCall(setWord(512, -6n)).input.numbers[0]!.values[0]!.value, -6n)
+  assert.deepEqual(decodeInferenceCall(setWord(608, 9n)).input.numbers[0]!.shape, [9])
 })
 
 test('truncated data is refused at every length', () => {
@@ -238,7 +238,7 @@ test('truncated data is refused at every length', () => {
 
 test('a wrong selector is refused', () => {
   const data = SMALL.slice()
-  data[0] ^= 1
+  data[0]! ^= 1
   assert.throws(() => decodeInferenceCall(data), /selector 0x.* is not runModelInference's 0x/)
   assert.throws(() => decodeInferenceCall(new Uint8Array(0)), /selector 0x is not runModelInference's/)
 })
@@ -269,7 +269,7 @@ test('integers that do not fit their type are refused', () => {
   assert.throws(() => decodeInferenceCall(withWord(544, (w) => (w[15] = 0xff))), /decimals at byte 548 is not a sign-extended int128/)
   // bit 127 set with zero high bytes: 2^127 is not an int128
   assert.throws(() => decodeInferenceCall(setWord(544, 2n ** 127n)), /decimals at byte 548 is not a sign-extended int128/)
-  assert.equal(decodeInferenceCall(setWord(544, INT128_MIN)).input.numbers[0].values[0].decimals, INT128_MIN)
+  assert.equal(decodeInferenceCall(setWord(544, INT128_MIN)).input.numbers[0]!.values[0]!.decimals, INT128_MIN)
 })
 
 test('a bool other than 0 or 1 is refused', () => {

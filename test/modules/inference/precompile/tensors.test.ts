@@ -25,15 +25,15 @@ function message(fn: () => unknown): string {
 
 test('fixed-point numbers become the nearest float of the declared type', () => {
   const feeds = toOnnxInputs(row('features', [num(15n, 1n), num(-2n), num(1n, 18n), num(123456789n, 3n)]), features)
-  assert.equal(feeds.features.type, 'float32')
-  assert.deepEqual(feeds.features.dims, [1, 4])
-  assert.deepEqual([...(feeds.features.data as Float32Array)], [1.5, -2, Math.fround(1e-18), Math.fround(123456.789)])
+  assert.equal(feeds.features!.type, 'float32')
+  assert.deepEqual(feeds.features!.dims, [1, 4])
+  assert.deepEqual([...(feeds.features!.data as Float32Array)], [1.5, -2, Math.fround(1e-18), Math.fround(123456.789)])
 })
 
 test('integer inputs take whole values only, within the element type', () => {
   const spec: OnnxValueInfo[] = [{ name: 'i', type: 'int64', shape: [2] }]
   const ok = toOnnxInputs({ numbers: [{ name: 'i', values: [num(20n, 1n), num(-(2n ** 63n))], shape: [2] }], strings: [] }, spec)
-  assert.deepEqual([...(ok.i.data as BigInt64Array)], [2n, -(2n ** 63n)])
+  assert.deepEqual([...(ok.i!.data as BigInt64Array)], [2n, -(2n ** 63n)])
   assert.match(
     message(() => toOnnxInputs({ numbers: [{ name: 'i', values: [num(15n, 1n), num(1n)], shape: [2] }], strings: [] }, spec)),
     /"i" is int64: value 0 \(15 with decimals 1\) is not an integer/,
@@ -67,7 +67,7 @@ test('each malformed request names the tensor and what is wrong', () => {
     message(() => toOnnxInputs(row('features', [num(1n, 19n), num(2n), num(3n), num(4n)]), features)),
     /value 0 has decimals 19; allowed 0 to 18/,
   )
-  const twice: ModelInput = { numbers: [row('features', four).numbers[0], row('features', four).numbers[0]], strings: [] }
+  const twice: ModelInput = { numbers: [row('features', four).numbers[0]!, row('features', four).numbers[0]!], strings: [] }
   assert.match(
     message(() => toOnnxInputs(twice, features)),
     /input tensor "features" is given twice/,
@@ -112,14 +112,14 @@ test('outputs follow the model order; floats get 18 decimals or fewer when int12
     out.numbers.map((t) => t.name),
     ['score', 'count'],
   )
-  assert.deepEqual(out.numbers[0].shape, [2, 1])
-  assert.deepEqual(out.numbers[0].values[0], { value: 250000000000000000n, decimals: 18n })
-  assert.ok(out.numbers[0].values[1].decimals < 18n, 'large value gets fewer decimals')
-  assert.equal(Number(out.numbers[0].values[1].value) / 10 ** Number(out.numbers[0].values[1].decimals), Math.fround(3e30))
-  assert.deepEqual(out.numbers[1].values, [{ value: 7n, decimals: 0n }])
+  assert.deepEqual(out.numbers[0]!.shape, [2, 1])
+  assert.deepEqual(out.numbers[0]!.values[0], { value: 250000000000000000n, decimals: 18n })
+  assert.ok(out.numbers[0]!.values[1]!.decimals < 18n, 'large value gets fewer decimals')
+  assert.equal(Number(out.numbers[0]!.values[1]!.value) / 10 ** Number(out.numbers[0]!.values[1]!.decimals), Math.fround(3e30))
+  assert.deepEqual(out.numbers[1]!.values, [{ value: 7n, decimals: 0n }])
   assert.deepEqual(out.strings, [{ name: 'labels', values: ['low', 'high'] }])
   assert.match(
-    message(() => fromOnnxOutputs({ score: { type: 'float32', dims: [1], data: Float32Array.from([Number.NaN]) } }, [declared[0]])),
+    message(() => fromOnnxOutputs({ score: { type: 'float32', dims: [1], data: Float32Array.from([Number.NaN]) } }, [declared[0]!])),
     /output "score" value 0 is NaN/,
   )
 })
