@@ -15,8 +15,8 @@ import { waitFor } from '../support/rpc.ts'
 /**
  * ProcessProposal's verdict is a function of the proposal and committed state only: a node
  * holding the proposal's txs in its mempool (A) and nodes that never saw them (B) reach the
- * same verdict on every proposal — including one built from A's stale view of a tx whose
- * request depends on its sender's balance, which the mempool does not watch.
+ * same verdict on every proposal — including one built before a block changed the balance a
+ * tx's request depends on.
  */
 const ETHER = 10n ** 18n
 
@@ -70,26 +70,29 @@ test('a node holding the txs in its mempool and nodes that do not reach the same
     }
     for (const x of all) assert.deepEqual((await x.block(good, { skipCheckTx: true })).codes, [0, 0])
 
-    // A holds a second tx, ready; then a block sends its sender 5 ether. A's mempool does not
-    // simulate it again (it does not watch the sender's own account), so A's view is stale.
+    // A holds a second tx, ready, and builds a proposal with it; then a block sends its sender
+    // 5 ether, which changes what the tx asks for.
     const stale = signedTx(3, 0n, { to: contract, data: infer })
     await ready(a, stale)
-    const funding = transfer(4, 0n, { to: devKeys[3]!.address, value: 5n * ETHER })
-    for (const x of all) assert.deepEqual((await x.block([funding])).codes, [0])
-    assert.equal((await a.abci.checkTx({ tx: stale, type: CheckTxType.RECHECK })).code, 0)
-    assert.ok(a.app.inference.mempool.isReady(a.app.evm.txCache.decode(stale)), 'A still calls it ready')
     const fromStaleView = await a.propose([stale])
     assert.equal(fromStaleView.length, 2)
+    const simulatedAt = a.app.inference.mempool.status(a.app.evm.txCache.decode(stale).hashHex)!.height
+    const funding = transfer(4, 0n, { to: devKeys[3]!.address, value: 5n * ETHER })
+    for (const x of all) assert.deepEqual((await x.block([funding])).codes, [0])
     assert.deepEqual(
       await verdicts([a, b], fromStaleView),
       [Status.REJECT, Status.REJECT],
       'its request changed with the balance: both reject',
     )
-    // C sees the tx only now, and proposes what it asks for on the current state: both accept.
+    // A's mempool saw the block write the balance the tx's execution read, and simulates it
+    // again; C sees the tx only now. Both propose what it asks for on the current state.
+    await ready(a, stale)
+    assert.ok(a.app.inference.mempool.status(a.app.evm.txCache.decode(stale).hashHex)!.height > simulatedAt, 'A simulated it again')
     await ready(c, stale)
     const fresh = await c.propose([stale])
     assert.notDeepEqual(fresh[0], fromStaleView[0])
     assert.deepEqual(await verdicts([a, b], fresh), [Status.ACCEPT, Status.ACCEPT])
+    assert.deepEqual(await verdicts([a, b], await a.propose([stale])), [Status.ACCEPT, Status.ACCEPT], "A's own proposal now")
     const [ha, hb, hc] = await Promise.all(all.map((x) => x.block(fresh, { skipCheckTx: true })))
     assert.deepEqual(ha?.codes, [0, 0])
     assert.deepEqual(ha?.appHash, hb?.appHash)

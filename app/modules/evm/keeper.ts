@@ -128,7 +128,7 @@ export class EvmKeeper {
     this.state.nodes.discard()
     this.gasLimit = gasLimit
     ws.put(PARAMS_KEY, bigIntToUnpaddedBytes(gasLimit))
-    const state = await this.state.recordingAt(undefined, { reads: false })
+    const state = await this.state.recordingAt(undefined)
     await state.checkpoint()
     for (const a of genesis.accounts) {
       const address = new Address(hexToBytes(a.address as PrefixedHexString))
@@ -275,7 +275,7 @@ export class EvmKeeper {
 
   private async resetWorkingState(): Promise<void> {
     const head = this.committedHead
-    this.working = head ? await this.makeWorkingState(await this.state.recordingAt(head.header.stateRoot, { reads: false })) : undefined
+    this.working = head ? await this.makeWorkingState(await this.state.recordingAt(head.header.stateRoot)) : undefined
   }
 
   private async makeWorkingState(state: RecordingStateManager): Promise<WorkingState> {
@@ -291,12 +291,12 @@ export class EvmKeeper {
 
   /**
    * A VM over the committed state for simulating mempool txs, with the given precompiles; its
-   * state records what each simulation reads. Each simulation should run inside
+   * state can record what a simulation reads (`state.recordReads`). Each simulation should run inside
    * `state.checkpoint()` … `state.revert()`.
    */
   async simulationVm(customPrecompiles: CustomPrecompile[]): Promise<{ vm: VM; state: RecordingStateManager; head: StoredBlock }> {
     const head = this.committedHead ?? this.parentBlock()
-    const state = await this.state.recordingAt(head.header.stateRoot, { reads: true })
+    const state = await this.state.recordingAt(head.header.stateRoot)
     const vm = await createVM({
       common: this.common.copy(),
       stateManager: state,

@@ -17,18 +17,20 @@ export interface StateAccess {
  * A MerkleStateManager that keeps a record of the state its users (the EVM, the VM, the Cosmos
  * tx runner) read and write. It overrides the methods of ethereumjs' StateManagerInterface, the
  * only way the EVM reaches state, so the record is complete; `override` makes the compiler
- * refuse an ethereumjs upgrade that renames or retypes one of them. Block execution records
- * writes (which accounts a block touched: the auth module numbers new ones, the inference
- * mempool re-simulates the txs that read them); simulation records reads too.
+ * refuse an ethereumjs upgrade that renames or retypes one of them. Writes are always recorded
+ * (which accounts a block touched: the auth module numbers new ones, the inference mempool
+ * re-simulates the txs that read them); reads only while `recordReads` is on, which the inference
+ * mempool's simulation turns on for the EVM's execution of a tx (ExecutionReads) — block
+ * execution does not pay for them.
  */
 export class RecordingStateManager extends MerkleStateManager {
   private access: StateAccess = { reads: new Set(), writes: new Set() }
+  /** Whether reads are being recorded. */
+  recordReads = false
+  /** An account key whose next getAccount is not recorded as a read (see ExecutionReads). */
+  unrecordedRead: string | undefined
 
-  constructor(
-    opts: MerkleStateManagerOpts,
-    /** Whether reads are recorded as well as writes (block execution does not pay for them). */
-    private readonly recordReads: boolean,
-  ) {
+  constructor(opts: MerkleStateManagerOpts) {
     super(opts)
   }
 
@@ -40,7 +42,11 @@ export class RecordingStateManager extends MerkleStateManager {
   }
 
   override getAccount(address: Address): Promise<Account | undefined> {
-    if (this.recordReads) this.access.reads.add(accountKey(address))
+    if (this.recordReads) {
+      const key = accountKey(address)
+      if (key === this.unrecordedRead) this.unrecordedRead = undefined
+      else this.access.reads.add(key)
+    }
     return super.getAccount(address)
   }
 

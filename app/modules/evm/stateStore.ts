@@ -32,11 +32,11 @@ export class StateStore {
   }
 
   /**
-   * A state manager at `root`, with caches, that records what its users write (and read, if
-   * asked): the block's working state and the mempool's simulation state.
+   * A state manager at `root`, with caches, that records what its users write (and read, when
+   * turned on): the block's working state and the mempool's simulation state.
    */
-  async recordingAt(root: Uint8Array | undefined, opts: { reads: boolean }): Promise<RecordingStateManager> {
-    return new RecordingStateManager({ trie: await this.trie(root), common: this.common, caches: new Caches() }, opts.reads)
+  async recordingAt(root: Uint8Array | undefined): Promise<RecordingStateManager> {
+    return new RecordingStateManager({ trie: await this.trie(root), common: this.common, caches: new Caches() })
   }
 
   private trie(root: Uint8Array | undefined): ReturnType<typeof createMPT> {

@@ -20,7 +20,7 @@ import type { TxSimulator } from './txSimulator.ts'
  * - `simulating`: queued for (re-)simulation;
  * - `running`: waiting for the executor to compute the requests found so far;
  * - `ready`: every request has a result (simulated on block `height`, and no block since wrote
- *   anything the simulation read);
+ *   anything the simulation's execution read, nor did it read the block context);
  * - `failed`: dropped, with the reason.
  */
 export type TxInferenceState = 'plain' | 'simulating' | 'running' | 'ready' | 'failed'
@@ -54,8 +54,15 @@ export interface InferenceMempoolLimits {
 interface Tracked extends TxInferenceStatus {
   eth: EthTx
   results: Map<string, InferenceResult>
-  /** State keys the last simulation read (see TxSimulator). */
+  /** State keys the last simulation's execution read (see TxSimulator). */
   reads: ReadonlySet<string>
+  /** Whether it read per-block header fields. */
+  readsBlockContext: boolean
+  /**
+   * `ready`: the latest committed height its simulation is known to hold on — `height`, or a
+   * later one whose blocks wrote nothing it read. provenRequests needs it to be the head.
+   */
+  validAt: bigint
   /** Last height CheckTx (NEW or RECHECK) saw the tx; CometBFT drops what it does not recheck. */
   seen: bigint
 }
@@ -115,6 +122,8 @@ export class InferenceMempool {
       height,
       seen: height,
       reads: new Set(),
+      readsBlockContext: false,
+      validAt: height,
     }
     this.tracked.set(eth.hashHex, entry)
     if (!plain) this.enqueue(entry)
@@ -146,9 +155,10 @@ export class InferenceMempool {
    * otherwise (ProcessProposal then simulates). Two cases are provable:
    * - a direct call to the precompile: nothing runs before or after the precompile, so its
    *   requests are a function of its calldata and gas alone, found by its first simulation;
-   * - a ready tx whose last simulation ran on the current committed state, every call answered
-   *   from a result byte-identical (output and gas) to the proposal's: a block-answers run then
-   *   gets the same answer at every call, so it runs the same and makes the same requests.
+   * - a ready tx whose last simulation holds on the current committed state (it ran on it, or
+   *   on an earlier one and no block since wrote what it read), every call answered from a
+   *   result byte-identical (output and gas) to the proposal's: a block-answers run then gets
+   *   the same answer at every call, so it runs the same and makes the same requests.
    * test/app/proposalDeterminism.test.ts checks that a node holding the tx and a node that does
    * not reach the same verdict.
    */
@@ -156,7 +166,7 @@ export class InferenceMempool {
     const t = this.tracked.get(eth.hashHex)
     if (t?.state !== 'ready') return undefined
     if (isDirectCall(eth)) return t.requests
-    if (t.height !== this.simulator.headHeight()) return undefined
+    if (t.validAt !== this.simulator.headHeight()) return undefined
     for (const [key, mine] of t.results) {
       const theirs = proposal.get(key)
       if (!theirs || theirs.modelGas !== mine.modelGas || !equalsBytes(theirs.output, mine.output)) return undefined
@@ -167,7 +177,8 @@ export class InferenceMempool {
   /**
    * After Commit: forget the txs the block included and those CometBFT no longer holds, and
    * re-simulate on the new state the ready txs whose simulation read something the block wrote
-   * (`writes`: state keys, see recordingStateManager.ts; undefined re-simulates every ready tx).
+   * (`writes`: state keys, see recordingStateManager.ts; undefined re-simulates every ready tx)
+   * or read the block context. The others' simulations hold on the new state as they are.
    */
   blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
     this.simulator.invalidate()
@@ -175,10 +186,11 @@ export class InferenceMempool {
     const height = this.simulator.headHeight()
     for (const [hashHex, t] of this.tracked) {
       if (t.seen < height - 1n) this.forget(hashHex, 'no longer in the mempool')
-      else if (t.state === 'ready' && (writes === undefined || overlaps(t.reads, writes))) {
+      else if (t.state !== 'ready') continue
+      else if (writes === undefined || t.readsBlockContext || overlaps(t.reads, writes)) {
         t.state = 'simulating'
         this.enqueue(t)
-      }
+      } else t.validAt = height
     }
   }
 
@@ -240,11 +252,12 @@ export class InferenceMempool {
       },
     }
     const calls = txInferenceCalls(t.eth.hash, { kind: 'simulation', results, models: this.models })
-    const { height, reads } = await this.simulator.simulate(t.eth, calls)
+    const { height, reads, readsBlockContext } = await this.simulator.simulate(t.eth, calls)
     const requests = unique(calls.calls.map((c) => c.request))
     const unknown = requests.filter((r) => !answered.has(r.keyHex))
     t.requests = requests
     t.reads = reads
+    t.readsBlockContext = readsBlockContext
     if (unknown.length === 0) {
       // A block was committed while this ran: its writes were not checked against these reads.
       if (height !== this.simulator.headHeight()) return this.enqueue(t)
@@ -278,6 +291,7 @@ export class InferenceMempool {
     t.results = new Map(t.requests.map((r) => [r.keyHex, used.get(r.keyHex) as InferenceResult]))
     t.state = 'ready'
     t.height = height
+    t.validAt = height
     t.reason = outOfGasNote(calls)
   }
 

@@ -3,21 +3,26 @@ import { runTx, type VM } from '@ethereumjs/vm'
 import type { StoredBlock } from '../../evm/blockStore.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
-import { accountKey, type RecordingStateManager } from '../../evm/recordingStateManager.ts'
+import type { RecordingStateManager } from '../../evm/recordingStateManager.ts'
 import { blockAnswers, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../precompile/precompile.ts'
+import { ExecutionReads } from './executionReads.ts'
 
 /** What one simulation saw. */
 export interface Simulation {
   /** The committed height it ran on. */
   height: bigint
   /**
-   * State keys it read (recordingStateManager.ts), except the sender's and the coinbase's
-   * accounts: the VM reads those for every tx (nonce, fee), and a block changes them for every
-   * sender. A contract that branches on its own caller's balance is therefore not re-simulated
-   * when only that balance changed; block execution still judges it on the real state.
+   * State keys the tx's EVM execution read (recordingStateManager.ts; not the VM's nonce and
+   * fee bookkeeping around it, see ExecutionReads).
    */
   reads: ReadonlySet<string>
+  /**
+   * Whether the execution read a field of the block context that changes every block (NUMBER,
+   * TIMESTAMP, BLOCKHASH, PREVRANDAO, GASLIMIT): its run on the next state may differ even if
+   * no state it read changed.
+   */
+  readsBlockContext: boolean
 }
 
 interface HeadVm {
@@ -25,6 +30,7 @@ interface HeadVm {
   vm: VM
   state: RecordingStateManager
   block: Block
+  reads: ExecutionReads
 }
 
 /**
@@ -65,7 +71,7 @@ export class TxSimulator {
   private async run(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation> {
     const current = await this.vmAtHead()
     this.calls = calls
-    current.state.takeAccess()
+    current.reads.begin()
     await current.state.checkpoint()
     try {
       await runTx(current.vm, { tx: eth.tx, block: current.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
@@ -74,17 +80,16 @@ export class TxSimulator {
     } finally {
       await current.state.revert()
     }
-    const { reads } = current.state.takeAccess()
-    reads.delete(accountKey(eth.sender))
-    reads.delete(accountKey(current.block.header.coinbase))
-    return { height: current.height, reads }
+    const read = current.reads.end()
+    return { height: current.height, reads: read.state, readsBlockContext: read.blockContext }
   }
 
   private async vmAtHead(): Promise<HeadVm> {
     const height = this.headHeight()
     if (this.current?.height === height) return this.current
     const { vm, state, head } = await this.evm.simulationVm([inferencePrecompile(() => this.calls)])
-    this.current = { height, vm, state, block: simulationBlock(head) }
+    const block = simulationBlock(head)
+    this.current = { height, vm, state, block, reads: new ExecutionReads(vm, state, block) }
     return this.current
   }
 }
@@ -93,6 +98,6 @@ function simulationBlock(head: StoredBlock): Block {
   const h = head.header
   return createBlock(
     { header: { parentHash: head.hash, number: h.number + 1n, timestamp: h.timestamp, gasLimit: h.gasLimit, baseFeePerGas: 0n } },
-    { common: h.common, skipConsensusFormatValidation: true },
+    { common: h.common, skipConsensusFormatValidation: true, freeze: false },
   )
 }

@@ -51,7 +51,7 @@ function committed(programs: Map<string, Program>, plain = new Set<string>()): C
         const first = await call(1n)
         if (!first.exceptionError) await call((decodeModelOutput(first.returnValue).numbers[0]?.values[0]?.value as bigint) + 10n)
       }
-      return { height: 1n, reads: new Set() }
+      return { height: 1n, reads: new Set(), readsBlockContext: false }
     },
   }
 }

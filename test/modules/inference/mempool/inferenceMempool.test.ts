@@ -63,6 +63,8 @@ class Harness {
   height = 5n
   readonly programs = new Map<string, Program>()
   readonly reads = new Map<string, Set<string>>()
+  /** Txs whose execution reads the block context (NUMBER, TIMESTAMP, …). */
+  readonly contextual = new Set<string>()
   readonly plain = new Set<string>()
   readonly cache = new Map<string, InferenceResult>()
   /** Computations asked for and not yet finished, by request key. */
@@ -85,7 +87,7 @@ class Harness {
           const data = hexToBytes(precompileCall(opts.cid ?? CID, [row('x', [x])]))
           return precompile.function({ data, gasLimit: opts.gas ?? 10_000_000n } as PrecompileInput)
         })
-        return { height: this.height, reads: this.reads.get(eth.hashHex) ?? new Set() }
+        return { height: this.height, reads: this.reads.get(eth.hashHex) ?? new Set(), readsBlockContext: this.contextual.has(eth.hashHex) }
       },
     }
     const results = {
@@ -120,11 +122,12 @@ class Harness {
   }
 
   /** A contract-call tx (to a plain address) running `program`. */
-  tx(from: number, program: Program, opts: { direct?: boolean; reads?: string[] } = {}): EthTx {
+  tx(from: number, program: Program, opts: { direct?: boolean; reads?: string[]; readsBlockContext?: boolean } = {}): EthTx {
     const to = opts.direct ? INFERENCE_PRECOMPILE_ADDRESS : (`0x${'c0'.repeat(20)}` as Hex)
     const eth = decodeEthTx(signedTx(from, 0n, { to, data: '0x' }), common)
     this.programs.set(eth.hashHex, program)
     this.reads.set(eth.hashHex, new Set(opts.reads ?? []))
+    if (opts.readsBlockContext) this.contextual.add(eth.hashHex)
     return eth
   }
 
@@ -273,23 +276,25 @@ test('beyond maxPending txs waiting for inference CheckTx refuses new ones; plai
   assert.ok(h.mempool.isReady(plain))
 })
 
-test('after a commit: included txs are forgotten, txs whose reads the block wrote are simulated again, the others stay ready', async () => {
+test('after a commit: included txs are forgotten, txs whose reads the block wrote or that read the block context are simulated again, the others stay ready', async () => {
   const h = new Harness()
   const included = h.tx(1, chained, { reads: ['a1'] })
   const touched = h.tx(2, chained, { reads: ['s2'] })
   const untouched = h.tx(3, chained, { reads: ['s3'] })
   const unseen = h.tx(4, chained, { reads: ['s4'] })
-  for (const eth of [included, touched, untouched, unseen]) await h.mempool.admit(eth)
-  await driveToReady(h, [included, touched, untouched, unseen])
+  const contextual = h.tx(5, chained, { reads: ['s5'], readsBlockContext: true })
+  for (const eth of [included, touched, untouched, unseen, contextual]) await h.mempool.admit(eth)
+  await driveToReady(h, [included, touched, untouched, unseen, contextual])
   const before = h.simulations
   h.height = 6n
-  for (const eth of [included, touched, untouched]) await h.mempool.admit(eth) // RECHECK at the new height
+  for (const eth of [included, touched, untouched, contextual]) await h.mempool.admit(eth) // RECHECK at the new height
   h.mempool.blockCommitted([included.hash], new Set(['s2']))
   assert.equal(h.mempool.status(included.hashHex)?.reason, 'included in a block')
   assert.equal(h.state(touched), 'simulating')
+  assert.equal(h.state(contextual), 'simulating', 'the next block has another number and time')
   assert.ok(h.mempool.isReady(untouched))
-  await settle(() => h.mempool.isReady(touched))
-  assert.equal(h.simulations - before, 1, 'only the touched tx was simulated again')
+  await settle(() => h.mempool.isReady(touched) && h.mempool.isReady(contextual))
+  assert.equal(h.simulations - before, 2, 'only the touched and the contextual tx were simulated again')
   h.height = 8n
   h.mempool.blockCommitted([], new Set())
   assert.equal(h.mempool.status(unseen.hashHex)?.reason, 'no longer in the mempool', 'CometBFT stopped rechecking it')
@@ -313,10 +318,20 @@ test("provenRequests: a direct call's requests whatever the answers; a contract 
   const regassed = new Map(mine)
   regassed.set(first!.keyHex, { ...mine.get(first!.keyHex)!, modelGas: 1n })
   assert.equal(h.mempool.provenRequests(c, regassed), undefined, 'a different gas can change the run too')
-  // Committed state moved on without the tx being simulated again: nothing is proven.
+  // A block that wrote nothing its simulation read: the simulation holds on the new state.
+  const simulations = h.simulations
   h.height = 6n
   await h.mempool.admit(c)
-  h.mempool.blockCommitted([], new Set())
+  h.mempool.blockCommitted([], new Set(['s9']))
   assert.ok(h.mempool.isReady(c))
+  assert.equal(h.simulations, simulations)
+  assert.deepEqual(h.mempool.provenRequests(c, mine)?.map(inputOf), [1n, 12n])
+  // Committed state moved on and this node was not told what the block wrote: nothing is
+  // proven until the tx is simulated again.
+  h.height = 7n
+  await h.mempool.admit(c)
+  h.mempool.blockCommitted([], undefined)
   assert.equal(h.mempool.provenRequests(c, mine), undefined)
+  await settle(() => h.mempool.isReady(c))
+  assert.deepEqual(h.mempool.provenRequests(c, mine)?.map(inputOf), [1n, 12n])
 })
