@@ -65,6 +65,20 @@ export async function openInProcessApp(
       consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
     })
   }
+  async function propose(txs: Uint8Array[]): Promise<Uint8Array[]> {
+    const height = app.lastCommit.height + 1n
+    const prepared = await abci.prepareProposal({
+      maxTxBytes: 1_000_000n,
+      txs,
+      localLastCommit: { round: 0, votes: [] },
+      misbehavior: [],
+      height,
+      time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
+      nextValidatorsHash: new Uint8Array(32),
+      proposerAddress: PROPOSER,
+    })
+    return prepared.txs as Uint8Array[]
+  }
   return {
     app,
     abci,
@@ -87,17 +101,8 @@ export async function openInProcessApp(
         }
       }
       const height = app.lastCommit.height + 1n
-      const prepared = await abci.prepareProposal({
-        maxTxBytes: 1_000_000n,
-        txs,
-        localLastCommit: { round: 0, votes: [] },
-        misbehavior: [],
-        height,
-        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
-        nextValidatorsHash: new Uint8Array(32),
-        proposerAddress: PROPOSER,
-      })
-      const blockTxs = o.skipCheckTx ? txs : (prepared.txs as Uint8Array[])
+      const prepared = await propose(txs)
+      const blockTxs = o.skipCheckTx ? txs : prepared
       const req: RequestFinalizeBlock = {
         txs: blockTxs,
         decidedLastCommit: { round: 0, votes: [] },
@@ -117,20 +122,7 @@ export async function openInProcessApp(
         results: (res.txResults ?? []) as DeepPartial<ExecTxResult>[],
       }
     },
-    async propose(txs) {
-      const height = app.lastCommit.height + 1n
-      const prepared = await abci.prepareProposal({
-        maxTxBytes: 1_000_000n,
-        txs,
-        localLastCommit: { round: 0, votes: [] },
-        misbehavior: [],
-        height,
-        time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
-        nextValidatorsHash: new Uint8Array(32),
-        proposerAddress: PROPOSER,
-      })
-      return prepared.txs as Uint8Array[]
-    },
+    propose,
     async process(txs) {
       const height = app.lastCommit.height + 1n
       const r = await abci.processProposal({
