@@ -62,7 +62,7 @@ export class ChainedStore {
     const cached = this.cache.get(k)
     if (cached !== undefined) return cached === MISSING ? undefined : cached
     const value = await this.kv.get(key)
-    this.remember(k, value ?? MISSING)
+    this.cache.set(k, value ?? MISSING)
     return value
   }
 
@@ -129,7 +129,7 @@ export class ChainedStore {
    */
   endGenesis(ws: WriteSet): Uint8Array {
     const root = this.endBlock(ws)
-    for (const [k, v] of this.stagedWrites) this.remember(latin1(k), v)
+    for (const [k, v] of this.stagedWrites) this.cache.set(latin1(k), v)
     return root
   }
 
@@ -142,7 +142,7 @@ export class ChainedStore {
   blockCommitted(): void {
     if (this.stagedRoot) this.committedRoot = this.stagedRoot
     this.stagedRoot = undefined
-    for (const [k, v] of this.stagedWrites) this.remember(latin1(k), v)
+    for (const [k, v] of this.stagedWrites) this.cache.set(latin1(k), v)
     this.stagedWrites = []
   }
 
@@ -153,10 +153,6 @@ export class ChainedStore {
     this.txWrites = undefined
     this.txValues = new Map()
     this.clearBlock()
-  }
-
-  private remember(k: string, value: Uint8Array): void {
-    this.cache.set(k, value)
   }
 
   private clearBlock(): void {

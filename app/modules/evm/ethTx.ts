@@ -9,6 +9,7 @@ import {
 import { Address, bigIntToUnpaddedBytes, bytesToBigInt, bytesToHex, setLengthLeft } from '@ethereumjs/util'
 import { LRUCache } from 'lru-cache'
 import { keccak256 } from '../../crypto.ts'
+import { fingerprint } from '../../fingerprint.ts'
 import { ErrInvalidSignature, ErrTxDecode, ErrTxTooLarge, ErrUnprotectedTx, ErrUnsupportedTxType, ErrWrongChainId } from './errors.ts'
 import { MAX_TX_BYTES } from './params.ts'
 import type { SenderRecoveryPool } from './senderRecoveryPool.ts'
@@ -223,10 +224,4 @@ export class EthTxCache {
 
 function hashKey(hash: Uint8Array): string {
   return Buffer.from(hash.buffer, hash.byteOffset, hash.length).toString('hex')
-}
-
-/** Length and last 32 bytes (a signed tx ends with its signature's `s`). */
-function fingerprint(raw: Uint8Array): string {
-  const tail = Math.min(32, raw.length)
-  return `${raw.length}:${Buffer.from(raw.buffer, raw.byteOffset + raw.length - tail, tail).toString('latin1')}`
 }

@@ -1,6 +1,7 @@
 import { LRUCache } from 'lru-cache'
 import type { AppError } from '../../errors.ts'
 import { type ExecutorOptions, InferenceExecutor, type ModelExecutor } from '../../executor/index.ts'
+import { fingerprint } from '../../fingerprint.ts'
 import type { Logger } from '../../log.ts'
 import type { ModelStore } from '../../modelHub/modelStore.ts'
 import type { KvStore } from '../../store/kvStore.ts'
@@ -51,10 +52,7 @@ export class InferenceModule {
   /** The results the block being executed carries (recorded in state at its end). */
   protected blockResults: InferenceResult[] = []
   private attached: { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } | undefined
-  /**
-   * Results txs decoded lately, by length and last 32 bytes (confirmed by comparing the bytes):
-   * ProcessProposal and FinalizeBlock see the same bytes, and hashing them would cost more.
-   */
+  /** Results txs decoded lately, by fingerprint: ProcessProposal and FinalizeBlock see the same bytes. */
   private readonly decoded = new LRUCache<string, { raw: Uint8Array; results: InferenceResult[] }>({ max: 4 })
 
   protected constructor(
@@ -139,7 +137,7 @@ export class InferenceModule {
 
   /** A block's results tx, decoded and checked (ErrResultsTx); each block's is decoded once. */
   decodeResultsTx(raw: Uint8Array): InferenceResult[] {
-    const key = `${raw.length}:${Buffer.from(raw.subarray(Math.max(0, raw.length - 32))).toString('latin1')}`
+    const key = fingerprint(raw)
     const hit = this.decoded.get(key)
     if (hit && Buffer.compare(hit.raw, raw) === 0) return hit.results
     const results = decodeResultsTx(raw)

@@ -185,12 +185,17 @@ export class InferenceMempool {
     for (const hash of included) this.forget(bytesToHex(hash), INCLUDED)
     const height = this.simulator.headHeight()
     for (const [hashHex, t] of this.tracked) {
-      if (t.seen < height - 1n) this.forget(hashHex, 'no longer in the mempool')
-      else if (t.state !== 'ready') continue
-      else if (writes === undefined || t.readsBlockContext || overlaps(t.reads, writes)) {
-        t.state = 'simulating'
-        this.enqueue(t)
-      } else t.validAt = height
+      if (t.seen < height - 1n) {
+        this.forget(hashHex, 'no longer in the mempool')
+      } else if (t.state === 'ready') {
+        const holds = writes !== undefined && !t.readsBlockContext && !overlaps(t.reads, writes)
+        if (holds) {
+          t.validAt = height
+        } else {
+          t.state = 'simulating'
+          this.enqueue(t)
+        }
+      }
     }
   }
 
