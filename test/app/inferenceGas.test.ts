@@ -6,8 +6,7 @@ import { type Abi, decodeFunctionResult, encodeDeployData, encodeFunctionData, g
 import { CallSimulator } from '../../app/modules/evm/callSimulator.ts'
 import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, modelGas } from '../../app/modules/inference/params.ts'
 import { compileFixture } from '../support/contracts.ts'
-import { signedTx } from '../support/inference.ts'
-import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
+import { devKeys, openInProcessApp, signedTx } from '../support/inProcessApp.ts'
 import { waitFor } from '../support/rpc.ts'
 
 /**

@@ -3,45 +3,22 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { test } from 'node:test'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
 import { InferenceExecutor } from '../../app/executor/index.ts'
 import { ModelStore } from '../../app/modelHub/modelStore.ts'
-import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { MAX_REQUESTS_PER_TX } from '../../app/modules/inference/params.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precompile/abi.ts'
 import { buildCostModel, costModelSpecFor } from '../../scripts/models/modelFactory.ts'
 import { compileFixture } from '../support/contracts.ts'
 import { HeldExecutor } from '../support/heldExecutor.ts'
-import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
+import { precompileCall, row } from '../support/inference.ts'
+import { devKeys, openInProcessApp, signedTx, transfer } from '../support/inProcessApp.ts'
 import { waitFor } from '../support/rpc.ts'
 
 /** The inference mempool's limits each refuse or drop with a clear reason. */
-const common = createChainCommon()
-
-function signed(from: number, nonce: bigint, fields: { to?: Hex; data: Hex; gasLimit?: bigint }): Uint8Array {
-  return createFeeMarket1559Tx({ nonce, gasLimit: 15_000_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, ...fields }, { common })
-    .sign(hexToBytes(devKeys[from]!.privateKey as PrefixedHexString))
-    .serialize()
-}
-
 function slowCall(cid: string, x: bigint): Hex {
-  return encodeFunctionData({
-    abi: ogInferenceAbi,
-    functionName: 'runModelInference',
-    args: [
-      {
-        mode: 0,
-        modelCID: cid,
-        input: {
-          numbers: [{ name: 'x', values: Array.from({ length: 512 }, () => ({ value: x, decimals: 3n })), shape: [1, 512] }],
-          strings: [],
-        },
-      },
-    ] as never,
-  })
+  return precompileCall(cid, [row('x', Array<bigint>(512).fill(x), 3n)])
 }
 
 test('over the pending limit CheckTx refuses; an inference that times out drops its tx, with the reason', async () => {
@@ -53,20 +30,15 @@ test('over the pending limit CheckTx refuses; an inference that times out drops 
   try {
     await a.block([])
     const cid = (await hub.put(fs.readFileSync('models/slow.onnx'))).metadata.cid
-    const slow = signed(1, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 1n) })
+    const slow = signedTx(1, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 1n) })
     assert.equal((await a.abci.checkTx({ tx: slow, type: CheckTxType.NEW })).code, 0)
-    const second = signed(2, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 2n) })
+    const second = signedTx(2, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: slowCall(cid, 2n) })
     const full = await a.abci.checkTx({ tx: second, type: CheckTxType.NEW })
     assert.equal(full.code, 59)
     assert.match(full.log!, /too many transactions waiting for inference: 1 transactions are waiting for inference; try again later/)
     // a plain transfer is not held back by the limit
-    const transfer = createFeeMarket1559Tx(
-      { nonce: 0n, to: devKeys[5]!.address as Hex, value: 1n, gasLimit: 21_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n },
-      { common },
-    )
-      .sign(hexToBytes(devKeys[3]!.privateKey as PrefixedHexString))
-      .serialize()
-    assert.equal((await a.abci.checkTx({ tx: transfer, type: CheckTxType.NEW })).code, 0)
+    const plain = transfer(3, 0n, { to: devKeys[5]!.address, value: 1n })
+    assert.equal((await a.abci.checkTx({ tx: plain, type: CheckTxType.NEW })).code, 0)
     const hashHex = a.app.evm.txCache.decode(slow).hashHex
     const status = await waitFor('the slow tx to time out', async () => {
       const s = a.app.inference.mempool.status(hashHex)
@@ -89,11 +61,11 @@ test(`a tx making more than ${MAX_REQUESTS_PER_TX} inference requests is dropped
     await a.block([])
     const cid = (await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
     const loop = compileFixture('InferenceLoop.sol', 'InferenceLoop')
-    const deploy = signed(1, 0n, { data: encodeDeployData({ abi: loop.abi as Abi, bytecode: loop.bytecode }) })
+    const deploy = signedTx(1, 0n, { data: encodeDeployData({ abi: loop.abi as Abi, bytecode: loop.bytecode }) })
     assert.deepEqual((await a.block([deploy])).codes, [0])
     const address = getContractAddress({ from: devKeys[1]!.address as Hex, nonce: 0n })
     const call = (n: number, nonce: bigint) =>
-      signed(1, nonce, { to: address, data: encodeFunctionData({ abi: loop.abi as Abi, functionName: 'run', args: [cid, BigInt(n)] }) })
+      signedTx(1, nonce, { to: address, data: encodeFunctionData({ abi: loop.abi as Abi, functionName: 'run', args: [cid, BigInt(n)] }) })
     const ok = call(MAX_REQUESTS_PER_TX, 1n)
     const tooMany = call(MAX_REQUESTS_PER_TX + 1, 2n)
     for (const tx of [ok, tooMany]) assert.equal((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code, 0)
@@ -134,28 +106,15 @@ test('the inference mempool, not the executor, bounds waiting work: every tx it 
     const spec = costModelSpecFor({ targetMs: 1 })
     const cid = (await hub.put(buildCostModel(spec))).metadata.cid
     const call = (x: bigint): Hex =>
-      encodeFunctionData({
-        abi: ogInferenceAbi,
-        functionName: 'runModelInference',
-        args: [
-          {
-            mode: 0,
-            modelCID: cid,
-            input: {
-              numbers: [
-                {
-                  name: 'x',
-                  values: Array.from({ length: spec.size }, (_, i) => ({ value: x + BigInt(i), decimals: 3n })),
-                  shape: [1, spec.size],
-                },
-              ],
-              strings: [],
-            },
-          },
-        ] as never,
-      })
+      precompileCall(cid, [
+        row(
+          'x',
+          Array.from({ length: spec.size }, (_, i) => x + BigInt(i)),
+          3n,
+        ),
+      ])
     const txs = Array.from({ length: 13 }, (_, i) =>
-      signed(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }),
+      signedTx(i % 8, BigInt(Math.floor(i / 8)), { to: INFERENCE_PRECOMPILE_ADDRESS, data: call(BigInt(100 + i)) }),
     )
     const codes = []
     for (const tx of txs) codes.push((await a.abci.checkTx({ tx, type: CheckTxType.NEW })).code)

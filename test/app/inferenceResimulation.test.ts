@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { test } from 'node:test'
-import { createFeeMarket1559Tx } from '@ethereumjs/tx'
-import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types'
 import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
-import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
-import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precompile/abi.ts'
 import { compileFixture } from '../support/contracts.ts'
-import { devKeys, type InProcessApp, openInProcessApp, transfer } from '../support/inProcessApp.ts'
+import { precompileCall, row } from '../support/inference.ts'
+import { devKeys, type InProcessApp, openInProcessApp, signedTx, transfer } from '../support/inProcessApp.ts'
 import { waitFor } from '../support/rpc.ts'
 
 /**
@@ -17,13 +15,6 @@ import { waitFor } from '../support/rpc.ts'
  * without a new simulation, and what the mempool calls ready the proposer's own
  * ProcessProposal accepts.
  */
-const common = createChainCommon()
-
-function signed(from: number, nonce: bigint, fields: { to?: Hex; data: Hex }): Uint8Array {
-  return createFeeMarket1559Tx({ nonce, gasLimit: 5_000_000n, maxFeePerGas: 10n ** 10n, maxPriorityFeePerGas: 1n, ...fields }, { common })
-    .sign(hexToBytes(devKeys[from]!.privateKey as PrefixedHexString))
-    .serialize()
-}
 
 test('a block re-simulates only the ready txs whose simulated reads it wrote; the new request gets its result', async () => {
   const a = await openInProcessApp()
@@ -32,29 +23,13 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
     const cid = (await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
     const c = compileFixture('StateInput.sol', 'StateInput')
     const abi = c.abi as Abi
-    const deploy = signed(1, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })
+    const deploy = signedTx(1, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })
     assert.deepEqual((await a.block([deploy])).codes, [0])
     const contract = getContractAddress({ from: devKeys[1]!.address as Hex, nonce: 0n })
     const mempool = a.app.inference.mempool
 
-    const viaContract = signed(2, 0n, { to: contract, data: encodeFunctionData({ abi, functionName: 'infer', args: [cid] }) })
-    const direct = signed(3, 0n, {
-      to: INFERENCE_PRECOMPILE_ADDRESS,
-      data: encodeFunctionData({
-        abi: ogInferenceAbi,
-        functionName: 'runModelInference',
-        args: [
-          {
-            mode: 0,
-            modelCID: cid,
-            input: {
-              numbers: [{ name: 'features', values: [1n, 2n, 3n, 4n].map((value) => ({ value, decimals: 0n })), shape: [1, 4] }],
-              strings: [],
-            },
-          },
-        ] as never,
-      }),
-    })
+    const viaContract = signedTx(2, 0n, { to: contract, data: encodeFunctionData({ abi, functionName: 'infer', args: [cid] }) })
+    const direct = signedTx(3, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: precompileCall(cid, [row('features', [1n, 2n, 3n, 4n])]) })
     const pending = [viaContract, direct].map((raw) => ({ raw, eth: a.app.evm.txCache.decode(raw) }))
     for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.NEW })).code, 0)
     for (const p of pending) await waitFor('ready', async () => (mempool.isReady(p.eth) ? true : undefined), 20_000)
@@ -74,7 +49,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
 
     // A block that changes the contract's stored feature: the contract call must be simulated
     // again (its request changes); the direct call read nothing the block wrote.
-    const set = signed(4, 1n, { to: contract, data: encodeFunctionData({ abi, functionName: 'set', args: [7n] }) })
+    const set = signedTx(4, 1n, { to: contract, data: encodeFunctionData({ abi, functionName: 'set', args: [7n] }) })
     assert.deepEqual((await a.block([set])).codes, [0])
     assert.equal(mempool.isReady(pending[0]!.eth), false, 'the contract call waits for a new simulation')
     assert.ok(mempool.isReady(pending[1]!.eth), 'the direct call stays ready')
@@ -102,7 +77,7 @@ test('a block re-simulates only the ready txs whose simulated reads it wrote; th
 async function deploy(a: InProcessApp, from: number, fixture: string): Promise<{ abi: Abi; address: Hex }> {
   const c = compileFixture(`${fixture}.sol`, fixture)
   const abi = c.abi as Abi
-  assert.deepEqual((await a.block([signed(from, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })])).codes, [0])
+  assert.deepEqual((await a.block([signedTx(from, 0n, { data: encodeDeployData({ abi, bytecode: c.bytecode }) })])).codes, [0])
   return { abi, address: getContractAddress({ from: devKeys[from]!.address as Hex, nonce: 0n }) }
 }
 
@@ -114,7 +89,10 @@ test("a tx reading its sender's balance or the block number is simulated again w
     const contracts = [await deploy(a, 1, 'BalanceInput'), await deploy(a, 6, 'BlockInput'), await deploy(a, 7, 'StateInput')]
     // Senders 2, 3 and 5 call BalanceInput, BlockInput and StateInput.
     const pending = contracts.map((c, i) => {
-      const raw = signed([2, 3, 5][i]!, 0n, { to: c.address, data: encodeFunctionData({ abi: c.abi, functionName: 'infer', args: [cid] }) })
+      const raw = signedTx([2, 3, 5][i]!, 0n, {
+        to: c.address,
+        data: encodeFunctionData({ abi: c.abi, functionName: 'infer', args: [cid] }),
+      })
       return { raw, eth: a.app.evm.txCache.decode(raw) }
     })
     for (const p of pending) assert.equal((await a.abci.checkTx({ tx: p.raw, type: CheckTxType.NEW })).code, 0)

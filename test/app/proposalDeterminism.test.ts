@@ -8,8 +8,8 @@ import { encodeModelOutput } from '../../app/modules/inference/precompile/abiEnc
 import { inferenceRequest } from '../../app/modules/inference/types/request.ts'
 import { resultOf } from '../../app/modules/inference/types/result.ts'
 import { compileFixture } from '../support/contracts.ts'
-import { row, signedTx } from '../support/inference.ts'
-import { devKeys, type InProcessApp, openInProcessApp, transfer } from '../support/inProcessApp.ts'
+import { row } from '../support/inference.ts'
+import { devKeys, type InProcessApp, openInProcessApp, signedTx, transfer } from '../support/inProcessApp.ts'
 import { waitFor } from '../support/rpc.ts'
 
 /**

@@ -22,6 +22,7 @@ import { type DevAccount, devAccounts } from '../../app/modules/evm/devAccounts.
 import { INFERENCE_PRECOMPILE_ADDRESS, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
 import { exactFixedPoint } from '../../app/modules/inference/precompile/tensors.ts'
 import { loadContract } from '../support/contracts.ts'
+import { precompileCall } from '../support/inference.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
@@ -214,18 +215,6 @@ test('every element type crosses the precompile: float, double, int32, int64, st
   assert.deepEqual(byName.i64_out!.shape, [2])
   assert.deepEqual(out.strings, [{ name: 's_out', values: ['low', 'héllo ✓'] }])
 })
-
-/** Calldata of a direct call to the precompile. */
-function precompileCall(
-  modelCID: string,
-  numbers: { name: string; values: { value: bigint; decimals: bigint }[]; shape: number[] }[],
-): Hex {
-  return encodeFunctionData({
-    abi: ogInferenceAbi,
-    functionName: 'runModelInference',
-    args: [{ mode: 0, modelCID, input: { numbers, strings: [] } }] as never,
-  })
-}
 
 const bad: { name: string; data: () => Hex; message: RegExp }[] = [
   {

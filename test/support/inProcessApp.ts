@@ -3,7 +3,7 @@ import os from 'node:os'
 import path from 'node:path'
 import type { Common } from '@ethereumjs/common'
 import { createFeeMarket1559Tx, createLegacyTx } from '@ethereumjs/tx'
-import { hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
+import { bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import type { DeepPartial } from 'cosmjs-types/helpers'
 import {
   CheckTxType,
@@ -146,30 +146,49 @@ export async function openInProcessApp(
 const dev = devAccounts(10)
 let signingCommon: Common | undefined
 
-/** A signed EIP-1559 transfer from dev account `from` (index). */
+/**
+ * A signed EIP-1559 tx from dev account `from` (index); no `to` creates a contract. Gas limit
+ * 15M unless given.
+ */
+export function signedTx(
+  from: number,
+  nonce: bigint,
+  fields: { to?: string; data?: string; value?: bigint; gasLimit?: bigint; maxFeePerGas?: bigint } = {},
+): Uint8Array {
+  signingCommon ??= createChainCommon()
+  const key = dev[from]?.privateKey
+  if (!key) throw new Error(`no dev account ${from}`)
+  return createFeeMarket1559Tx(
+    {
+      nonce,
+      to: fields.to as PrefixedHexString | undefined,
+      value: fields.value,
+      data: fields.data as PrefixedHexString | undefined,
+      gasLimit: fields.gasLimit ?? 15_000_000n,
+      maxFeePerGas: fields.maxFeePerGas ?? 10n ** 10n,
+      maxPriorityFeePerGas: 1n,
+    },
+    { common: signingCommon },
+  )
+    .sign(hexToBytes(key as PrefixedHexString))
+    .serialize()
+}
+
+/** A signed EIP-1559 transfer from dev account `from` (index): 1000 wei to the next dev account unless told. */
 export function transfer(
   from: number,
   nonce: bigint,
   opts: { to?: string; value?: bigint; gasLimit?: bigint; maxFeePerGas?: bigint; data?: Uint8Array } = {},
 ): Uint8Array {
-  signingCommon ??= createChainCommon()
-  return createFeeMarket1559Tx(
-    {
-      nonce,
-      to: (opts.to ?? dev[(from + 1) % 10]!.address) as `0x${string}`,
-      value: opts.value ?? 1000n,
-      gasLimit: opts.gasLimit ?? 21_000n,
-      maxFeePerGas: opts.maxFeePerGas ?? 10n ** 10n,
-      maxPriorityFeePerGas: 1n,
-      data: opts.data,
-    },
-    { common: signingCommon },
-  )
-    .sign(hexToBytes(dev[from]!.privateKey as PrefixedHexString))
-    .serialize()
+  return signedTx(from, nonce, {
+    to: opts.to ?? dev[(from + 1) % 10]!.address,
+    value: opts.value ?? 1000n,
+    gasLimit: opts.gasLimit ?? 21_000n,
+    maxFeePerGas: opts.maxFeePerGas,
+    data: opts.data && bytesToHex(opts.data),
+  })
 }
 
-/** A signed legacy EIP-155 tx. */
 export function legacyTransfer(from: number, nonce: bigint): Uint8Array {
   signingCommon ??= createChainCommon()
   return createLegacyTx(

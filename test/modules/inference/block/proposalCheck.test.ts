@@ -14,7 +14,8 @@ import { encodeModelOutput } from '../../../../app/modules/inference/precompile/
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import { inferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf } from '../../../../app/modules/inference/types/result.ts'
-import { precompileCall, row, signedTx } from '../../../support/inference.ts'
+import { precompileCall, row } from '../../../support/inference.ts'
+import { signedTx } from '../../../support/inProcessApp.ts'
 
 /**
  * ProcessProposal's inference check with a fake committed state: each tx's "code" runs against

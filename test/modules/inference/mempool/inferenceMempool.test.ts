@@ -19,7 +19,8 @@ import type { ModelCatalog, TxInferenceCalls } from '../../../../app/modules/inf
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import type { InferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf, resultsByKey } from '../../../../app/modules/inference/types/result.ts'
-import { precompileCall, row, signedTx } from '../../../support/inference.ts'
+import { precompileCall, row } from '../../../support/inference.ts'
+import { signedTx } from '../../../support/inProcessApp.ts'
 
 /**
  * The inference mempool on its own, with a fake simulator that runs a scripted "contract" per
