@@ -1,7 +1,7 @@
 import { register } from '../errors.ts'
 
 /**
- * Errors of the model hub (store, REST API, upload validation): codespace `modelhub`. Each
+ * Errors of the model hub (store, REST API, upload validation, artefacts): codespace `modelhub`. Each
  * refusal of a model has its own code so clients can tell them apart without parsing messages;
  * the REST server maps them to HTTP statuses in one table (modelHubServer.ts). The chain meets
  * one of them: ErrInvalidCid, for a model CID in a registration or a request that is not one.
@@ -23,5 +23,8 @@ export const ErrProbeTimeout = register(CODESPACE, 12, 'probe inference timed ou
 export const ErrInvalidCid = register(CODESPACE, 13, 'invalid model CID')
 export const ErrModelNotFound = register(CODESPACE, 14, 'model not found')
 export const ErrDuplicateName = register(CODESPACE, 15, 'duplicate input or output name')
+export const ErrArtefactEmpty = register(CODESPACE, 16, 'artefact is empty')
+export const ErrArtefactTooLarge = register(CODESPACE, 17, 'artefact is too large')
+export const ErrArtefactNotFound = register(CODESPACE, 18, 'artefact not found')
 export const ErrRouteNotFound = register(CODESPACE, 20, 'no such route')
 export const ErrMethodNotAllowed = register(CODESPACE, 21, 'method not allowed')

@@ -1,15 +1,24 @@
+import { createReadStream } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { type AppError, toAppError } from '../errors.ts'
+import { pipeline } from 'node:stream/promises'
+import { type AppError, type ErrorKind, toAppError } from '../errors.ts'
 import { type Logger, silentLogger } from '../log.ts'
-import { ErrMethodNotAllowed, ErrModelNotFound, ErrModelTooLarge, ErrRouteNotFound } from './errors.ts'
+import {
+  ErrArtefactNotFound,
+  ErrArtefactTooLarge,
+  ErrMethodNotAllowed,
+  ErrModelNotFound,
+  ErrModelTooLarge,
+  ErrRouteNotFound,
+} from './errors.ts'
 import { LOCAL_ONLY_HEADER } from './modelPeerFetch.ts'
 import type { ModelStore } from './modelStore.ts'
 import { formatBytes } from './modelValidation.ts'
 
 export interface ModelHubServerOptions {
   log?: Logger
-  /** Largest request body accepted; default the store's `maxModelBytes`. */
+  /** Largest model upload accepted; default the store's `maxModelBytes`. Artefact uploads take the store's `maxArtefactBytes`. */
   maxBodyBytes?: number
 }
 
@@ -21,7 +30,9 @@ const DRAIN_MS = 30_000
 /** HTTP status of each error kind this server answers with; any other model hub error is a 400. */
 const STATUS_BY_ERROR = new Map<AppError['code'], number>([
   [ErrModelTooLarge.code, 413],
+  [ErrArtefactTooLarge.code, 413],
   [ErrModelNotFound.code, 404],
+  [ErrArtefactNotFound.code, 404],
   [ErrRouteNotFound.code, 404],
   [ErrMethodNotAllowed.code, 405],
 ])
@@ -36,8 +47,12 @@ export interface HubErrorBody {
  * - `PUT /v1/models` (body: the .onnx bytes) → 201 with the metadata, 200 if already stored
  * - `GET /v1/models` → `{ models: ModelMetadata[] }`
  * - `GET /v1/models/{cid}` → metadata; `GET /v1/models/{cid}/raw` → the bytes
+ * - `PUT /v1/artefacts` (body: any bytes) → 201 `{ cid, size }`, 200 if already stored
+ * - `GET /v1/artefacts/{cid}` → the bytes
  * - `GET /health` → `{ status: "ok" }`
- * Errors are `HubErrorBody` JSON with 400 (invalid model or CID), 404, 405 or 413.
+ * The two byte routes answer from this node's store only when asked with LOCAL_ONLY_HEADER
+ * (what peers send), else they fetch what is missing from the peers first.
+ * Errors are `HubErrorBody` JSON with 400 (invalid model, artefact or CID), 404, 405 or 413.
  * @example
  * const hub = new ModelHubServer(store)
  * await hub.listen('127.0.0.1:1317')
@@ -129,8 +144,18 @@ export class ModelHubServer {
     if (path === '/v1/models') {
       allow(res, method, ['GET', 'PUT'])
       if (method === 'GET') return sendJson(res, 200, { models: await this.store.list() })
-      const { metadata, created } = await this.store.put(await this.readBody(req))
+      const { metadata, created } = await this.store.put(await this.readBody(req, this.maxBodyBytes, ErrModelTooLarge))
       return sendJson(res, created ? 201 : 200, metadata)
+    }
+    if (path === '/v1/artefacts') {
+      allow(res, method, ['PUT'])
+      const body = await this.readBody(req, this.store.maxArtefactBytes, ErrArtefactTooLarge)
+      const { cid, size, created } = await this.store.artefacts.put(body)
+      return sendJson(res, created ? 201 : 200, { cid, size })
+    }
+    if (segments.length === 3 && segments[0] === 'v1' && segments[1] === 'artefacts') {
+      allow(res, method, ['GET'])
+      return this.sendArtefact(req, res, decodeSegment(segments[2]!))
     }
     if (segments.length === 3 && segments[0] === 'v1' && segments[1] === 'models') {
       allow(res, method, ['GET'])
@@ -154,16 +179,32 @@ export class ModelHubServer {
       return
     }
     throw ErrRouteNotFound.with(
-      `${req.method} ${path}; routes: GET /health, GET|PUT /v1/models, GET /v1/models/{cid}, GET /v1/models/{cid}/raw`,
+      `${req.method} ${path}; routes: GET /health, GET|PUT /v1/models, GET /v1/models/{cid}, GET /v1/models/{cid}/raw, ` +
+        'PUT /v1/artefacts, GET /v1/artefacts/{cid}',
     )
   }
 
-  /** The request body, refused with ErrModelTooLarge as soon as it passes the limit. */
-  private async readBody(req: IncomingMessage): Promise<Uint8Array> {
-    const limit = this.maxBodyBytes
+  /** Streams an artefact's file (after a peer fetch, unless the local-only header asks not to). */
+  private async sendArtefact(req: IncomingMessage, res: ServerResponse, cid: string): Promise<void> {
+    let file = await this.store.artefacts.localFile(cid) // also checks the CID
+    if (!file && req.headers[LOCAL_ONLY_HEADER] !== '1' && (await this.store.artefact(cid)))
+      file = await this.store.artefacts.localFile(cid)
+    if (!file) throw ErrArtefactNotFound.with(`no artefact with CID ${cid} on this node or its peers; upload it with PUT /v1/artefacts`)
+    res.writeHead(200, {
+      'content-type': 'application/octet-stream',
+      'content-length': file.size,
+      etag: `"${cid}"`,
+      'cache-control': 'public, max-age=31536000, immutable',
+    })
+    if (req.method === 'HEAD') return void res.end()
+    await pipeline(createReadStream(file.path), res)
+  }
+
+  /** The request body, refused with `tooLarge` as soon as it passes `limit`. */
+  private async readBody(req: IncomingMessage, limit: number, tooLarge: ErrorKind): Promise<Uint8Array> {
     const declared = Number(req.headers['content-length'] ?? NaN)
     if (declared > limit) {
-      throw ErrModelTooLarge.with(`the request body has ${formatBytes(declared)}, over this node's limit of ${formatBytes(limit)}`)
+      throw tooLarge.with(`the request body has ${formatBytes(declared)}, over this node's limit of ${formatBytes(limit)}`)
     }
     // Listeners, not `for await`: leaving a for-await early destroys the socket, and the client
     // would get a reset instead of the 413.
@@ -179,7 +220,7 @@ export class ModelHubServer {
         size += chunk.length
         if (size <= limit) return void chunks.push(chunk)
         stop()
-        reject(ErrModelTooLarge.with(`the request body passed this node's limit of ${formatBytes(limit)}`))
+        reject(tooLarge.with(`the request body passed this node's limit of ${formatBytes(limit)}`))
       }
       const onEnd = (): void => {
         stop()

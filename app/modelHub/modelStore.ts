@@ -1,27 +1,32 @@
-import { randomBytes } from 'node:crypto'
 import { mkdirSync } from 'node:fs'
-import { link, open, readdir, readFile, rename, unlink } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
 import { join, resolve } from 'node:path'
 import { LRUCache } from 'lru-cache'
 import { type Logger, silentLogger } from '../log.ts'
+import { ArtefactStore, DEFAULT_MAX_ARTEFACT_BYTES } from './artefactStore.ts'
 import { modelCid, parseModelCid } from './cid.ts'
 import { isBatchable, type ModelMetadata } from './modelMetadata.ts'
 import { fetchModelFromPeers } from './modelPeerFetch.ts'
 import { probeModel } from './modelProbe.ts'
 import { checkModelSize, DEFAULT_MAX_MODEL_BYTES, validateModelStructure } from './modelValidation.ts'
+import { writeOnce } from './writeOnce.ts'
 
 export interface ModelStoreOptions {
-  /** Directory of `<cid>.onnx` and `<cid>.json` files; created if missing. Several nodes may share it. */
+  /** Directory of `<cid>.onnx` and `<cid>.json` files (artefacts in its `artefacts/`); created if missing. Several nodes may share it. */
   dir: string
   /** Largest model accepted, in bytes; default 64 MiB. */
   maxModelBytes?: number
-  /** REST base URLs of other nodes (`http://host:1317`), asked for models this store lacks. */
+  /** Largest artefact accepted, in bytes; default 512 MiB (DEFAULT_MAX_ARTEFACT_BYTES). */
+  maxArtefactBytes?: number
+  /** REST base URLs of other nodes (`http://host:1317`), asked for models and artefacts this store lacks. */
   peers?: string[]
   log?: Logger
   /** Limit on loading and probing a model at upload; default 60 s. */
   probeTimeoutMs?: number
   /** Limit on downloading a model from one peer; default 30 s. */
   peerTimeoutMs?: number
+  /** Limit on downloading an artefact from one peer; default 120 s. */
+  artefactPeerTimeoutMs?: number
   /** Probes (one child process each) run at once; more uploads wait their turn. Default 2. */
   maxConcurrentProbes?: number
 }
@@ -42,7 +47,8 @@ const KNOWN_MODELS = 10_000
  * bytes, `<cid>.json` the ModelMetadata. Files appear atomically (written to a temp file, then
  * linked into place), the .onnx before the .json, so a reader that finds the .json finds complete
  * files; several processes may put the same model at once. A model missing here is fetched from
- * the peers, checked against its CID, validated and stored.
+ * the peers, checked against its CID, validated and stored. Beside the models it keeps
+ * artefacts (artefactStore.ts): any bytes a verification method needs, by the same kind of CID.
  * @example
  * const store = new ModelStore({ dir: '.pipe/models' })
  * const { metadata } = await store.put(fs.readFileSync('models/risk-scorer.onnx'))
@@ -51,6 +57,8 @@ const KNOWN_MODELS = 10_000
 export class ModelStore {
   readonly dir: string
   readonly maxModelBytes: number
+  /** The artefacts (`<dir>/artefacts/<cid>`). */
+  readonly artefacts: ArtefactStore
   private readonly peers: readonly string[]
   private readonly log: Logger
   private readonly probeTimeoutMs: number
@@ -73,6 +81,31 @@ export class ModelStore {
     this.peerTimeoutMs = opts.peerTimeoutMs ?? 30_000
     this.maxConcurrentProbes = opts.maxConcurrentProbes ?? 2
     mkdirSync(this.dir, { recursive: true })
+    this.artefacts = new ArtefactStore({
+      dir: join(this.dir, 'artefacts'),
+      maxArtefactBytes: opts.maxArtefactBytes ?? DEFAULT_MAX_ARTEFACT_BYTES,
+      peers: this.peers,
+      peerTimeoutMs: opts.artefactPeerTimeoutMs,
+      log: this.log,
+    })
+  }
+
+  /** Largest artefact this store accepts, in bytes. */
+  get maxArtefactBytes(): number {
+    return this.artefacts.maxArtefactBytes
+  }
+
+  /** Stores an artefact (any bytes) and returns its CID; idempotent. Throws ErrArtefactEmpty or ErrArtefactTooLarge. */
+  async putArtefact(bytes: Uint8Array): Promise<string> {
+    return (await this.artefacts.put(bytes)).cid
+  }
+
+  /**
+   * An artefact's bytes, fetched from a peer (and checked against the CID) when missing here,
+   * unless `localOnly`; undefined when nobody has it. Throws ErrInvalidCid.
+   */
+  async artefact(cid: string, opts: { localOnly?: boolean } = {}): Promise<Uint8Array | undefined> {
+    return this.artefacts.get(cid, opts)
   }
 
   /**
@@ -242,34 +275,8 @@ export class ModelStore {
     }
   }
 
-  /**
-   * Writes `<cid>.<ext>` atomically: a temp file in the same directory, flushed, then hard-linked
-   * to its final name, which fails if the name exists. True if this call created the file.
-   */
-  private async publish(cid: string, ext: 'onnx' | 'json', data: Uint8Array): Promise<boolean> {
-    const final = this.file(cid, ext)
-    const temp = join(this.dir, `.tmp-${cid}-${process.pid}-${randomBytes(6).toString('hex')}.${ext}`)
-    const fh = await open(temp, 'wx')
-    try {
-      await fh.writeFile(data)
-      await fh.sync()
-    } finally {
-      await fh.close()
-    }
-    try {
-      await link(temp, final)
-      return true
-    } catch (err) {
-      const code = (err as NodeJS.ErrnoException).code
-      if (code === 'EEXIST') return false
-      // Filesystems without hard links: rename is still atomic, only "who was first" is lost.
-      if (code === 'EPERM' || code === 'ENOTSUP' || code === 'EOPNOTSUPP') {
-        await rename(temp, final)
-        return true
-      }
-      throw err
-    } finally {
-      await unlink(temp).catch(() => {})
-    }
+  /** Writes `<cid>.<ext>` atomically (writeOnce); true if this call created it. */
+  private publish(cid: string, ext: 'onnx' | 'json', data: Uint8Array): Promise<boolean> {
+    return writeOnce(this.dir, `${cid}.${ext}`, data)
   }
 }

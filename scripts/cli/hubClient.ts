@@ -1,3 +1,4 @@
+import { modelCid } from '../../app/modelHub/cid.ts'
 import type { HubErrorBody } from '../../app/modelHub/modelHubServer.ts'
 import type { ModelMetadata } from '../../app/modelHub/modelMetadata.ts'
 import { describeFetchError } from '../../app/modelHub/modelPeerFetch.ts'
@@ -25,7 +26,8 @@ export class HubRequestError extends Error {
 }
 
 /**
- * A client of the model hub REST API (`/v1/models` on a node's REST port, 1317 by default).
+ * A client of the model hub REST API (`/v1/models` and `/v1/artefacts` on a node's REST port,
+ * 1317 by default).
  * @example const { metadata } = await new HubClient('http://127.0.0.1:1317').upload(bytes)
  */
 export class HubClient {
@@ -47,6 +49,39 @@ export class HubClient {
 
   async list(): Promise<ModelMetadata[]> {
     return ((await this.json(await this.request('GET', '/v1/models'))) as { models: ModelMetadata[] }).models
+  }
+
+  /** A model's .onnx bytes (`GET /v1/models/{cid}/raw`), checked against its CID. */
+  async modelBytes(cid: string): Promise<Uint8Array> {
+    return this.verifiedBytes(cid, await this.request('GET', `/v1/models/${encodeURIComponent(cid)}/raw`), 'model')
+  }
+
+  /** Uploads an artefact (any bytes); `created` is false when the node already had it. */
+  async putArtefact(bytes: Uint8Array): Promise<{ cid: string; size: number; created: boolean }> {
+    const res = await this.request('PUT', '/v1/artefacts', bytes)
+    const { cid, size } = (await this.json(res)) as { cid: string; size: number }
+    return { cid, size, created: res.status === 201 }
+  }
+
+  /** An artefact's bytes (`GET /v1/artefacts/{cid}`), checked against its CID. */
+  async artefact(cid: string): Promise<Uint8Array> {
+    return this.verifiedBytes(cid, await this.request('GET', `/v1/artefacts/${encodeURIComponent(cid)}`), 'artefact')
+  }
+
+  /** The body of a 200 answer, which must hash to `cid` (a node is not trusted with content-addressed bytes). */
+  private async verifiedBytes(cid: string, res: Response, what: string): Promise<Uint8Array> {
+    if (!res.ok) await this.json(res) // throws the node's error
+    const bytes = new Uint8Array(await res.arrayBuffer())
+    const actual = await modelCid(bytes)
+    if (actual !== cid) {
+      throw new HubRequestError(
+        res.status,
+        undefined,
+        undefined,
+        `${this.baseUrl} served ${bytes.length} bytes for ${what} ${cid} that hash to ${actual}`,
+      )
+    }
+    return bytes
   }
 
   private async request(method: string, path: string, body?: Uint8Array): Promise<Response> {
