@@ -12,6 +12,8 @@ export declare const PROJECT_ROOT: string
 export declare const COMETBFT_BIN_DIR: string
 /** <project>/.bin/cometbft (may not exist yet). */
 export declare const COMETBFT_BINARY: string
+/** `go version` as [major, minor], undefined when go is not on PATH ([Infinity, 0] for an unparseable one). */
+export declare function goVersion(): [number, number] | undefined
 /** The version the installed binary reports, or undefined when it is missing or broken. */
 export declare function installedCometbftVersion(): string | undefined
 /** Ensures the pinned binary is installed; resolves to the exit code to use. */

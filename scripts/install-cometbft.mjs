@@ -51,7 +51,7 @@ export function installedCometbftVersion() {
  * The `go version` output parsed to [major, minor], or undefined when go is not on PATH.
  * @returns e.g. [1, 23]
  */
-function goVersion() {
+export function goVersion() {
   let out
   try {
     out = execFileSync('go', ['version'], { encoding: 'utf8', timeout: 30_000, stdio: ['ignore', 'pipe', 'ignore'] })

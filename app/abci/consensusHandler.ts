@@ -115,7 +115,7 @@ export class ConsensusHandler implements ConsensusConnection {
         if (app.staged) await this.discardStaged()
         // Results first (the results tx at index 0), then the txs that use them.
         const split = splitBlock(app.inference, req.txs)
-        app.inference.beginBlock(req.height, split.results)
+        await app.inference.beginBlock(req.height, split.results)
         const items = split.userTxs.map((raw) => app.blockTxs.decode(raw))
         const ctx = {
           height: req.height,

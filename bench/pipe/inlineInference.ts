@@ -36,6 +36,7 @@ export class InlineInferenceModule extends InferenceModule {
     const computed = new Map<string, InferenceResult>()
     return {
       kind: 'call',
+      modes: this.modes,
       results: computed,
       models: this.hub,
       compute: async (request) => {

@@ -32,3 +32,8 @@ export const ErrInvalidArtefact = register(CODESPACE, 74, 'invalid artefact')
 export const ErrNodeRegistered = register(CODESPACE, 75, 'inference node is already registered')
 export const ErrInvalidNodeKey = register(CODESPACE, 76, 'malformed inference node key')
 export const ErrInvalidAttestation = register(CODESPACE, 77, 'invalid TEE attestation')
+
+/** Verification errors (ZKML proofs, and the verification layer's checks): 80 and up. */
+export const ErrZkProof = register(CODESPACE, 80, 'invalid ZK proof')
+export const ErrZkSetup = register(CODESPACE, 81, 'model has no usable ZK circuit')
+export const ErrProvingFailed = register(CODESPACE, 82, 'proving failed')

@@ -11,6 +11,11 @@ export const RESULT_PREFIX = enc('inference/res/')
 export const RECORD_PREFIX = enc('inference/rec/')
 /** tx hash (32) → ids of the tx's inference records, in call order. */
 export const TX_RECORDS_PREFIX = enc('inference/tx/')
+/**
+ * sha256 of a proof artefact (32) → the artefact. Outside the module's state commitment (state
+ * holds the hash, in results and records); written with the block that carried it.
+ */
+export const PROOF_PREFIX = enc('inference/proof/')
 /** The module's state commitment (a hash chain over every block's inference content). */
 export const ROOT_KEY = enc('inference/root')
 

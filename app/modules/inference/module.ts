@@ -21,7 +21,13 @@ import { blockAnswers, type InferenceAnswers, txInferenceCalls } from './precomp
 import { inferencePrecompile } from './precompile/precompile.ts'
 import { PrecompileReach } from './precompile/reachability.ts'
 import { RegistryKeeper } from './registry/keeper.ts'
+import { RegisteredModes } from './registry/registeredModes.ts'
 import { type InferenceResult, resultsByKey } from './types/result.ts'
+import { VerificationMode } from './types/verificationMode.ts'
+import { ResultVerification } from './verification/resultVerification.ts'
+import { ZkCircuits } from './verification/zkCircuits.ts'
+import { ZkProver } from './verification/zkProver.ts'
+import { ZkVerifier } from './verification/zkVerifier.ts'
 
 export interface InferenceModuleOptions {
   /** The node's model hub: what checked runs validate requests against, where the executor finds models. */
@@ -30,6 +36,8 @@ export interface InferenceModuleOptions {
   /** Runs models instead of an InferenceExecutor made from `executor` (tests hold runs with one). */
   modelExecutor?: ModelExecutor
   mempool?: Partial<InferenceMempoolLimits>
+  /** ZKML proving and verifying threads (defaults: 1 prover, one verifier per core). */
+  zk?: { provers?: number; verifiers?: number }
   log: Logger
 }
 
@@ -49,6 +57,14 @@ export class InferenceModule {
   protected readonly runner: InferenceRunner
   readonly recorder = new BlockRecorder()
   readonly reach = new PrecompileReach()
+  /** Which modes each model may be asked for (committed registrations). */
+  readonly modes: RegisteredModes
+  /** ZKML: registered circuits, the prover threads, the verifier threads. */
+  readonly zk: { circuits: ZkCircuits; prover: ZkProver; verifier: ZkVerifier }
+  /** How ProcessProposal checks each carried result (by mode). */
+  readonly verification: ResultVerification
+  /** Proof artefacts of committed blocks, by sha256 (records hold the hash). */
+  readonly proofs: { get(hash: Uint8Array): Promise<Uint8Array | undefined> }
   /** The results the block being executed carries (recorded in state at its end). */
   protected blockResults: InferenceResult[] = []
   private attached: { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } | undefined
@@ -63,8 +79,14 @@ export class InferenceModule {
     readonly executor: ModelExecutor,
     protected readonly log: Logger,
     private readonly limits: InferenceMempoolLimits,
+    zk: InferenceModuleOptions['zk'] = {},
   ) {
-    this.runner = new InferenceRunner(hub, executor)
+    this.modes = new RegisteredModes(registry)
+    const circuits = new ZkCircuits(registry, hub)
+    this.zk = { circuits, prover: new ZkProver(circuits, { threads: zk.provers }), verifier: new ZkVerifier({ threads: zk.verifiers }) }
+    this.verification = new ResultVerification(circuits, this.zk.verifier, hub)
+    this.proofs = { get: (hash) => keeper.proof(hash) }
+    this.runner = new InferenceRunner(hub, executor, this.zk.prover)
     this.results = new ResultCache(this.runner)
   }
 
@@ -78,7 +100,7 @@ export class InferenceModule {
     const executor =
       opts.modelExecutor ??
       new InferenceExecutor(hub, { log: opts.log.child('executor'), maxQueued: queue, maxQueuePerModel: queue, ...opts.executor })
-    return new this(await InferenceKeeper.open(kv), await RegistryKeeper.open(kv), hub, executor, opts.log, limits)
+    return new this(await InferenceKeeper.open(kv), await RegistryKeeper.open(kv), hub, executor, opts.log, limits, opts.zk)
   }
 
   /** The precompile, for the EVM's block VM (block answers) and call VMs (computed now, bounded). */
@@ -92,6 +114,7 @@ export class InferenceModule {
         const calls = txInferenceCalls(new Uint8Array(32), {
           kind: 'call',
           results: this.results,
+          modes: this.modes,
           models: this.hub,
           compute: (request) => this.results.compute(request, CALL_INFERENCE_TIMEOUT_MS),
         })
@@ -108,6 +131,7 @@ export class InferenceModule {
       simulator,
       this.reach,
       this.hub,
+      this.modes,
       this.results,
       this.log.child('inference-mempool'),
       this.limits,
@@ -158,20 +182,36 @@ export class InferenceModule {
     return checkProposalResults(
       txs,
       block.results,
-      { state: await evm.checkState(), reach: this.reach, simulate: (eth, calls) => simulator.simulate(eth, calls) },
+      {
+        state: await evm.checkState(),
+        reach: this.reach,
+        modes: this.modes,
+        verify: (result, request) => this.verification.check(result, request),
+        simulate: (eth, calls) => simulator.simulate(eth, calls),
+      },
       mempool,
     )
   }
 
-  /** FinalizeBlock, before the txs run: the precompile answers from the block's results. */
-  beginBlock(height: bigint, results: readonly InferenceResult[]): void {
+  /**
+   * FinalizeBlock, before the txs run: the precompile answers from the block's results. The
+   * block was accepted (ProcessProposal verified its proofs here, or +2/3 of the validators
+   * did), so nothing is verified again; ZKML records get the registered verifying-key hash.
+   */
+  async beginBlock(height: bigint, results: readonly InferenceResult[]): Promise<void> {
     this.blockResults = [...results]
-    this.recorder.beginBlock(height, this.blockAnswers(results))
+    const verifyingKeys = new Map<string, Uint8Array>()
+    for (const r of results) {
+      if (r.mode !== VerificationMode.VERIFICATION_MODE_ZKML || verifyingKeys.has(r.modelCid)) continue
+      const model = await this.registry.committedModel(r.modelCid)
+      if (model) verifyingKeys.set(r.modelCid, model.zkVerifyingKeyHash)
+    }
+    this.recorder.beginBlock(height, this.blockAnswers(results), verifyingKeys)
   }
 
   /** How the block precompile answers (the block's results; no other source). */
   protected blockAnswers(results: readonly InferenceResult[]): InferenceAnswers {
-    return blockAnswers(resultsByKey(results))
+    return blockAnswers(this.modes, resultsByKey(results))
   }
 
   beforeTx(eth: EthTx): void {
@@ -190,11 +230,12 @@ export class InferenceModule {
 
   /** Commit wrote the block: re-judge the mempool's txs against the new state. */
   blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
+    this.modes.blockCommitted()
     this.mempool.blockCommitted(included, writes)
   }
 
   async close(): Promise<void> {
-    await this.executor.close()
+    await Promise.all([this.executor.close(), this.zk.prover.close(), this.zk.verifier.close()])
   }
 
   private wired(): { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } {

@@ -1,3 +1,5 @@
+import { VerificationMode } from './types/verificationMode.ts'
+
 /**
  * Every number of the inference module validators or users depend on: the precompile's gas
  * schedule and the inference mempool's limits.
@@ -11,6 +13,11 @@ export const INFERENCE_GAS_PER_INPUT_ELEMENT = 100n
 export const INFERENCE_GAS_PER_MODEL_MICRO = 10n
 /** Cap on the per-model part, so an expensive model stays callable within a block. */
 export const MAX_MODEL_GAS = 5_000_000n
+/**
+ * Gas a ZKML result adds to its model's: every validator verifies its proof (≈ 80 ms of one
+ * core for the example model) before the block is accepted.
+ */
+export const ZK_PROOF_GAS = 200_000n
 
 /** Largest number of input elements of one inference request. */
 export const MAX_INPUT_ELEMENTS = 65_536
@@ -29,6 +36,8 @@ export const MAX_PENDING_INFERENCE_TXS = 10_000
 export const INFERENCE_TIMEOUT_MS = 30_000
 /** How long eth_call waits for a real inference. */
 export const CALL_INFERENCE_TIMEOUT_MS = 10_000
+/** How long one ZKML proof may take (queueing included) before its tx is dropped. */
+export const ZK_PROVING_TIMEOUT_MS = 300_000
 
 /**
  * Gas of a model from its single-inference cost in µs, capped at {@link MAX_MODEL_GAS}.
@@ -37,4 +46,12 @@ export const CALL_INFERENCE_TIMEOUT_MS = 10_000
 export function modelGas(costMicros: number): bigint {
   const gas = BigInt(Math.ceil(costMicros)) * INFERENCE_GAS_PER_MODEL_MICRO
   return gas > MAX_MODEL_GAS ? MAX_MODEL_GAS : gas
+}
+
+/**
+ * The model part of an inference's gas: {@link modelGas}, plus {@link ZK_PROOF_GAS} for ZKML.
+ * @example inferenceModelGas(1_000, VerificationMode.VERIFICATION_MODE_ZKML) // 210_000n
+ */
+export function inferenceModelGas(costMicros: number, mode: number): bigint {
+  return modelGas(costMicros) + (mode === VerificationMode.VERIFICATION_MODE_ZKML ? ZK_PROOF_GAS : 0n)
 }

@@ -1,5 +1,6 @@
+import { sha256 } from '../../../crypto.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
-import { blockAnswers, type InferenceAnswers, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import { blockAnswers, type InferenceAnswers, type TxInferenceCalls, txInferenceCalls, VANILLA_ONLY } from '../precompile/inferenceCalls.ts'
 import type { InferenceRecord, InferenceRecordStatus } from './inferenceRecord.ts'
 
 /**
@@ -7,19 +8,22 @@ import type { InferenceRecord, InferenceRecordStatus } from './inferenceRecord.t
  * what each tx asked into inference records.
  */
 export class BlockRecorder {
-  private answers: InferenceAnswers = blockAnswers()
+  private answers: InferenceAnswers = blockAnswers(VANILLA_ONLY)
   private tx: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), this.answers)
   private records: InferenceRecord[] = []
   private height = 0n
+  private verifyingKeys: ReadonlyMap<string, Uint8Array> = new Map()
 
   /** The precompile's view of the tx being executed. */
   current(): TxInferenceCalls {
     return this.tx
   }
 
-  beginBlock(height: bigint, answers: InferenceAnswers): void {
+  /** `verifyingKeys`: the registered verifying-key hash of each ZKML model the block's results use. */
+  beginBlock(height: bigint, answers: InferenceAnswers, verifyingKeys: ReadonlyMap<string, Uint8Array> = new Map()): void {
     this.height = height
     this.answers = answers
+    this.verifyingKeys = verifyingKeys
     this.records = []
   }
 
@@ -32,6 +36,8 @@ export class BlockRecorder {
     for (const c of this.tx.calls) {
       const status: InferenceRecordStatus =
         c.outcome === 'answered' ? (reverted ? 'reverted' : 'success') : c.outcome === 'outOfGas' ? 'outOfGas' : 'missing'
+      const artefact = this.answers.results.get(c.request.keyHex)?.artefact
+      const verifyingKeyHash = this.verifyingKeys.get(c.request.modelCid)
       this.records.push({
         inferenceId: c.inferenceId,
         txHash: eth.hash,
@@ -42,6 +48,7 @@ export class BlockRecorder {
         inputHash: c.request.inputHash,
         output: c.output ?? new Uint8Array(0),
         status,
+        ...(artefact && artefact.length > 0 && verifyingKeyHash ? { verification: { proofHash: sha256(artefact), verifyingKeyHash } } : {}),
       })
     }
     this.tx = txInferenceCalls(eth.hash, this.answers)

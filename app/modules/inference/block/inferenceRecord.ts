@@ -23,6 +23,14 @@ export interface InferenceRecord {
   /** ABI-encoded ModelOutput; empty unless the call was answered. */
   output: Uint8Array
   status: InferenceRecordStatus
+  /** How the output is verified, for modes with an artefact (ZKML): hashes of its proof and key. */
+  verification?: RecordVerification
+}
+
+/** A ZKML record's verification: sha256 of the proof artefact (kept by every node, keeper.proof) and of the verifying key. */
+export interface RecordVerification {
+  proofHash: Uint8Array
+  verifyingKeyHash: Uint8Array
 }
 
 /** Stored by index: append new statuses, never reorder. */
@@ -39,12 +47,13 @@ export function encodeRecord(r: InferenceRecord): Uint8Array {
     r.inputHash,
     r.output,
     bigIntToUnpaddedBytes(BigInt(STATUSES.indexOf(r.status))),
+    ...(r.verification ? [r.verification.proofHash, r.verification.verifyingKeyHash] : []),
   ])
 }
 
 export function decodeRecord(bytes: Uint8Array): InferenceRecord {
   const f = RLP.decode(bytes) as Uint8Array[]
-  if (f.length < 9) throw new Error(`stored inference record has ${f.length} fields, expected 9`)
+  if (f.length !== 9 && f.length !== 11) throw new Error(`stored inference record has ${f.length} fields, expected 9 or 11`)
   const status = STATUSES[Number(bytesToBigInt(f[8]!))]
   if (!status) throw new Error(`stored inference record has unknown status ${bytesToBigInt(f[8]!)}`)
   return {
@@ -57,5 +66,6 @@ export function decodeRecord(bytes: Uint8Array): InferenceRecord {
     inputHash: f[6]!,
     output: f[7]!,
     status,
+    ...(f.length === 11 ? { verification: { proofHash: f[9]!, verifyingKeyHash: f[10]! } } : {}),
   }
 }

@@ -3,7 +3,7 @@ import type { AppError } from '../../../errors.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import { ErrResultsTx } from '../errors.ts'
 import type { Simulation } from '../mempool/txSimulator.ts'
-import { blockAnswers, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import { blockAnswers, type ModeRules, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
 import type { PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import { type InferenceResult, type ResultLookup, resultsByKey } from '../types/result.ts'
@@ -13,6 +13,10 @@ export interface CommittedState {
   /** The latest committed EVM state (the code txs call). */
   state: MerkleStateManager
   reach: PrecompileReach
+  /** Committed registrations: which modes each model allows. */
+  modes: ModeRules
+  /** Checks one carried result against the request it answers (ResultVerification: proofs). */
+  verify(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined>
   /** Runs a tx on the latest committed state (TxSimulator). */
   simulate(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation>
 }
@@ -29,7 +33,8 @@ export interface ProvenRequests {
 
 /**
  * ProcessProposal's inference check: every request a block tx makes must have its result in the
- * block, and every result must be needed by some tx. A tx's requests are what it asks for when
+ * block, every result must be needed by some tx, and every result must pass its mode's
+ * verification against the request it answers (ZKML proofs verified in parallel). A tx's requests are what it asks for when
  * run on the committed state with the block's results as answers, so the verdict is a function
  * of the proposal and committed state only; `proven` may spare the simulation of a tx whose
  * requests it can prove.
@@ -42,26 +47,28 @@ export async function checkProposalResults(
   proven?: ProvenRequests,
 ): Promise<AppError | undefined> {
   const byKey = resultsByKey(results)
-  const needed = new Set<string>()
+  const needed = new Map<string, InferenceRequest>()
   for (const eth of txs) {
     if (!(await committed.reach.mayReach(eth, committed.state))) continue
     const known = proven?.provenRequests(eth, byKey)
     if (known) {
       const missing = known.find((r) => !byKey.has(r.keyHex))
       if (missing) return missingResult(eth, missing)
-      for (const r of known) needed.add(r.keyHex)
+      for (const r of known) needed.set(r.keyHex, r)
       continue
     }
-    const calls = txInferenceCalls(eth.hash, blockAnswers(byKey))
+    const calls = txInferenceCalls(eth.hash, blockAnswers(committed.modes, byKey))
     await committed.simulate(eth, calls)
     for (const c of calls.calls) {
       if (c.outcome === 'missing') return missingResult(eth, c.request)
-      needed.add(c.request.keyHex)
+      needed.set(c.request.keyHex, c.request)
     }
   }
   const extra = results.find((r) => !needed.has(r.keyHex))
   if (extra) return ErrResultsTx.with(`result ${extra.keyHex} (model ${extra.modelCid}) is needed by no tx of the block`)
-  return undefined
+  // All at once (proofs verify on the verifier's threads); the first failure in block order.
+  const verdicts = await Promise.all(results.map((r) => committed.verify(r, needed.get(r.keyHex)!)))
+  return verdicts.find((v) => v !== undefined)
 }
 
 function missingResult(eth: EthTx, r: InferenceRequest): AppError {

@@ -6,11 +6,12 @@ import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
 import { overlaps } from '../../evm/recordingStateManager.ts'
 import { ErrInferenceFailed, ErrMempoolFull, ErrRequestsUnstable } from '../errors.ts'
-import { MAX_SIMULATION_ROUNDS } from '../params.ts'
-import { type InferenceCall, type ModelCatalog, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import { MAX_SIMULATION_ROUNDS, ZK_PROVING_TIMEOUT_MS } from '../params.ts'
+import { type InferenceCall, type ModelCatalog, type ModeRules, txInferenceCalls } from '../precompile/inferenceCalls.ts'
 import { isDirectCall, type PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult, ResultLookup } from '../types/result.ts'
+import { VerificationMode } from '../types/verificationMode.ts'
 import type { ResultCache } from './resultCache.ts'
 import type { TxSimulator } from './txSimulator.ts'
 
@@ -91,6 +92,7 @@ export class InferenceMempool {
     private readonly simulator: Pick<TxSimulator, 'headHeight' | 'simulate' | 'invalidate'>,
     private readonly reach: Pick<PrecompileReach, 'mayReach'>,
     private readonly models: ModelCatalog,
+    private readonly modes: ModeRules,
     private readonly results: Pick<ResultCache, 'get' | 'compute'>,
     private readonly log: Logger,
     private readonly limits: InferenceMempoolLimits,
@@ -256,7 +258,7 @@ export class InferenceMempool {
         return r
       },
     }
-    const calls = txInferenceCalls(t.eth.hash, { kind: 'simulation', results, models: this.models })
+    const calls = txInferenceCalls(t.eth.hash, { kind: 'simulation', results, modes: this.modes, models: this.models })
     const { height, reads, readsBlockContext } = await this.simulator.simulate(t.eth, calls)
     const requests = unique(calls.calls.map((c) => c.request))
     const unknown = requests.filter((r) => !answered.has(r.keyHex))
@@ -280,7 +282,9 @@ export class InferenceMempool {
     const final = isDirectCall(t.eth)
     if (final && calls.refused.length > 0) return this.fail(t, calls.refused[0] as AppError)
     t.state = 'running'
-    Promise.all(unknown.map((r) => this.results.compute(r, this.limits.timeoutMs).then((res) => t.results.set(r.keyHex, res)))).then(
+    Promise.all(
+      unknown.map((r) => this.results.compute(r, timeoutFor(r, this.limits.timeoutMs)).then((res) => t.results.set(r.keyHex, res))),
+    ).then(
       () => {
         if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'running') return
         if (final && height === this.simulator.headHeight()) return this.settle(t, height, t.results, calls.calls)
@@ -321,4 +325,9 @@ function unique(requests: InferenceRequest[]): InferenceRequest[] {
   const seen = new Map<string, InferenceRequest>()
   for (const r of requests) if (!seen.has(r.keyHex)) seen.set(r.keyHex, r)
   return [...seen.values()]
+}
+
+/** How long a request may take: ZKML proofs get longer (they queue for the prover threads). */
+function timeoutFor(request: InferenceRequest, timeoutMs: number): number {
+  return request.mode === VerificationMode.VERIFICATION_MODE_ZKML ? Math.max(timeoutMs, ZK_PROVING_TIMEOUT_MS) : timeoutMs
 }

@@ -4,7 +4,7 @@ import type { StoredBlock } from '../../evm/blockStore.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
 import type { RecordingStateManager } from '../../evm/recordingStateManager.ts'
-import { blockAnswers, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import { blockAnswers, type TxInferenceCalls, txInferenceCalls, VANILLA_ONLY } from '../precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../precompile/precompile.ts'
 import { ExecutionReads } from './executionReads.ts'
 
@@ -46,7 +46,7 @@ interface HeadVm {
  */
 export class TxSimulator {
   private current: HeadVm | undefined
-  private calls: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), blockAnswers())
+  private calls: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), blockAnswers(VANILLA_ONLY))
   private tail: Promise<unknown> = Promise.resolve()
 
   constructor(private readonly evm: EvmKeeper) {}

@@ -1,11 +1,20 @@
 import type { AppError } from '../../../errors.ts'
 import type { ModelMetadata } from '../../../modelHub/modelMetadata.ts'
+import { ErrModeUnavailable } from '../errors.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult, ResultLookup } from '../types/result.ts'
 
 /** What the precompile reads of a model in the hub (node-local: only checked runs read it). */
 export interface ModelCatalog {
   metadata(cid: string): Promise<Pick<ModelMetadata, 'inputs' | 'outputs' | 'costMicros'> | undefined>
+}
+
+/**
+ * Whether a model may be asked for in a mode, by committed registrations (the same on every
+ * validator, so every kind of run below asks it): ErrModeUnavailable saying why not, or undefined.
+ */
+export interface ModeRules {
+  refusal(modelCid: string, mode: number): Promise<AppError | undefined>
 }
 
 /**
@@ -18,9 +27,15 @@ export interface ModelCatalog {
  * - `call`: eth_call and eth_estimateGas. Checked, and computed now when not known.
  */
 export type InferenceAnswers =
-  | { kind: 'block'; results: ResultLookup }
-  | { kind: 'simulation'; results: ResultLookup; models: ModelCatalog }
-  | { kind: 'call'; results: ResultLookup; models: ModelCatalog; compute(request: InferenceRequest): Promise<InferenceResult> }
+  | { kind: 'block'; results: ResultLookup; modes: ModeRules }
+  | { kind: 'simulation'; results: ResultLookup; modes: ModeRules; models: ModelCatalog }
+  | {
+      kind: 'call'
+      results: ResultLookup
+      modes: ModeRules
+      models: ModelCatalog
+      compute(request: InferenceRequest): Promise<InferenceResult>
+    }
 
 /**
  * How one inference call ended:
@@ -65,7 +80,12 @@ export function txInferenceCalls(txHash: Uint8Array, answers: InferenceAnswers):
 
 const NO_RESULTS: ResultLookup = { get: () => undefined }
 
+/** Mode rules with no registrations: VANILLA only (placeholders before a block, and unit tests). */
+export const VANILLA_ONLY: ModeRules = {
+  refusal: async (_cid, mode) => (mode === 0 ? undefined : ErrModeUnavailable.with(`mode ${mode}: no model is registered for it`)),
+}
+
 /** Block answers: the given results only. */
-export function blockAnswers(results: ResultLookup = NO_RESULTS): InferenceAnswers {
-  return { kind: 'block', results }
+export function blockAnswers(modes: ModeRules, results: ResultLookup = NO_RESULTS): InferenceAnswers {
+  return { kind: 'block', results, modes }
 }

@@ -4,12 +4,11 @@ import { Address, concatBytes, hexToBytes } from '@ethereumjs/util'
 import { encodeErrorResult, toEventSelector } from 'viem'
 import { keccak256 } from '../../../crypto.ts'
 import { type AppError, toAppError } from '../../../errors.ts'
-import { ErrInvalidRequest, ErrModeUnavailable, ErrResultMissing, ErrTooManyRequests, ErrUnknownModel } from '../errors.ts'
-import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, MAX_REQUESTS_PER_TX, modelGas } from '../params.ts'
+import { ErrInvalidRequest, ErrResultMissing, ErrTooManyRequests, ErrUnknownModel } from '../errors.ts'
+import { INFERENCE_BASE_GAS, INFERENCE_GAS_PER_INPUT_ELEMENT, inferenceModelGas, MAX_REQUESTS_PER_TX } from '../params.ts'
 import { chainModelCid } from '../types/modelCid.ts'
 import { type InferenceRequest, inferenceRequest } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
-import { modeName, VerificationMode } from '../types/verificationMode.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, type ModelInferenceRequest, ogInferenceAbi, SIMULATION_OUTPUT } from './abi.ts'
 import { decodeInferenceCall } from './abiDecoder.ts'
 import { encodeInferenceEvent, encodeModelOutput } from './abiEncoder.ts'
@@ -44,9 +43,6 @@ async function runInference(input: PrecompileInput, tx: TxInferenceCalls): Promi
   } catch (err) {
     return revert(gas, ErrInvalidRequest.with(`calldata is not runModelInference(ModelInferenceRequest): ${(err as Error).message}`))
   }
-  if (call.mode !== VerificationMode.VERIFICATION_MODE_VANILLA) {
-    return revert(gas, ErrModeUnavailable.with(`${modeName(call.mode)} inference is not offered yet; use VANILLA`))
-  }
   const request = inferenceRequest(call.mode, call.modelCID, call.input)
   const elements = call.input.numbers.reduce((n, t) => n + t.values.length, 0) + call.input.strings.reduce((n, t) => n + t.values.length, 0)
   gas += BigInt(elements) * INFERENCE_GAS_PER_INPUT_ELEMENT
@@ -54,6 +50,8 @@ async function runInference(input: PrecompileInput, tx: TxInferenceCalls): Promi
   const index = tx.calls.length
   if (index >= MAX_REQUESTS_PER_TX) return refuse(tx, gas, ErrTooManyRequests.with(`at most ${MAX_REQUESTS_PER_TX} per transaction`))
   const { answers } = tx
+  const unavailable = await answers.modes.refusal(call.modelCID, call.mode)
+  if (unavailable) return refuse(tx, gas, unavailable)
   // Checked runs (simulation, eth_call) hold the request against the model first; blocks
   // answer only from their results and never read the node-local hub.
   const modelGasExpected = answers.kind === 'block' ? 0n : await checkAgainstModel(request, answers.models)
@@ -90,7 +88,7 @@ async function checkAgainstModel(request: InferenceRequest, models: ModelCatalog
     const meta = await models.metadata(chainModelCid(request.modelCid))
     if (!meta) return ErrUnknownModel.with(`${request.modelCid} is not in the model hub; upload it with \`npx pipe model upload\``)
     toOnnxInputs(request.input, meta.inputs)
-    return modelGas(meta.costMicros)
+    return inferenceModelGas(meta.costMicros, request.mode)
   } catch (err) {
     return toAppError(err)
   }

@@ -11,6 +11,7 @@ import { type CommittedState, checkProposalResults, type ProvenRequests } from '
 import { ErrResultsTx } from '../../../../app/modules/inference/errors.ts'
 import { decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
 import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
+import { VANILLA_ONLY } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import { inferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf } from '../../../../app/modules/inference/types/result.ts'
@@ -43,6 +44,8 @@ function committed(programs: Map<string, Program>, plain = new Set<string>()): C
     simulated,
     state: {} as never,
     reach: { mayReach: async (eth: EthTx) => !plain.has(eth.hashHex) } as never,
+    modes: VANILLA_ONLY,
+    verify: async () => undefined,
     simulate: async (eth, calls) => {
       simulated.push(eth.hashHex)
       const precompile = inferencePrecompile(() => calls)

@@ -15,7 +15,7 @@ import { MAX_SIMULATION_ROUNDS, modelGas } from '../../../../app/modules/inferen
 import { INFERENCE_PRECOMPILE_ADDRESS } from '../../../../app/modules/inference/precompile/abi.ts'
 import { decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
 import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
-import type { ModelCatalog, TxInferenceCalls } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
+import { type ModelCatalog, type TxInferenceCalls, VANILLA_ONLY } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import type { InferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf, resultsByKey } from '../../../../app/modules/inference/types/result.ts'
@@ -116,10 +116,19 @@ class Harness {
       },
     }
     const reach = { mayReach: async (eth: EthTx) => !this.plain.has(eth.hashHex) }
-    this.mempool = new InferenceMempool({ checkState: async () => ({}) as never }, simulator, reach, catalog, results, silentLogger, {
-      maxPending,
-      timeoutMs: 1000,
-    })
+    this.mempool = new InferenceMempool(
+      { checkState: async () => ({}) as never },
+      simulator,
+      reach,
+      catalog,
+      VANILLA_ONLY,
+      results,
+      silentLogger,
+      {
+        maxPending,
+        timeoutMs: 1000,
+      },
+    )
   }
 
   /** A contract-call tx (to a plain address) running `program`. */

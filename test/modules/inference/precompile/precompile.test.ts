@@ -15,8 +15,10 @@ import {
   type ModelCatalog,
   type TxInferenceCalls,
   txInferenceCalls,
+  VANILLA_ONLY,
 } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
+import { RegisteredModes } from '../../../../app/modules/inference/registry/registeredModes.ts'
 import { inferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf, resultsByKey } from '../../../../app/modules/inference/types/result.ts'
 import { VerificationMode } from '../../../../app/modules/inference/types/verificationMode.ts'
@@ -76,7 +78,7 @@ const revertReason = (exec: ExecResult): string => {
 }
 
 test("block answers: the block's result is returned and charged, and the call recorded with its inference id and event", async () => {
-  const { exec, tx } = await call(blockAnswers(resultsByKey([result])))
+  const { exec, tx } = await call(blockAnswers(VANILLA_ONLY, resultsByKey([result])))
   assert.equal(exec.exceptionError, undefined)
   assert.deepEqual(exec.returnValue, OUTPUT)
   assert.equal(exec.executionGasUsed, CALL_GAS + MODEL_GAS)
@@ -88,7 +90,7 @@ test("block answers: the block's result is returned and charged, and the call re
 })
 
 test('block answers: a call the block carries no result for reverts with the reason and is recorded as missing; nothing node-local is read', async () => {
-  const { exec, tx } = await call(blockAnswers(new Map()))
+  const { exec, tx } = await call(blockAnswers(VANILLA_ONLY, new Map()))
   assert.equal(exec.exceptionError?.error, 'revert')
   assert.match(
     revertReason(exec),
@@ -99,50 +101,50 @@ test('block answers: a call the block carries no result for reverts with the rea
 })
 
 test("simulation answers: an unknown result is the empty simulation output, charged the model's gas from the hub; a known one as in a block", async () => {
-  const unknown = await call({ kind: 'simulation', results: new Map(), models: catalog })
+  const unknown = await call({ kind: 'simulation', modes: VANILLA_ONLY, results: new Map(), models: catalog })
   assert.equal(unknown.exec.exceptionError, undefined)
   assert.deepEqual(decodeModelOutput(unknown.exec.returnValue), SIMULATION_OUTPUT)
   assert.equal(unknown.exec.executionGasUsed, CALL_GAS + MODEL_GAS)
   assert.equal(unknown.tx.calls[0]?.outcome, 'placeholder')
-  const known = await call({ kind: 'simulation', results: resultsByKey([result]), models: catalog })
-  const inBlock = await call(blockAnswers(resultsByKey([result])))
+  const known = await call({ kind: 'simulation', modes: VANILLA_ONLY, results: resultsByKey([result]), models: catalog })
+  const inBlock = await call(blockAnswers(VANILLA_ONLY, resultsByKey([result])))
   assert.deepEqual(known.exec.returnValue, inBlock.exec.returnValue)
   assert.equal(known.exec.executionGasUsed, inBlock.exec.executionGasUsed)
 })
 
 test('a call that cannot pay for the model runs out of gas, is still recorded (its result is needed), and does the same in a block', async () => {
   const gasLimit = CALL_GAS + MODEL_GAS - 1n
-  const sim = await call({ kind: 'simulation', results: new Map(), models: catalog }, { gasLimit })
+  const sim = await call({ kind: 'simulation', modes: VANILLA_ONLY, results: new Map(), models: catalog }, { gasLimit })
   assert.equal(sim.exec.exceptionError?.error, 'out of gas')
   assert.equal(sim.exec.executionGasUsed, gasLimit)
   assert.equal(sim.tx.calls.length, 1, 'recorded: the mempool computes it and the block carries it')
   assert.equal(sim.tx.calls[0]?.outcome, 'outOfGas')
   assert.deepEqual(sim.tx.calls[0]?.gas, { needed: CALL_GAS + MODEL_GAS, available: gasLimit })
-  const block = await call(blockAnswers(resultsByKey([result])), { gasLimit })
+  const block = await call(blockAnswers(VANILLA_ONLY, resultsByKey([result])), { gasLimit })
   assert.equal(block.exec.exceptionError?.error, 'out of gas')
   assert.equal(block.exec.executionGasUsed, gasLimit)
   assert.equal(block.tx.calls[0]?.outcome, 'outOfGas')
   // Gas for the call itself but not its elements: out of gas before any request exists.
-  const early = await call(blockAnswers(resultsByKey([result])), { gasLimit: INFERENCE_BASE_GAS + 1n })
+  const early = await call(blockAnswers(VANILLA_ONLY, resultsByKey([result])), { gasLimit: INFERENCE_BASE_GAS + 1n })
   assert.equal(early.exec.exceptionError?.error, 'out of gas')
   assert.equal(early.tx.calls.length, 0)
 })
 
 test('checked runs refuse what does not fit the model: unknown model, wrong input; blocks do not look', async () => {
   const unknownModel = await call(
-    { kind: 'simulation', results: new Map(), models: catalog },
+    { kind: 'simulation', modes: VANILLA_ONLY, results: new Map(), models: catalog },
     { data: hexToBytes(precompileCall(OTHER_CID, [features])) },
   )
   assert.equal(unknownModel.exec.exceptionError?.error, 'revert')
   assert.ok(ErrUnknownModel.is(unknownModel.tx.refused[0]), String(unknownModel.tx.refused[0]))
   assert.equal(unknownModel.tx.calls.length, 0)
   const wrongShape = await call(
-    { kind: 'simulation', results: new Map(), models: catalog },
+    { kind: 'simulation', modes: VANILLA_ONLY, results: new Map(), models: catalog },
     { data: hexToBytes(precompileCall(CID, [row('features', [1n, 2n, 3n])])) },
   )
   assert.ok(ErrInvalidInput.is(wrongShape.tx.refused[0]))
   assert.match(revertReason(wrongShape.exec), /input tensor "features" has shape \[1, 3\], the model expects \[batch, 4\]/)
-  const inBlock = await call(blockAnswers(new Map()), { data: hexToBytes(precompileCall(OTHER_CID, [features])) })
+  const inBlock = await call(blockAnswers(VANILLA_ONLY, new Map()), { data: hexToBytes(precompileCall(OTHER_CID, [features])) })
   assert.equal(inBlock.tx.refused.length, 0, 'a block never consults the hub')
   assert.equal(inBlock.tx.calls[0]?.outcome, 'missing')
 })
@@ -151,6 +153,7 @@ test('call answers compute an unknown result now; a failed computation is refuse
   let computed = 0
   const ok = await call({
     kind: 'call',
+    modes: VANILLA_ONLY,
     results: new Map(),
     models: catalog,
     compute: async () => {
@@ -163,6 +166,7 @@ test('call answers compute an unknown result now; a failed computation is refuse
   assert.equal(ok.tx.calls[0]?.outcome, 'answered')
   const failed = await call({
     kind: 'call',
+    modes: VANILLA_ONLY,
     results: new Map(),
     models: catalog,
     compute: async () => Promise.reject(ErrInvalidInput.with('boom')),
@@ -173,14 +177,20 @@ test('call answers compute an unknown result now; a failed computation is refuse
 })
 
 test('bad calldata and modes not offered revert without a request; the 17th call of a tx is refused', async () => {
-  const garbage = await call(blockAnswers(new Map()), { data: Uint8Array.of(1, 2, 3) })
+  const garbage = await call(blockAnswers(VANILLA_ONLY, new Map()), { data: Uint8Array.of(1, 2, 3) })
   assert.match(revertReason(garbage.exec), /invalid inference request: calldata is not runModelInference/)
   assert.equal(garbage.tx.calls.length, 0)
-  const zk = await call(blockAnswers(new Map()), {
+  const unregistered = new RegisteredModes({ committedModel: async () => undefined })
+  const zk = await call(blockAnswers(unregistered, new Map()), {
     data: hexToBytes(precompileCall(CID, [features], VerificationMode.VERIFICATION_MODE_ZKML)),
   })
-  assert.match(revertReason(zk.exec), new RegExp(`${ErrModeUnavailable.description}: ZKML inference is not offered yet; use VANILLA`))
-  const tx = txInferenceCalls(TX_HASH, blockAnswers(resultsByKey([result])))
+  assert.match(revertReason(zk.exec), new RegExp(`${ErrModeUnavailable.description}: model ${CID} is not registered for ZKML`))
+  assert.equal(zk.tx.calls.length, 0)
+  const tee = await call(blockAnswers(unregistered, new Map()), {
+    data: hexToBytes(precompileCall(CID, [features], VerificationMode.VERIFICATION_MODE_TEE)),
+  })
+  assert.match(revertReason(tee.exec), /TEE inference is not offered yet/)
+  const tx = txInferenceCalls(TX_HASH, blockAnswers(VANILLA_ONLY, resultsByKey([result])))
   for (let i = 0; i < 16; i++) assert.equal((await call(tx.answers, { tx })).exec.exceptionError, undefined, `call ${i}`)
   const seventeenth = await call(tx.answers, { tx })
   assert.ok(ErrTooManyRequests.is(tx.refused[0]))

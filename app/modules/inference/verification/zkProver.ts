@@ -1,0 +1,83 @@
+import type { Piscina } from 'piscina'
+import { AppError, toAppError } from '../../../errors.ts'
+import type { OnnxValueInfo } from '../../../modelHub/onnxModel.ts'
+import { startTaskPool } from '../../../workers/taskPool.ts'
+import { ErrProvingFailed } from '../errors.ts'
+import type { ModelOutput } from '../precompile/abi.ts'
+import type { InferenceRequest } from '../types/request.ts'
+import { circuitInputs, outputFromInstances } from './zkCircuit.ts'
+import type { ZkCircuits } from './zkCircuits.ts'
+import { encodeZkProof, fromEngineProofJson } from './zkProof.ts'
+import type { ZkTask, ZkTaskResult } from './zkWorker.ts'
+
+export interface ZkProverOptions {
+  /** Proving threads; default 1 (a proof keeps a core busy for seconds; the rest serve blocks). */
+  threads?: number
+}
+
+/**
+ * Proves ZKML requests on worker threads (zkWorker.ts): the request's inputs, quantised as the
+ * circuit takes them, go through EZKL's witness generator and prover; the output is read back
+ * from the proof's public outputs, so what a contract gets is what the proof proves. Never on
+ * the main thread, never on the block path: the inference mempool asks, and a tx is ready only
+ * once its proofs exist. Deduplication is the ResultCache's (one proof per request key).
+ */
+export class ZkProver {
+  private readonly pool: Piscina
+
+  constructor(
+    private readonly circuits: ZkCircuits,
+    opts: ZkProverOptions = {},
+  ) {
+    this.pool = startTaskPool(new URL('./zkWorker.ts', import.meta.url), { threads: opts.threads ?? 1 })
+  }
+
+  /** Proofs waiting for a thread. */
+  get queued(): number {
+    return this.pool.queueSize
+  }
+
+  /**
+   * The output and the proof artefact for `request`, or ErrProvingFailed saying why not
+   * (no usable circuit, input the circuit was not built for, the prover failed, time ran out).
+   */
+  async prove(
+    request: InferenceRequest,
+    model: { inputs: OnnxValueInfo[]; outputs: OnnxValueInfo[] },
+    timeoutMs: number,
+  ): Promise<{ output: ModelOutput; artefact: Uint8Array }> {
+    try {
+      const circuit = await this.circuits.forProving(request.modelCid)
+      const { inputData, instances } = circuitInputs(request.input, model.inputs, circuit.layout)
+      const task: ZkTask = {
+        kind: 'prove',
+        compiledCircuit: circuit.compiledCircuit,
+        provingKey: circuit.provingKey,
+        srs: circuit.srs,
+        inputData,
+      }
+      let done: ZkTaskResult
+      try {
+        done = await this.pool.run(task, { signal: AbortSignal.timeout(timeoutMs) })
+      } catch (err) {
+        const e = err as Error
+        const why = e.name === 'AbortError' || e.name === 'TimeoutError' ? `no proof within ${timeoutMs} ms` : e.message
+        throw ErrProvingFailed.with(`model ${request.modelCid}: ${why}`)
+      }
+      if (done.kind !== 'proved') throw new Error(`zk worker answered ${done.kind} to prove`)
+      const proof = fromEngineProofJson(done.proofJson)
+      const mismatch = instances.findIndex((felt, i) => Buffer.compare(felt, proof.instances[i] ?? new Uint8Array()) !== 0)
+      if (mismatch !== -1) {
+        throw ErrProvingFailed.with(`model ${request.modelCid}: the prover quantised input element ${mismatch} differently from the chain`)
+      }
+      return { output: outputFromInstances(proof.instances, model.outputs, circuit.layout), artefact: encodeZkProof(proof) }
+    } catch (err) {
+      if (err instanceof AppError && ErrProvingFailed.is(err)) throw err
+      throw ErrProvingFailed.with(`model ${request.modelCid}: ${toAppError(err).message}`, err)
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.pool.destroy()
+  }
+}
