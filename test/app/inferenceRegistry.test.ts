@@ -22,6 +22,9 @@ const bech = (i: number) => toBech32Address(new Address(hexToBytes(devKeys[i]!.a
 const { VERIFICATION_MODE_VANILLA: VANILLA, VERIFICATION_MODE_ZKML: ZKML, VERIFICATION_MODE_TEE: TEE } = VerificationMode
 const NODE_KEY = secp256k1.publicKeyCreate(new Uint8Array(32).fill(7), true)
 const VK_HASH = new Uint8Array(32).fill(9)
+/** The artefacts a ZKML registration must list, each named for its name's bytes. */
+const zkArtefacts = async (names = ['compiled_circuit', 'proving_key', 'settings', 'srs', 'verifying_key']) =>
+  Promise.all(names.map(async (name) => ({ name, cid: await modelCid(new TextEncoder().encode(name)) })))
 
 function registerModel(
   owner: string,
@@ -53,11 +56,12 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
     await b.app.inference.hub.put(model)
     const cid = metadata.cid
     const artefact = await modelCid(new TextEncoder().encode('settings.json'))
+    const artefacts = await zkArtefacts()
     const w0 = await devEthWallet(0)
     const tx = await signTx(
       w0,
       [
-        registerModel(bech(0), cid, { modes: [ZKML, VANILLA], vk: VK_HASH, artefacts: [{ name: 'settings', cid: artefact }] }),
+        registerModel(bech(0), cid, { modes: [ZKML, VANILLA], vk: VK_HASH, artefacts: [...artefacts].reverse() }),
         registerNode(bech(0), NODE_KEY, [TEE, VANILLA], new Uint8Array([1, 2, 3])),
       ],
       { accountNumber: 0n, sequence: 0 },
@@ -77,7 +81,7 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
       owner: bech(0),
       modes: [VANILLA, ZKML],
       zkVerifyingKeyHash: VK_HASH,
-      artefacts: [{ name: 'settings', cid: artefact }],
+      artefacts, // sorted by name
       registeredHeight: 2n,
     })
     const list = await abciQuery(
@@ -138,6 +142,12 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
         registerModel(bech(0), cid, { artefacts: [{ name: 'Vk!', cid: artefact }] }),
         74,
         /name "Vk!" must be 1-64 of a-z, 0-9 and _/,
+      ],
+      [
+        'ZKML without its EZKL artefacts',
+        registerModel(bech(0), cid, { modes: [ZKML], vk: VK_HASH, artefacts: await zkArtefacts(['settings', 'proving_key']) }),
+        74,
+        /ZKML needs the artefacts compiled_circuit, settings, srs, verifying_key .*; missing: compiled_circuit, srs, verifying_key$/,
       ],
       [
         'short node key',

@@ -13,7 +13,15 @@ import { REGISTRATION_GAS, REGISTRATION_GAS_PER_BYTE } from '../../tx/params.ts'
 import { ErrModelNotInHub, ErrModelRegistered, ErrNodeRegistered } from '../errors.ts'
 import { modeName } from '../types/verificationMode.ts'
 import type { RegistryKeeper } from './keeper.ts'
-import { canonicalArtefacts, canonicalModelCid, canonicalModes, checkAttestation, checkNodeKey, checkVerifyingKeyHash } from './rules.ts'
+import {
+  canonicalArtefacts,
+  canonicalModelCid,
+  canonicalModes,
+  checkAttestation,
+  checkNodeKey,
+  checkVerifyingKeyHash,
+  checkZkArtefacts,
+} from './rules.ts'
 
 const REGISTER_MODEL = '/pipe.inference.v1.MsgRegisterModel'
 const REGISTER_NODE = '/pipe.inference.v1.MsgRegisterInferenceNode'
@@ -35,7 +43,7 @@ export function registerModelHandler(registry: RegistryKeeper, hub: ModelStore):
       canonicalModelCid(msg.modelCid)
       const modes = canonicalModes(msg.modes)
       checkVerifyingKeyHash(modes, msg.zkVerifyingKeyHash)
-      canonicalArtefacts(msg.artefacts)
+      checkZkArtefacts(modes, canonicalArtefacts(msg.artefacts))
     },
     gas: (msg) => REGISTRATION_GAS + BigInt(MsgRegisterModel.encode(msg).finish().length) * REGISTRATION_GAS_PER_BYTE,
     spend: () => 0n,

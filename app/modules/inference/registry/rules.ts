@@ -68,6 +68,26 @@ export function canonicalArtefacts(artefacts: Artefact[]): Artefact[] {
   return sorted
 }
 
+/**
+ * The artefacts every ZKML registration lists (by name; `npx pipe model register --zk` makes
+ * and uploads them): what a validator needs to verify a proof (settings for the circuit's
+ * layout and scales, the verifying key, the SRS) and a prover needs to make one (the compiled
+ * circuit; its proving key, `proving_key`, is listed too but may be made again from these).
+ */
+export const ZKML_ARTEFACTS = ['compiled_circuit', 'settings', 'srs', 'verifying_key'] as const
+
+/** ZKML needs ZKML_ARTEFACTS among the artefacts; the other modes need none of them. */
+export function checkZkArtefacts(modes: VerificationMode[], artefacts: Artefact[]): void {
+  if (!modes.includes(VerificationMode.VERIFICATION_MODE_ZKML)) return
+  const names = new Set(artefacts.map((a) => a.name))
+  const missing = ZKML_ARTEFACTS.filter((n) => !names.has(n))
+  if (missing.length > 0) {
+    throw ErrInvalidArtefact.with(
+      `ZKML needs the artefacts ${ZKML_ARTEFACTS.join(', ')} (npx pipe model register <cid> --zk makes them); missing: ${missing.join(', ')}`,
+    )
+  }
+}
+
 /** A node key is a 33-byte compressed secp256k1 point. */
 export function checkNodeKey(key: Uint8Array): void {
   if (key.length !== 33) throw ErrInvalidNodeKey.with(`node_key must be a 33-byte compressed secp256k1 public key, got ${key.length} bytes`)
