@@ -108,7 +108,7 @@ function table(rows: string[][]): string {
 }
 
 /** The node's refusals become CommandErrors that quote its message and code. */
-async function refusalsAsCommandErrors<T>(call: () => Promise<T>, what: string): Promise<T> {
+export async function refusalsAsCommandErrors<T>(call: () => Promise<T>, what: string): Promise<T> {
   try {
     return await call()
   } catch (err) {

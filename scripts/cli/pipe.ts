@@ -6,6 +6,7 @@ import type { Artefact } from '../../app/proto/pipe/inference/v1/types.ts'
 import { HubUnreachableError } from './hubClient.ts'
 import { CommandError, listModels, type ModelCommandOptions, showModel, uploadModel } from './modelCommands.ts'
 import { registerModel } from './registryCommands.ts'
+import { zkRegister } from './zkCommands.ts'
 
 /**
  * The `pipe` command (package.json "bin", bootstrapped by scripts/pipe.mjs):
@@ -13,6 +14,7 @@ import { registerModel } from './registryCommands.ts'
  *   pipe model info <cid> [--node <url>] [--json]
  *   pipe model list [--node <url>] [--json]
  *   pipe model register <cid> (--key <hex> | --dev-account <i>) [--modes …] [--comet <url>] …
+ *   pipe model register <cid> --zk [--calibration <file>] …   (ZK setup, artefacts uploaded, ZKML registered)
  * Exit codes: 0 done, 1 failed (file, node, refusal), 2 usage error.
  */
 
@@ -29,6 +31,7 @@ commands:
   pipe model info <cid>           show a model's metadata
   pipe model list                 list the models stored on the node
   pipe model register <cid>       register a model of the hub on chain (MsgRegisterModel)
+  pipe model register <cid> --zk  ZK setup with EZKL first, then register it for ZKML (and VANILLA)
 
 options:
   --node <url>   REST address of a PIPE node (default $PIPE_NODE or ${DEFAULT_NODE};
@@ -42,6 +45,12 @@ register options:
   --modes <list>         verification modes: vanilla, zkml, tee, comma-separated (default vanilla)
   --zk-vk-hash <hex>     sha256 of the EZKL verifying key (32 bytes; required with zkml)
   --artefact <name=cid>  a file the verification method needs (repeatable)
+  --zk                   make the EZKL circuit, keys and SRS of the model (progress shown), upload
+                         them to the node's hub and register with ZKML, their CIDs and the key's
+                         hash (modes default to vanilla,zkml; zkml is added to --modes)
+  --calibration <file>   with --zk: EZKL calibration data {"input_data": [[…], …]} (default:
+                         samples generated from the model's input shapes)
+  --home <dir>           with --zk: where the SRS cache lives, <dir>/zk/srs (default $PIPE_HOME or ~/.pipe)
   --comet <url>          CometBFT RPC of a node (default $PIPE_COMET or ${DEFAULT_COMET})
   --gas-price <apipe>    fee per gas (default ${DEFAULT_GAS_PRICE}, 2 gwei)
 
@@ -84,7 +93,21 @@ export async function main(
         return 0
       case 'register': {
         const [cid] = operands(1, 'a CID: pipe model register <cid>')
-        await registerModel(cid!, registerOptions(values), out)
+        const register = registerOptions(values)
+        if (!values.zk) {
+          if (values.calibration !== undefined || values.home !== undefined) throw new UsageError('--calibration and --home go with --zk')
+          await registerModel(cid!, register, out)
+          return 0
+        }
+        if (values['zk-vk-hash'] !== undefined || values.artefact !== undefined) {
+          throw new UsageError('--zk makes the verifying key and the artefacts itself: leave out --zk-vk-hash and --artefact')
+        }
+        await zkRegister(
+          cid!,
+          { node: opts.node, calibrationFile: values.calibration, home: values.home, progress: opts.json ? err : out },
+          register,
+          out,
+        )
         return 0
       }
       case undefined:
@@ -117,6 +140,9 @@ interface CommandLineValues {
   artefact?: string[]
   comet?: string
   'gas-price'?: string
+  zk?: boolean
+  calibration?: string
+  home?: string
 }
 
 function parseCommandLine(argv: string[]): { values: CommandLineValues; positionals: string[] } {
@@ -135,6 +161,9 @@ function parseCommandLine(argv: string[]): { values: CommandLineValues; position
         artefact: { type: 'string', multiple: true },
         comet: { type: 'string' },
         'gas-price': { type: 'string' },
+        zk: { type: 'boolean' },
+        calibration: { type: 'string' },
+        home: { type: 'string' },
       },
     })
   } catch (e) {
@@ -173,8 +202,10 @@ function registerOptions(values: CommandLineValues): Parameters<typeof registerM
   } else {
     throw new UsageError("pipe model register needs the owner's key: --key <hex> (or $PIPE_KEY), or --dev-account <i> on a localnet")
   }
-  const names = (values.modes ?? 'vanilla').split(',').map((m) => m.trim().toLowerCase())
+  const names = (values.modes ?? (values.zk ? 'vanilla,zkml' : 'vanilla')).split(',').map((m) => m.trim().toLowerCase())
   for (const n of names) if (!(n in MODES)) throw new UsageError(`--modes: unknown mode "${n}" (vanilla, zkml, tee)`)
+  // --zk registers for ZKML whatever else the user lists.
+  if (values.zk && !names.includes('zkml')) names.push('zkml')
   let modes: ReturnType<typeof canonicalModes>
   try {
     modes = canonicalModes(names.map((n) => MODES[n]!))

@@ -19,6 +19,7 @@ export const PORT_OFFSETS = {
   inferenceConsensus: 1600,
   cosmos: 1700,
   bench: 2000,
+  zkRegister: 2100,
 } as const
 
 export interface TestChain {
