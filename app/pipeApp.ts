@@ -21,8 +21,9 @@ import { EvmMempool } from './modules/evm/mempool.ts'
 import { SenderRecoveryPool } from './modules/evm/senderRecoveryPool.ts'
 import type { InferenceMempoolLimits } from './modules/inference/mempool/inferenceMempool.ts'
 import { InferenceModule } from './modules/inference/module.ts'
+import { inferenceQueries } from './modules/inference/queryServer.ts'
 import { registerInferenceNodeHandler, registerModelHandler } from './modules/inference/registry/msgServer.ts'
-import { inferenceQueries } from './modules/inference/registry/queryServer.ts'
+import { decodeZkProof } from './modules/inference/verification/zkProof.ts'
 import { CosmosTxModule } from './modules/tx/module.ts'
 import type { ChainedKeeper } from './store/chainedStore.ts'
 import { KvStore, WriteSet } from './store/kvStore.ts'
@@ -116,10 +117,22 @@ export class PipeApp {
     const evmMempool = new EvmMempool(evm)
     cosmos.attach(evm, evmMempool.senders)
     let app: PipeApp | undefined
-    const queries = new QueryRouter([...authQueries(auth), ...bankQueries(bank), ...cosmos.queries(), ...inferenceQueries(registry)], {
-      latestHeight: () => app?.lastCommit.height ?? 0n,
-      accountsAt: (height) => evm.stateAtHeight(height),
-    })
+    const queries = new QueryRouter(
+      [
+        ...authQueries(auth),
+        ...bankQueries(bank),
+        ...cosmos.queries(),
+        ...inferenceQueries({
+          keeper: inference.keeper,
+          registry,
+          proofs: { get: (hash) => inference.proofs.get(hash), decode: decodeZkProof },
+        }),
+      ],
+      {
+        latestHeight: () => app?.lastCommit.height ?? 0n,
+        accountsAt: (height) => evm.stateAtHeight(height),
+      },
+    )
     const blockTxs = new BlockTxDecoder(evmMempool, cosmos.decoder)
     const blockExecutor = new BlockExecutor(evm, cosmos.runner, inference)
     app = new PipeApp(kv, evm, evmMempool, inference, auth, bank, cosmos, queries, blockTxs, blockExecutor, log, await readLastCommit(kv))

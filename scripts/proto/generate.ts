@@ -1,5 +1,8 @@
 /**
- * Regenerates the TypeScript codecs of our .proto files (proto/ → app/proto/) with ts-proto.
+ * Regenerates the TypeScript codecs of PIPE's own .proto files (proto/pipe/ → app/proto/pipe/)
+ * with ts-proto. The other files under proto/ are not generated: proto/cosmos/ and
+ * proto/tendermint/ are descriptors the gRPC server serves by reflection (the app encodes those
+ * messages with cosmjs-types), and proto/onnx/ is read at run time with protobufjs.
  * Only needed after editing a .proto file; the output is committed. Needs protoc, which
  * `pip install grpcio-tools` provides as `python3 -m grpc_tools.protoc` (or set PROTOC).
  *
@@ -16,7 +19,7 @@ const plugin = path.join(root, 'node_modules/.bin/protoc-gen-ts_proto')
 
 const files = fs
   .readdirSync(protoDir, { recursive: true, encoding: 'utf8' })
-  .filter((f) => f.endsWith('.proto'))
+  .filter((f) => f.startsWith('pipe/') && f.endsWith('.proto'))
   .sort()
 const options = [
   'esModuleInterop=true',

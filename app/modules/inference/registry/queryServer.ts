@@ -22,7 +22,7 @@ const MAX_LIMIT = 1000
  * The inference module's queries (`/pipe.inference.v1.Query/…`): registered models and
  * inference nodes. A registration made after the queried height is not there yet.
  */
-export function inferenceQueries(registry: RegistryKeeper): QueryMethod[] {
+export function registryQueries(registry: RegistryKeeper): QueryMethod[] {
   return [
     queryMethod('/pipe.inference.v1.Query/Model', QueryModelRequest, QueryModelResponse, async (req, ctx) => {
       const cid = asInvalidArgument(() => chainModelCid(req.cid))

@@ -6,7 +6,15 @@
 
 /* eslint-disable */
 import { BinaryReader, BinaryWriter } from "@bufbuild/protobuf/wire";
-import { InferenceNode, Model } from "./types.ts";
+import {
+  InferenceNode,
+  InferenceRecord,
+  Model,
+  Params,
+  VerificationMode,
+  verificationModeFromJSON,
+  verificationModeToJSON,
+} from "./types.ts";
 
 export const protobufPackage = "pipe.inference.v1";
 
@@ -59,6 +67,51 @@ export interface QueryInferenceNodesRequest {
 export interface QueryInferenceNodesResponse {
   nodes: InferenceNode[];
   pagination: PageResponse | undefined;
+}
+
+export interface QueryParamsRequest {
+}
+
+export interface QueryParamsResponse {
+  params: Params | undefined;
+}
+
+export interface QueryInferenceRequest {
+  /** 32 bytes. */
+  inferenceId: Uint8Array;
+}
+
+export interface QueryInferenceResponse {
+  inference: InferenceRecord | undefined;
+}
+
+export interface QueryInferencesByTxRequest {
+  /** 32-byte Ethereum tx hash. */
+  txHash: Uint8Array;
+}
+
+export interface QueryInferencesByTxResponse {
+  inferences: InferenceRecord[];
+}
+
+export interface QueryProofRequest {
+  /** 32 bytes. */
+  inferenceId: Uint8Array;
+}
+
+export interface QueryProofResponse {
+  /** The proof bytes (EZKL: halo2, KZG, EVM transcript). */
+  proof: Uint8Array;
+  /** sha256 of the verifying key the proof verifies against (the registry holds the same hash). */
+  verifyingKeyHash: Uint8Array;
+  /**
+   * Public instances: the quantised inputs, then the outputs; each a 32-byte little-endian
+   * field element.
+   */
+  instances: Uint8Array[];
+  mode: VerificationMode;
+  /** sha256 of the stored proof artefact (the record's proof_hash). */
+  proofHash: Uint8Array;
 }
 
 function createBasePageRequest(): PageRequest {
@@ -806,6 +859,635 @@ export const QueryInferenceNodesResponse: MessageFns<QueryInferenceNodesResponse
     message.pagination = (object.pagination !== undefined && object.pagination !== null)
       ? PageResponse.fromPartial(object.pagination)
       : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryParamsRequest(): QueryParamsRequest {
+  return {};
+}
+
+export const QueryParamsRequest: MessageFns<QueryParamsRequest> = {
+  encode(_: QueryParamsRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryParamsRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryParamsRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(_: any): QueryParamsRequest {
+    return {};
+  },
+
+  toJSON(_: QueryParamsRequest): unknown {
+    const obj: any = {};
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryParamsRequest>, I>>(base?: I): QueryParamsRequest {
+    return QueryParamsRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryParamsRequest>, I>>(_: I): QueryParamsRequest {
+    const message = createBaseQueryParamsRequest();
+    return message;
+  },
+};
+
+function createBaseQueryParamsResponse(): QueryParamsResponse {
+  return { params: undefined };
+}
+
+export const QueryParamsResponse: MessageFns<QueryParamsResponse> = {
+  encode(message: QueryParamsResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.params !== undefined) {
+      Params.encode(message.params, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryParamsResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryParamsResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.params = Params.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryParamsResponse {
+    return { params: isSet(object.params) ? Params.fromJSON(object.params) : undefined };
+  },
+
+  toJSON(message: QueryParamsResponse): unknown {
+    const obj: any = {};
+    if (message.params !== undefined) {
+      obj.params = Params.toJSON(message.params);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryParamsResponse>, I>>(base?: I): QueryParamsResponse {
+    return QueryParamsResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryParamsResponse>, I>>(object: I): QueryParamsResponse {
+    const message = createBaseQueryParamsResponse();
+    message.params = (object.params !== undefined && object.params !== null)
+      ? Params.fromPartial(object.params)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryInferenceRequest(): QueryInferenceRequest {
+  return { inferenceId: new Uint8Array(0) };
+}
+
+export const QueryInferenceRequest: MessageFns<QueryInferenceRequest> = {
+  encode(message: QueryInferenceRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inferenceId.length !== 0) {
+      writer.uint32(10).bytes(message.inferenceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryInferenceRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryInferenceRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inferenceId = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryInferenceRequest {
+    return {
+      inferenceId: isSet(object.inferenceId)
+        ? bytesFromBase64(object.inferenceId)
+        : isSet(object.inference_id)
+        ? bytesFromBase64(object.inference_id)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: QueryInferenceRequest): unknown {
+    const obj: any = {};
+    if (message.inferenceId.length !== 0) {
+      obj.inferenceId = base64FromBytes(message.inferenceId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryInferenceRequest>, I>>(base?: I): QueryInferenceRequest {
+    return QueryInferenceRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryInferenceRequest>, I>>(object: I): QueryInferenceRequest {
+    const message = createBaseQueryInferenceRequest();
+    message.inferenceId = object.inferenceId ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseQueryInferenceResponse(): QueryInferenceResponse {
+  return { inference: undefined };
+}
+
+export const QueryInferenceResponse: MessageFns<QueryInferenceResponse> = {
+  encode(message: QueryInferenceResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inference !== undefined) {
+      InferenceRecord.encode(message.inference, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryInferenceResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryInferenceResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inference = InferenceRecord.decode(reader, reader.uint32());
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryInferenceResponse {
+    return { inference: isSet(object.inference) ? InferenceRecord.fromJSON(object.inference) : undefined };
+  },
+
+  toJSON(message: QueryInferenceResponse): unknown {
+    const obj: any = {};
+    if (message.inference !== undefined) {
+      obj.inference = InferenceRecord.toJSON(message.inference);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryInferenceResponse>, I>>(base?: I): QueryInferenceResponse {
+    return QueryInferenceResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryInferenceResponse>, I>>(object: I): QueryInferenceResponse {
+    const message = createBaseQueryInferenceResponse();
+    message.inference = (object.inference !== undefined && object.inference !== null)
+      ? InferenceRecord.fromPartial(object.inference)
+      : undefined;
+    return message;
+  },
+};
+
+function createBaseQueryInferencesByTxRequest(): QueryInferencesByTxRequest {
+  return { txHash: new Uint8Array(0) };
+}
+
+export const QueryInferencesByTxRequest: MessageFns<QueryInferencesByTxRequest> = {
+  encode(message: QueryInferencesByTxRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.txHash.length !== 0) {
+      writer.uint32(10).bytes(message.txHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryInferencesByTxRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryInferencesByTxRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.txHash = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryInferencesByTxRequest {
+    return {
+      txHash: isSet(object.txHash)
+        ? bytesFromBase64(object.txHash)
+        : isSet(object.tx_hash)
+        ? bytesFromBase64(object.tx_hash)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: QueryInferencesByTxRequest): unknown {
+    const obj: any = {};
+    if (message.txHash.length !== 0) {
+      obj.txHash = base64FromBytes(message.txHash);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryInferencesByTxRequest>, I>>(base?: I): QueryInferencesByTxRequest {
+    return QueryInferencesByTxRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryInferencesByTxRequest>, I>>(object: I): QueryInferencesByTxRequest {
+    const message = createBaseQueryInferencesByTxRequest();
+    message.txHash = object.txHash ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseQueryInferencesByTxResponse(): QueryInferencesByTxResponse {
+  return { inferences: [] };
+}
+
+export const QueryInferencesByTxResponse: MessageFns<QueryInferencesByTxResponse> = {
+  encode(message: QueryInferencesByTxResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    for (const v of message.inferences) {
+      InferenceRecord.encode(v!, writer.uint32(10).fork()).join();
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryInferencesByTxResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryInferencesByTxResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inferences.push(InferenceRecord.decode(reader, reader.uint32()));
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryInferencesByTxResponse {
+    return {
+      inferences: globalThis.Array.isArray(object?.inferences)
+        ? object.inferences.map((e: any) => InferenceRecord.fromJSON(e))
+        : [],
+    };
+  },
+
+  toJSON(message: QueryInferencesByTxResponse): unknown {
+    const obj: any = {};
+    if (message.inferences?.length) {
+      obj.inferences = message.inferences.map((e) => InferenceRecord.toJSON(e));
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryInferencesByTxResponse>, I>>(base?: I): QueryInferencesByTxResponse {
+    return QueryInferencesByTxResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryInferencesByTxResponse>, I>>(object: I): QueryInferencesByTxResponse {
+    const message = createBaseQueryInferencesByTxResponse();
+    message.inferences = object.inferences?.map((e) => InferenceRecord.fromPartial(e)) || [];
+    return message;
+  },
+};
+
+function createBaseQueryProofRequest(): QueryProofRequest {
+  return { inferenceId: new Uint8Array(0) };
+}
+
+export const QueryProofRequest: MessageFns<QueryProofRequest> = {
+  encode(message: QueryProofRequest, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inferenceId.length !== 0) {
+      writer.uint32(10).bytes(message.inferenceId);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryProofRequest {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryProofRequest();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inferenceId = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryProofRequest {
+    return {
+      inferenceId: isSet(object.inferenceId)
+        ? bytesFromBase64(object.inferenceId)
+        : isSet(object.inference_id)
+        ? bytesFromBase64(object.inference_id)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: QueryProofRequest): unknown {
+    const obj: any = {};
+    if (message.inferenceId.length !== 0) {
+      obj.inferenceId = base64FromBytes(message.inferenceId);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryProofRequest>, I>>(base?: I): QueryProofRequest {
+    return QueryProofRequest.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryProofRequest>, I>>(object: I): QueryProofRequest {
+    const message = createBaseQueryProofRequest();
+    message.inferenceId = object.inferenceId ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseQueryProofResponse(): QueryProofResponse {
+  return {
+    proof: new Uint8Array(0),
+    verifyingKeyHash: new Uint8Array(0),
+    instances: [],
+    mode: 0,
+    proofHash: new Uint8Array(0),
+  };
+}
+
+export const QueryProofResponse: MessageFns<QueryProofResponse> = {
+  encode(message: QueryProofResponse, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.proof.length !== 0) {
+      writer.uint32(10).bytes(message.proof);
+    }
+    if (message.verifyingKeyHash.length !== 0) {
+      writer.uint32(18).bytes(message.verifyingKeyHash);
+    }
+    for (const v of message.instances) {
+      writer.uint32(26).bytes(v!);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(32).int32(message.mode);
+    }
+    if (message.proofHash.length !== 0) {
+      writer.uint32(42).bytes(message.proofHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): QueryProofResponse {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseQueryProofResponse();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.proof = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.verifyingKeyHash = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 26) {
+              break;
+            }
+
+            message.instances.push(reader.bytes());
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.proofHash = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): QueryProofResponse {
+    return {
+      proof: isSet(object.proof) ? bytesFromBase64(object.proof) : new Uint8Array(0),
+      verifyingKeyHash: isSet(object.verifyingKeyHash)
+        ? bytesFromBase64(object.verifyingKeyHash)
+        : isSet(object.verifying_key_hash)
+        ? bytesFromBase64(object.verifying_key_hash)
+        : new Uint8Array(0),
+      instances: globalThis.Array.isArray(object?.instances)
+        ? object.instances.map((e: any) => bytesFromBase64(e))
+        : [],
+      mode: isSet(object.mode) ? verificationModeFromJSON(object.mode) : 0,
+      proofHash: isSet(object.proofHash)
+        ? bytesFromBase64(object.proofHash)
+        : isSet(object.proof_hash)
+        ? bytesFromBase64(object.proof_hash)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: QueryProofResponse): unknown {
+    const obj: any = {};
+    if (message.proof.length !== 0) {
+      obj.proof = base64FromBytes(message.proof);
+    }
+    if (message.verifyingKeyHash.length !== 0) {
+      obj.verifyingKeyHash = base64FromBytes(message.verifyingKeyHash);
+    }
+    if (message.instances?.length) {
+      obj.instances = message.instances.map((e) => base64FromBytes(e));
+    }
+    if (message.mode !== 0) {
+      obj.mode = verificationModeToJSON(message.mode);
+    }
+    if (message.proofHash.length !== 0) {
+      obj.proofHash = base64FromBytes(message.proofHash);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<QueryProofResponse>, I>>(base?: I): QueryProofResponse {
+    return QueryProofResponse.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<QueryProofResponse>, I>>(object: I): QueryProofResponse {
+    const message = createBaseQueryProofResponse();
+    message.proof = object.proof ?? new Uint8Array(0);
+    message.verifyingKeyHash = object.verifyingKeyHash ?? new Uint8Array(0);
+    message.instances = object.instances?.map((e) => e) || [];
+    message.mode = object.mode ?? 0;
+    message.proofHash = object.proofHash ?? new Uint8Array(0);
     return message;
   },
 };

@@ -58,6 +58,62 @@ export function verificationModeToJSON(object: VerificationMode): string {
   }
 }
 
+/** How the tx that made an inference ended (app/modules/inference/block/inferenceRecord.ts). */
+export enum InferenceStatus {
+  INFERENCE_STATUS_UNSPECIFIED = 0,
+  /** INFERENCE_STATUS_SUCCESS - The result was returned and the tx succeeded. */
+  INFERENCE_STATUS_SUCCESS = 1,
+  /** INFERENCE_STATUS_REVERTED - The result was returned but the tx reverted afterwards. */
+  INFERENCE_STATUS_REVERTED = 2,
+  /** INFERENCE_STATUS_MISSING - The block carried no result for it (the tx reverted with that reason). */
+  INFERENCE_STATUS_MISSING = 3,
+  /** INFERENCE_STATUS_OUT_OF_GAS - The call could not pay for the model's gas, and ran out of gas. */
+  INFERENCE_STATUS_OUT_OF_GAS = 4,
+  UNRECOGNIZED = -1,
+}
+
+export function inferenceStatusFromJSON(object: any): InferenceStatus {
+  switch (object) {
+    case 0:
+    case "INFERENCE_STATUS_UNSPECIFIED":
+      return InferenceStatus.INFERENCE_STATUS_UNSPECIFIED;
+    case 1:
+    case "INFERENCE_STATUS_SUCCESS":
+      return InferenceStatus.INFERENCE_STATUS_SUCCESS;
+    case 2:
+    case "INFERENCE_STATUS_REVERTED":
+      return InferenceStatus.INFERENCE_STATUS_REVERTED;
+    case 3:
+    case "INFERENCE_STATUS_MISSING":
+      return InferenceStatus.INFERENCE_STATUS_MISSING;
+    case 4:
+    case "INFERENCE_STATUS_OUT_OF_GAS":
+      return InferenceStatus.INFERENCE_STATUS_OUT_OF_GAS;
+    case -1:
+    case "UNRECOGNIZED":
+    default:
+      return InferenceStatus.UNRECOGNIZED;
+  }
+}
+
+export function inferenceStatusToJSON(object: InferenceStatus): string {
+  switch (object) {
+    case InferenceStatus.INFERENCE_STATUS_UNSPECIFIED:
+      return "INFERENCE_STATUS_UNSPECIFIED";
+    case InferenceStatus.INFERENCE_STATUS_SUCCESS:
+      return "INFERENCE_STATUS_SUCCESS";
+    case InferenceStatus.INFERENCE_STATUS_REVERTED:
+      return "INFERENCE_STATUS_REVERTED";
+    case InferenceStatus.INFERENCE_STATUS_MISSING:
+      return "INFERENCE_STATUS_MISSING";
+    case InferenceStatus.INFERENCE_STATUS_OUT_OF_GAS:
+      return "INFERENCE_STATUS_OUT_OF_GAS";
+    case InferenceStatus.UNRECOGNIZED:
+    default:
+      return "UNRECOGNIZED";
+  }
+}
+
 /**
  * One named file a verification method needs besides the model (an EZKL compiled circuit,
  * settings, verifying key, SRS …), addressed by CID like the model itself.
@@ -99,6 +155,55 @@ export interface InferenceNode {
   registeredHeight: bigint;
   /** The node key's address as bech32 (keccak of the key, as an Ethereum address). */
   nodeAddress: string;
+}
+
+/** What the chain remembers of one inference a committed tx made. */
+export interface InferenceRecord {
+  /** 32 bytes: keccak256(tx hash ‖ index as 4 bytes big-endian), the id of its event too. */
+  inferenceId: Uint8Array;
+  /** 32-byte hash of the tx that made it (the Ethereum tx hash). */
+  txHash: Uint8Array;
+  /** Height of the block that holds the tx. */
+  height: bigint;
+  /** 0-based order of the call within the tx. */
+  index: number;
+  /** CIDv1 of the model. */
+  modelCid: string;
+  /** The verification mode the contract asked for. */
+  mode: VerificationMode;
+  /** keccak256 of the canonical ABI encoding of the input. */
+  inputHash: Uint8Array;
+  /** ABI-encoded ModelOutput; empty unless the call was answered. */
+  output: Uint8Array;
+  status: InferenceStatus;
+  /** sha256 of the proof artefact (ZKML); empty when the mode has no proof. */
+  proofHash: Uint8Array;
+  /** sha256 of the verifying key the proof was checked against (ZKML); empty otherwise. */
+  verifyingKeyHash: Uint8Array;
+}
+
+/** The inference module's parameters: the precompile's gas schedule and request limits. */
+export interface Params {
+  /** Gas of any call to the inference precompile. */
+  baseGas: bigint;
+  /** Gas per input element sent to the model. */
+  gasPerInputElement: bigint;
+  /** Gas per microsecond of the model's single-inference cost measured at upload. */
+  gasPerModelMicro: bigint;
+  /** Cap on the per-model part of the gas. */
+  maxModelGas: bigint;
+  /** Largest number of input elements of one request. */
+  maxInputElements: number;
+  /** Largest TensorLib decimals of an input. */
+  maxDecimals: number;
+  /** Decimals float outputs are given (fewer when a value would overflow int128). */
+  floatOutputDecimals: number;
+  /** Inference requests one tx may make. */
+  maxRequestsPerTx: number;
+  /** Simulation rounds until a tx's requests must be stable (chained calls). */
+  maxSimulationRounds: number;
+  /** Gas a ZKML result adds to its model's (every validator verifies its proof). */
+  zkProofGas: bigint;
 }
 
 function createBaseArtefact(): Artefact {
@@ -551,6 +656,557 @@ export const InferenceNode: MessageFns<InferenceNode> = {
       ? BigInt(object.registeredHeight)
       : 0n;
     message.nodeAddress = object.nodeAddress ?? "";
+    return message;
+  },
+};
+
+function createBaseInferenceRecord(): InferenceRecord {
+  return {
+    inferenceId: new Uint8Array(0),
+    txHash: new Uint8Array(0),
+    height: 0n,
+    index: 0,
+    modelCid: "",
+    mode: 0,
+    inputHash: new Uint8Array(0),
+    output: new Uint8Array(0),
+    status: 0,
+    proofHash: new Uint8Array(0),
+    verifyingKeyHash: new Uint8Array(0),
+  };
+}
+
+export const InferenceRecord: MessageFns<InferenceRecord> = {
+  encode(message: InferenceRecord, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.inferenceId.length !== 0) {
+      writer.uint32(10).bytes(message.inferenceId);
+    }
+    if (message.txHash.length !== 0) {
+      writer.uint32(18).bytes(message.txHash);
+    }
+    if (message.height !== 0n) {
+      if (BigInt.asIntN(64, message.height) !== message.height) {
+        throw new globalThis.Error("value provided for field message.height of type int64 too large");
+      }
+      writer.uint32(24).int64(message.height);
+    }
+    if (message.index !== 0) {
+      writer.uint32(32).uint32(message.index);
+    }
+    if (message.modelCid !== "") {
+      writer.uint32(42).string(message.modelCid);
+    }
+    if (message.mode !== 0) {
+      writer.uint32(48).int32(message.mode);
+    }
+    if (message.inputHash.length !== 0) {
+      writer.uint32(58).bytes(message.inputHash);
+    }
+    if (message.output.length !== 0) {
+      writer.uint32(66).bytes(message.output);
+    }
+    if (message.status !== 0) {
+      writer.uint32(72).int32(message.status);
+    }
+    if (message.proofHash.length !== 0) {
+      writer.uint32(82).bytes(message.proofHash);
+    }
+    if (message.verifyingKeyHash.length !== 0) {
+      writer.uint32(90).bytes(message.verifyingKeyHash);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): InferenceRecord {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseInferenceRecord();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 10) {
+              break;
+            }
+
+            message.inferenceId = reader.bytes();
+            continue;
+          }
+          case 2: {
+            if (tag !== 18) {
+              break;
+            }
+
+            message.txHash = reader.bytes();
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.height = reader.int64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.index = reader.uint32();
+            continue;
+          }
+          case 5: {
+            if (tag !== 42) {
+              break;
+            }
+
+            message.modelCid = reader.string();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.mode = reader.int32() as any;
+            continue;
+          }
+          case 7: {
+            if (tag !== 58) {
+              break;
+            }
+
+            message.inputHash = reader.bytes();
+            continue;
+          }
+          case 8: {
+            if (tag !== 66) {
+              break;
+            }
+
+            message.output = reader.bytes();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.status = reader.int32() as any;
+            continue;
+          }
+          case 10: {
+            if (tag !== 82) {
+              break;
+            }
+
+            message.proofHash = reader.bytes();
+            continue;
+          }
+          case 11: {
+            if (tag !== 90) {
+              break;
+            }
+
+            message.verifyingKeyHash = reader.bytes();
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): InferenceRecord {
+    return {
+      inferenceId: isSet(object.inferenceId)
+        ? bytesFromBase64(object.inferenceId)
+        : isSet(object.inference_id)
+        ? bytesFromBase64(object.inference_id)
+        : new Uint8Array(0),
+      txHash: isSet(object.txHash)
+        ? bytesFromBase64(object.txHash)
+        : isSet(object.tx_hash)
+        ? bytesFromBase64(object.tx_hash)
+        : new Uint8Array(0),
+      height: isSet(object.height) ? BigInt(object.height) : 0n,
+      index: isSet(object.index) ? globalThis.Number(object.index) : 0,
+      modelCid: isSet(object.modelCid)
+        ? globalThis.String(object.modelCid)
+        : isSet(object.model_cid)
+        ? globalThis.String(object.model_cid)
+        : "",
+      mode: isSet(object.mode) ? verificationModeFromJSON(object.mode) : 0,
+      inputHash: isSet(object.inputHash)
+        ? bytesFromBase64(object.inputHash)
+        : isSet(object.input_hash)
+        ? bytesFromBase64(object.input_hash)
+        : new Uint8Array(0),
+      output: isSet(object.output) ? bytesFromBase64(object.output) : new Uint8Array(0),
+      status: isSet(object.status) ? inferenceStatusFromJSON(object.status) : 0,
+      proofHash: isSet(object.proofHash)
+        ? bytesFromBase64(object.proofHash)
+        : isSet(object.proof_hash)
+        ? bytesFromBase64(object.proof_hash)
+        : new Uint8Array(0),
+      verifyingKeyHash: isSet(object.verifyingKeyHash)
+        ? bytesFromBase64(object.verifyingKeyHash)
+        : isSet(object.verifying_key_hash)
+        ? bytesFromBase64(object.verifying_key_hash)
+        : new Uint8Array(0),
+    };
+  },
+
+  toJSON(message: InferenceRecord): unknown {
+    const obj: any = {};
+    if (message.inferenceId.length !== 0) {
+      obj.inferenceId = base64FromBytes(message.inferenceId);
+    }
+    if (message.txHash.length !== 0) {
+      obj.txHash = base64FromBytes(message.txHash);
+    }
+    if (message.height !== 0n) {
+      obj.height = message.height.toString();
+    }
+    if (message.index !== 0) {
+      obj.index = Math.round(message.index);
+    }
+    if (message.modelCid !== "") {
+      obj.modelCid = message.modelCid;
+    }
+    if (message.mode !== 0) {
+      obj.mode = verificationModeToJSON(message.mode);
+    }
+    if (message.inputHash.length !== 0) {
+      obj.inputHash = base64FromBytes(message.inputHash);
+    }
+    if (message.output.length !== 0) {
+      obj.output = base64FromBytes(message.output);
+    }
+    if (message.status !== 0) {
+      obj.status = inferenceStatusToJSON(message.status);
+    }
+    if (message.proofHash.length !== 0) {
+      obj.proofHash = base64FromBytes(message.proofHash);
+    }
+    if (message.verifyingKeyHash.length !== 0) {
+      obj.verifyingKeyHash = base64FromBytes(message.verifyingKeyHash);
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<InferenceRecord>, I>>(base?: I): InferenceRecord {
+    return InferenceRecord.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<InferenceRecord>, I>>(object: I): InferenceRecord {
+    const message = createBaseInferenceRecord();
+    message.inferenceId = object.inferenceId ?? new Uint8Array(0);
+    message.txHash = object.txHash ?? new Uint8Array(0);
+    message.height = (object.height !== undefined && object.height !== null) ? BigInt(object.height) : 0n;
+    message.index = object.index ?? 0;
+    message.modelCid = object.modelCid ?? "";
+    message.mode = object.mode ?? 0;
+    message.inputHash = object.inputHash ?? new Uint8Array(0);
+    message.output = object.output ?? new Uint8Array(0);
+    message.status = object.status ?? 0;
+    message.proofHash = object.proofHash ?? new Uint8Array(0);
+    message.verifyingKeyHash = object.verifyingKeyHash ?? new Uint8Array(0);
+    return message;
+  },
+};
+
+function createBaseParams(): Params {
+  return {
+    baseGas: 0n,
+    gasPerInputElement: 0n,
+    gasPerModelMicro: 0n,
+    maxModelGas: 0n,
+    maxInputElements: 0,
+    maxDecimals: 0,
+    floatOutputDecimals: 0,
+    maxRequestsPerTx: 0,
+    maxSimulationRounds: 0,
+    zkProofGas: 0n,
+  };
+}
+
+export const Params: MessageFns<Params> = {
+  encode(message: Params, writer: BinaryWriter = new BinaryWriter()): BinaryWriter {
+    if (message.baseGas !== 0n) {
+      if (BigInt.asUintN(64, message.baseGas) !== message.baseGas) {
+        throw new globalThis.Error("value provided for field message.baseGas of type uint64 too large");
+      }
+      writer.uint32(8).uint64(message.baseGas);
+    }
+    if (message.gasPerInputElement !== 0n) {
+      if (BigInt.asUintN(64, message.gasPerInputElement) !== message.gasPerInputElement) {
+        throw new globalThis.Error("value provided for field message.gasPerInputElement of type uint64 too large");
+      }
+      writer.uint32(16).uint64(message.gasPerInputElement);
+    }
+    if (message.gasPerModelMicro !== 0n) {
+      if (BigInt.asUintN(64, message.gasPerModelMicro) !== message.gasPerModelMicro) {
+        throw new globalThis.Error("value provided for field message.gasPerModelMicro of type uint64 too large");
+      }
+      writer.uint32(24).uint64(message.gasPerModelMicro);
+    }
+    if (message.maxModelGas !== 0n) {
+      if (BigInt.asUintN(64, message.maxModelGas) !== message.maxModelGas) {
+        throw new globalThis.Error("value provided for field message.maxModelGas of type uint64 too large");
+      }
+      writer.uint32(32).uint64(message.maxModelGas);
+    }
+    if (message.maxInputElements !== 0) {
+      writer.uint32(40).uint32(message.maxInputElements);
+    }
+    if (message.maxDecimals !== 0) {
+      writer.uint32(48).uint32(message.maxDecimals);
+    }
+    if (message.floatOutputDecimals !== 0) {
+      writer.uint32(56).uint32(message.floatOutputDecimals);
+    }
+    if (message.maxRequestsPerTx !== 0) {
+      writer.uint32(64).uint32(message.maxRequestsPerTx);
+    }
+    if (message.maxSimulationRounds !== 0) {
+      writer.uint32(72).uint32(message.maxSimulationRounds);
+    }
+    if (message.zkProofGas !== 0n) {
+      if (BigInt.asUintN(64, message.zkProofGas) !== message.zkProofGas) {
+        throw new globalThis.Error("value provided for field message.zkProofGas of type uint64 too large");
+      }
+      writer.uint32(80).uint64(message.zkProofGas);
+    }
+    return writer;
+  },
+
+  decode(input: BinaryReader | Uint8Array, length?: number): Params {
+    const reader = input instanceof BinaryReader ? input : new BinaryReader(input);
+    const previousRecursionDepth = (reader as any).__tsProtoDecodeDepth ?? 0;
+    if (previousRecursionDepth >= 100) {
+      throw new globalThis.Error("protobuf decode recursion limit exceeded");
+    }
+    (reader as any).__tsProtoDecodeDepth = previousRecursionDepth + 1;
+    try {
+      const end = length === undefined ? reader.len : reader.pos + length;
+      const message = createBaseParams();
+      while (reader.pos < end) {
+        const tag = reader.uint32();
+        switch (tag >>> 3) {
+          case 1: {
+            if (tag !== 8) {
+              break;
+            }
+
+            message.baseGas = reader.uint64() as bigint;
+            continue;
+          }
+          case 2: {
+            if (tag !== 16) {
+              break;
+            }
+
+            message.gasPerInputElement = reader.uint64() as bigint;
+            continue;
+          }
+          case 3: {
+            if (tag !== 24) {
+              break;
+            }
+
+            message.gasPerModelMicro = reader.uint64() as bigint;
+            continue;
+          }
+          case 4: {
+            if (tag !== 32) {
+              break;
+            }
+
+            message.maxModelGas = reader.uint64() as bigint;
+            continue;
+          }
+          case 5: {
+            if (tag !== 40) {
+              break;
+            }
+
+            message.maxInputElements = reader.uint32();
+            continue;
+          }
+          case 6: {
+            if (tag !== 48) {
+              break;
+            }
+
+            message.maxDecimals = reader.uint32();
+            continue;
+          }
+          case 7: {
+            if (tag !== 56) {
+              break;
+            }
+
+            message.floatOutputDecimals = reader.uint32();
+            continue;
+          }
+          case 8: {
+            if (tag !== 64) {
+              break;
+            }
+
+            message.maxRequestsPerTx = reader.uint32();
+            continue;
+          }
+          case 9: {
+            if (tag !== 72) {
+              break;
+            }
+
+            message.maxSimulationRounds = reader.uint32();
+            continue;
+          }
+          case 10: {
+            if (tag !== 80) {
+              break;
+            }
+
+            message.zkProofGas = reader.uint64() as bigint;
+            continue;
+          }
+        }
+        if ((tag & 7) === 4 || tag === 0) {
+          break;
+        }
+        reader.skip(tag & 7);
+      }
+      return message;
+    } finally {
+      (reader as any).__tsProtoDecodeDepth = previousRecursionDepth;
+    }
+  },
+
+  fromJSON(object: any): Params {
+    return {
+      baseGas: isSet(object.baseGas) ? BigInt(object.baseGas) : isSet(object.base_gas) ? BigInt(object.base_gas) : 0n,
+      gasPerInputElement: isSet(object.gasPerInputElement)
+        ? BigInt(object.gasPerInputElement)
+        : isSet(object.gas_per_input_element)
+        ? BigInt(object.gas_per_input_element)
+        : 0n,
+      gasPerModelMicro: isSet(object.gasPerModelMicro)
+        ? BigInt(object.gasPerModelMicro)
+        : isSet(object.gas_per_model_micro)
+        ? BigInt(object.gas_per_model_micro)
+        : 0n,
+      maxModelGas: isSet(object.maxModelGas)
+        ? BigInt(object.maxModelGas)
+        : isSet(object.max_model_gas)
+        ? BigInt(object.max_model_gas)
+        : 0n,
+      maxInputElements: isSet(object.maxInputElements)
+        ? globalThis.Number(object.maxInputElements)
+        : isSet(object.max_input_elements)
+        ? globalThis.Number(object.max_input_elements)
+        : 0,
+      maxDecimals: isSet(object.maxDecimals)
+        ? globalThis.Number(object.maxDecimals)
+        : isSet(object.max_decimals)
+        ? globalThis.Number(object.max_decimals)
+        : 0,
+      floatOutputDecimals: isSet(object.floatOutputDecimals)
+        ? globalThis.Number(object.floatOutputDecimals)
+        : isSet(object.float_output_decimals)
+        ? globalThis.Number(object.float_output_decimals)
+        : 0,
+      maxRequestsPerTx: isSet(object.maxRequestsPerTx)
+        ? globalThis.Number(object.maxRequestsPerTx)
+        : isSet(object.max_requests_per_tx)
+        ? globalThis.Number(object.max_requests_per_tx)
+        : 0,
+      maxSimulationRounds: isSet(object.maxSimulationRounds)
+        ? globalThis.Number(object.maxSimulationRounds)
+        : isSet(object.max_simulation_rounds)
+        ? globalThis.Number(object.max_simulation_rounds)
+        : 0,
+      zkProofGas: isSet(object.zkProofGas)
+        ? BigInt(object.zkProofGas)
+        : isSet(object.zk_proof_gas)
+        ? BigInt(object.zk_proof_gas)
+        : 0n,
+    };
+  },
+
+  toJSON(message: Params): unknown {
+    const obj: any = {};
+    if (message.baseGas !== 0n) {
+      obj.baseGas = message.baseGas.toString();
+    }
+    if (message.gasPerInputElement !== 0n) {
+      obj.gasPerInputElement = message.gasPerInputElement.toString();
+    }
+    if (message.gasPerModelMicro !== 0n) {
+      obj.gasPerModelMicro = message.gasPerModelMicro.toString();
+    }
+    if (message.maxModelGas !== 0n) {
+      obj.maxModelGas = message.maxModelGas.toString();
+    }
+    if (message.maxInputElements !== 0) {
+      obj.maxInputElements = Math.round(message.maxInputElements);
+    }
+    if (message.maxDecimals !== 0) {
+      obj.maxDecimals = Math.round(message.maxDecimals);
+    }
+    if (message.floatOutputDecimals !== 0) {
+      obj.floatOutputDecimals = Math.round(message.floatOutputDecimals);
+    }
+    if (message.maxRequestsPerTx !== 0) {
+      obj.maxRequestsPerTx = Math.round(message.maxRequestsPerTx);
+    }
+    if (message.maxSimulationRounds !== 0) {
+      obj.maxSimulationRounds = Math.round(message.maxSimulationRounds);
+    }
+    if (message.zkProofGas !== 0n) {
+      obj.zkProofGas = message.zkProofGas.toString();
+    }
+    return obj;
+  },
+
+  create<I extends Exact<DeepPartial<Params>, I>>(base?: I): Params {
+    return Params.fromPartial(base ?? ({} as any));
+  },
+  fromPartial<I extends Exact<DeepPartial<Params>, I>>(object: I): Params {
+    const message = createBaseParams();
+    message.baseGas = (object.baseGas !== undefined && object.baseGas !== null) ? BigInt(object.baseGas) : 0n;
+    message.gasPerInputElement = (object.gasPerInputElement !== undefined && object.gasPerInputElement !== null)
+      ? BigInt(object.gasPerInputElement)
+      : 0n;
+    message.gasPerModelMicro = (object.gasPerModelMicro !== undefined && object.gasPerModelMicro !== null)
+      ? BigInt(object.gasPerModelMicro)
+      : 0n;
+    message.maxModelGas = (object.maxModelGas !== undefined && object.maxModelGas !== null)
+      ? BigInt(object.maxModelGas)
+      : 0n;
+    message.maxInputElements = object.maxInputElements ?? 0;
+    message.maxDecimals = object.maxDecimals ?? 0;
+    message.floatOutputDecimals = object.floatOutputDecimals ?? 0;
+    message.maxRequestsPerTx = object.maxRequestsPerTx ?? 0;
+    message.maxSimulationRounds = object.maxSimulationRounds ?? 0;
+    message.zkProofGas = (object.zkProofGas !== undefined && object.zkProofGas !== null)
+      ? BigInt(object.zkProofGas)
+      : 0n;
     return message;
   },
 };
