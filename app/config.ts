@@ -11,8 +11,8 @@ export interface NodeConfig {
   jsonRpc: string
   /** Ethereum JSON-RPC over WebSocket, `host:port`. */
   ws: string
-  /** gRPC (inference queries), `host:port`. Reserved for the gRPC query service. */
-  grpc: string
+  /** gRPC (queries, BroadcastTx, health, reflection), `host:port`; undefined: no gRPC server (`--grpc off`). */
+  grpc: string | undefined
   /** REST: the model hub (`/v1/models`), `host:port`. */
   rest: string
   /** CometBFT's RPC, where eth_sendRawTransaction broadcasts. */
@@ -54,12 +54,20 @@ const positiveInt =
     return n
   }
 
+/** `--grpc`: `off`, or a `host:port` to listen on (port 0: any free one). */
+function grpcAddress(v: string): string | undefined {
+  if (v === 'off') return undefined
+  const m = /^(.+):(\d{1,5})$/.exec(v)
+  if (!m || Number(m[2]) > 65535) throw new Error(`--grpc must be host:port or off, got "${v}"`)
+  return v
+}
+
 const FLAGS: Record<string, Flag> = {
   '--home': { key: 'home', help: 'node home (database in <home>/data)' },
   '--abci': { key: 'abci', help: 'ABCI listen address (tcp://host:port or unix:///path)' },
   '--json-rpc': { key: 'jsonRpc', help: 'Ethereum JSON-RPC over HTTP, host:port' },
   '--ws': { key: 'ws', help: 'Ethereum JSON-RPC over WebSocket, host:port' },
-  '--grpc': { key: 'grpc', help: 'gRPC, host:port' },
+  '--grpc': { key: 'grpc', parse: grpcAddress, help: 'gRPC, host:port, or off' },
   '--rest': { key: 'rest', help: 'REST (model hub), host:port' },
   '--cometbft-rpc': { key: 'cometRpc', help: "CometBFT's RPC URL" },
   '--models': { key: 'models', help: 'model store folder (default <home>/models)' },

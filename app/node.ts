@@ -4,11 +4,14 @@ import { abciHandlers } from './abci/handlers.ts'
 import { AbciServer } from './abci/server.ts'
 import { type NodeConfig, parseNodeArgs } from './config.ts'
 import { initCrypto } from './crypto.ts'
+import { broadcastTxMethod } from './grpc/broadcastTx.ts'
+import { GrpcServer } from './grpc/server.ts'
 import { createLogger, type Logger } from './log.ts'
 import { ModelHubServer } from './modelHub/modelHubServer.ts'
 import { ModelStore } from './modelHub/modelStore.ts'
 import { type AppOptions, PipeApp } from './pipeApp.ts'
 import { startCpuProfile } from './profiler.ts'
+import { CometClient } from './rpc/cometClient.ts'
 import { JsonRpcServer } from './rpc/server.ts'
 
 /** A running pipe node: the ABCI app CometBFT drives, and the user-facing servers. */
@@ -18,7 +21,8 @@ export interface RunningNode {
 }
 
 /**
- * Opens the database, then starts the ABCI server, JSON-RPC and the model hub. `app` adds what
+ * Opens the database, then starts the ABCI server, JSON-RPC, gRPC (unless `config.grpc` is
+ * undefined) and the model hub. `app` adds what
  * flags cannot say (bench/pipe's inline baseline passes its inference module).
  */
 export async function startNode(
@@ -35,8 +39,14 @@ export async function startNode(
     executor: { workers: config.inferenceWorkers },
     inferenceMempool: { timeoutMs: config.inferenceTimeoutMs },
   })
-  const rpc = new JsonRpcServer(pipe, config, log.child('rpc'))
+  const comet = new CometClient(config.cometRpc)
+  const rpc = new JsonRpcServer(pipe, config, log.child('rpc'), comet)
   await rpc.listen()
+  let grpc: GrpcServer | undefined
+  if (config.grpc !== undefined) {
+    grpc = new GrpcServer(pipe.queries, [broadcastTxMethod(comet)], log.child('grpc'))
+    await grpc.listen(config.grpc)
+  }
   const hubServer = new ModelHubServer(hub, { log: log.child('hub') })
   await hubServer.listen(config.rest)
   const abci = new AbciServer(abciHandlers(pipe), log.child('abci'))
@@ -47,6 +57,7 @@ export async function startNode(
     async stop() {
       await abci.close()
       await rpc.close()
+      await grpc?.close()
       await hubServer.close()
       await pipe.close()
     },

@@ -2,9 +2,9 @@ import { AppError } from './errors.ts'
 import { ErrSdkInvalidRequest, ErrSdkKeyNotFound, ErrSdkUnknownRequest } from './sdkErrors.ts'
 
 /** The gRPC status codes queries answer with (https://grpc.github.io/grpc/core/md_doc_statuscodes.html). */
-export const GrpcCode = { InvalidArgument: 3, NotFound: 5, Unimplemented: 12 } as const
+export const GrpcCode = { InvalidArgument: 3, NotFound: 5, Unimplemented: 12, Unavailable: 14 } as const
 export type GrpcCode = (typeof GrpcCode)[keyof typeof GrpcCode]
-const NAMES: Record<GrpcCode, string> = { 3: 'InvalidArgument', 5: 'NotFound', 12: 'Unimplemented' }
+const NAMES: Record<GrpcCode, string> = { 3: 'InvalidArgument', 5: 'NotFound', 12: 'Unimplemented', 14: 'Unavailable' }
 
 /**
  * A query's failure as a gRPC status, carried over ABCI the way the Cosmos SDK carries it: the
@@ -32,6 +32,7 @@ export class QueryError extends AppError {
 export const notFound = (description: string) => new QueryError(GrpcCode.NotFound, description)
 export const invalidArgument = (description: string) => new QueryError(GrpcCode.InvalidArgument, description)
 export const unimplemented = (description: string) => new QueryError(GrpcCode.Unimplemented, description)
+export const unavailable = (description: string) => new QueryError(GrpcCode.Unavailable, description)
 
 /** Runs a request check, turning the AppError it throws into InvalidArgument. */
 export function asInvalidArgument<T>(check: () => T): T {

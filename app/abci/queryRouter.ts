@@ -35,28 +35,39 @@ export class QueryRouter {
     return [...this.methods.keys()].sort()
   }
 
+  /** ABCI Query: the answer or the failure as an ABCI result, always at the height answered. */
   async query(req: RequestQuery): Promise<DeepPartial<ResponseQuery>> {
-    const latest = this.state.latestHeight()
-    const height = req.height === 0n ? latest : req.height
+    const height = req.height === 0n ? this.state.latestHeight() : req.height
     try {
-      const method = this.methods.get(req.path)
-      if (!method) throw ErrUnknownQuery.with(`${req.path}; served: ${this.paths().join(', ')}`)
-      if (height > latest)
-        throw invalidArgument(`cannot query with height in the future (${height}, latest is ${latest}); please provide a valid height`)
-      if (height < 0n) throw invalidArgument(`height ${height} is negative`)
-      let accounts: Promise<EvmAccounts> | undefined
-      const ctx: QueryContext = {
-        height,
-        accounts: () =>
-          (accounts ??= this.state.accountsAt(height).then((a) => {
-            if (!a) throw invalidArgument(`no state at height ${height}`)
-            return a
-          })),
-      }
-      return { code: 0, value: await method.handle(req.data, ctx), height }
+      return { code: 0, ...(await this.run(req.path, req.data, req.height)) }
     } catch (err) {
       const e = toAppError(err)
       return { code: e.code, codespace: e.codespace, log: e.message, height }
     }
+  }
+
+  /**
+   * Runs the query method at `path` on committed state at `height` (0: the latest committed
+   * one). The one way into a query, for ABCI Query and gRPC alike.
+   * @throws an AppError: ErrUnknownQuery, a QueryError, or whatever the method throws
+   */
+  async run(path: string, data: Uint8Array, requested: bigint): Promise<{ value: Uint8Array; height: bigint }> {
+    const latest = this.state.latestHeight()
+    const height = requested === 0n ? latest : requested
+    const method = this.methods.get(path)
+    if (!method) throw ErrUnknownQuery.with(`${path}; served: ${this.paths().join(', ')}`)
+    if (height > latest)
+      throw invalidArgument(`cannot query with height in the future (${height}, latest is ${latest}); please provide a valid height`)
+    if (height < 0n) throw invalidArgument(`height ${height} is negative`)
+    let accounts: Promise<EvmAccounts> | undefined
+    const ctx: QueryContext = {
+      height,
+      accounts: () =>
+        (accounts ??= this.state.accountsAt(height).then((a) => {
+          if (!a) throw invalidArgument(`no state at height ${height}`)
+          return a
+        })),
+    }
+    return { value: await method.handle(data, ctx), height }
   }
 }

@@ -51,12 +51,14 @@ export class JsonRpcServer {
     app: PipeApp,
     private readonly config: NodeConfig,
     private readonly log: Logger,
+    /** Where transactions are broadcast; the node shares one with gRPC's BroadcastTx. */
+    comet = new CometClient(config.cometRpc),
   ) {
     this.ctx = {
       app,
       evm: app.evm,
       simulator: new CallSimulator(app.evm),
-      comet: new CometClient(config.cometRpc),
+      comet,
       filters: new FilterRegistry(app.evm),
       lanes: new SenderLanes(),
     }

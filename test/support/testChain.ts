@@ -18,6 +18,8 @@ export const PORT_OFFSETS = {
   inference: 1500,
   inferenceConsensus: 1600,
   cosmos: 1700,
+  grpc: 1800,
+  grpcurl: 1900,
   bench: 2000,
   zkRegister: 2100,
 } as const
