@@ -4,6 +4,7 @@ import type { Common } from '@ethereumjs/common'
 import { QueryRouter } from './abci/queryRouter.ts'
 import { BlockExecutor } from './block/blockExecutor.ts'
 import { BlockTxDecoder } from './block/blockTx.ts'
+import type { ByzantineProposer } from './block/byzantineProposal.ts'
 import type { ExecutorOptions, ModelExecutor } from './executor/index.ts'
 import { type LastCommit, readLastCommit } from './lastCommit.ts'
 import type { Logger } from './log.ts'
@@ -44,6 +45,10 @@ export interface AppOptions {
    * passes a subclass that computes inference during block execution instead.
    */
   inferenceModule?: Pick<typeof InferenceModule, 'open'>
+  /** ZKML prover and verifier threads (InferenceModuleOptions.zk). */
+  zk?: { provers?: number; verifiers?: number }
+  /** TEST ONLY: propose with corrupted ZKML proofs (block/byzantineProposal.ts). */
+  byzantineProposer?: ByzantineProposer
 }
 
 /** Emitted after Commit has written a block: JSON-RPC filters and subscriptions listen. */
@@ -68,6 +73,8 @@ export class PipeApp {
   readonly metrics = new Metrics()
   /** Height and app hash of the block FinalizeBlock executed, until Commit makes them last. */
   staged: LastCommit | undefined
+  /** TEST ONLY: set, PrepareProposal corrupts its ZKML proofs (a byzantine proposer). */
+  byzantineProposer: ByzantineProposer | undefined
 
   private constructor(
     readonly kv: KvStore,
@@ -99,6 +106,7 @@ export class PipeApp {
       executor: opts.executor,
       modelExecutor: opts.modelExecutor,
       mempool: opts.inferenceMempool,
+      zk: opts.zk,
       log: log.child('inference'),
     })
     const auth = await AuthKeeper.open(kv)
@@ -136,6 +144,8 @@ export class PipeApp {
     const blockTxs = new BlockTxDecoder(evmMempool, cosmos.decoder)
     const blockExecutor = new BlockExecutor(evm, cosmos.runner, inference)
     app = new PipeApp(kv, evm, evmMempool, inference, auth, bank, cosmos, queries, blockTxs, blockExecutor, log, await readLastCommit(kv))
+    app.byzantineProposer = opts.byzantineProposer
+    if (opts.byzantineProposer) log.warn(`TEST ONLY: this node proposes blocks with ZKML proofs corrupted (${opts.byzantineProposer})`)
     return app
   }
 

@@ -20,6 +20,7 @@ import {
 } from 'cosmjs-types/tendermint/abci/types'
 import { computeAppHash } from '../appHash.ts'
 import type { BlockTxOutcome } from '../block/blockExecutor.ts'
+import { byzantineProposal } from '../block/byzantineProposal.ts'
 import { buildProposal, checkProposal, type SplitBlock, splitBlock } from '../block/proposal.ts'
 import { parseAppGenesis } from '../genesis.ts'
 import { stageLastCommit } from '../lastCommit.ts'
@@ -77,7 +78,11 @@ export class ConsensusHandler implements ConsensusConnection {
   async prepareProposal(req: RequestPrepareProposal): Promise<DeepPartial<ResponsePrepareProposal>> {
     return this.app.metrics.time(
       'prepareProposal',
-      async () => ({ txs: await buildProposal(this.app, req.txs, req.maxTxBytes) }),
+      async () => {
+        const txs = await buildProposal(this.app, req.txs, req.maxTxBytes)
+        const { byzantineProposer } = this.app
+        return { txs: byzantineProposer ? byzantineProposal(txs, byzantineProposer) : txs }
+      },
       (r) => r.txs!.length,
     )
   }

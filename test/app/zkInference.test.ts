@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test'
 import { bytesToHex } from '@ethereumjs/util'
 import { CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types'
 import { type Abi, decodeEventLog, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
+import { BYZANTINE_PROPOSERS } from '../../app/block/byzantineProposal.ts'
 import { checkProposal } from '../../app/block/proposal.ts'
 import { sha256 } from '../../app/crypto.ts'
 import { CallSimulator, revertMessage } from '../../app/modules/evm/callSimulator.ts'
@@ -191,4 +192,25 @@ test('ZK for a model not registered for ZK: eth_call reverts with the reason, an
   const tx = signedTx(6, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data })
   const s = await admittedStatus(tx, 'failed')
   assert.match(s.reason!, /is not registered for ZKML/)
+})
+
+test('identical ZK requests from different txs share one proof; a byzantine proposer’s forged or stripped proofs are rejected', async () => {
+  const before = a.app.inference.zk.prover.proved
+  const same = [zkTx(7, 0n, 700n), zkTx(8, 0n, 700n)]
+  for (const tx of same) await admittedStatus(tx, 'ready')
+  assert.equal(a.app.inference.zk.prover.proved - before, 1, 'one proof for two txs')
+  for (const how of BYZANTINE_PROPOSERS) {
+    a.app.byzantineProposer = how
+    const forged = await a.propose(same).finally(() => {
+      a.app.byzantineProposer = undefined
+    })
+    assert.equal(decodeResultsTx(forged[0] as Uint8Array).length, 1)
+    assert.match(
+      String((await checkProposal(a.app, forged))?.message),
+      how === 'forge-proofs' ? /does not verify/ : /carries no proof/,
+      how,
+    )
+    assert.equal(await a.process(forged), Status.REJECT, how)
+  }
+  assert.deepEqual((await a.block(same, { inMempool: true })).codes, [0, 0, 0])
 })

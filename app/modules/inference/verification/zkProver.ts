@@ -24,6 +24,8 @@ export interface ZkProverOptions {
  */
 export class ZkProver {
   private readonly pool: Piscina
+  /** Proofs made so far (tests check that identical requests share one). */
+  proved = 0
 
   constructor(
     private readonly circuits: ZkCircuits,
@@ -65,6 +67,7 @@ export class ZkProver {
         throw ErrProvingFailed.with(`model ${request.modelCid}: ${why}`)
       }
       if (done.kind !== 'proved') throw new Error(`zk worker answered ${done.kind} to prove`)
+      this.proved++
       const proof = fromEngineProofJson(done.proofJson)
       const mismatch = instances.findIndex((felt, i) => Buffer.compare(felt, proof.instances[i] ?? new Uint8Array()) !== 0)
       if (mismatch !== -1) {
