@@ -12,7 +12,7 @@ export type ZkSetupErrorKind =
   | 'badCalibration'
   /** EZKL (tract) has no circuit for an operator of the model. */
   | 'unsupportedOperator'
-  /** The calibrated circuit needs more rows than the limit (2^maxLogrows). */
+  /** The calibrated circuit needs more rows than the limit (2^maxLogrows), or a key is over the hub's artefact limit. */
   | 'tooLarge'
   /** Setup finished, but proving or verifying the sample input failed. */
   | 'selfCheckFailed'
@@ -23,8 +23,8 @@ export class ZkSetupError extends Error {
   constructor(
     readonly kind: ZkSetupErrorKind,
     message: string,
-    /** For `unsupportedOperator`: the ONNX operator; for `tooLarge`: the circuit's logrows. */
-    readonly detail: { operator?: string; logrows?: number; maxLogrows?: number } = {},
+    /** For `unsupportedOperator`: the ONNX operator; for `tooLarge`: the circuit's logrows, or the artefact and its size. */
+    readonly detail: { operator?: string; logrows?: number; maxLogrows?: number; artefact?: string; bytes?: number } = {},
   ) {
     super(message)
     this.name = 'ZkSetupError'

@@ -15,11 +15,14 @@ job.json (written by zkSetup.ts):
     decomp_base      range-check decomposition base (see zkSetup.ts for why 128)
     decomp_legs      range-check decomposition legs (4)
     max_logrows      the largest circuit accepted, as log2 of its rows
+    max_artefact_bytes  the largest artefact the hub takes: bigger keys are refused before the self-check
 
 Progress and the outcome are JSON lines on file descriptor 3, one object each:
     {"step": "settings", "status": "start"}
     {"step": "settings", "status": "done", "seconds": 0.01, "detail": {...}}
-    {"step": "calibrate", "status": "failed", "error": "...", "kind": "too_large", ...}
+    {"step": "calibrate", "status": "failed", "kind": "too_large", "logrows": 18, "max_logrows": 17}
+    {"step": "keys", "status": "failed", "kind": "artefact_too_large", "artefact": "proving_key", ...}
+    {"step": "compile", "status": "failed", "kind": "ezkl", "error": "..."}
 EZKL itself writes to stdout and stderr (tract warnings, "Unknown op: …", the calibration's
 fidelity report); zkSetup.ts keeps them for error messages. ezkl 21's calibrate_settings and
 gen_witness are coroutines, so everything runs inside asyncio.run(main()).
@@ -138,6 +141,14 @@ async def main(job):
     def setup():
         if not ezkl.setup(circuit, vk, pk, srs):
             raise RuntimeError("setup returned false")
+        # An artefact the hub would refuse is refused here, before the self-check's proof
+        # (which takes longest for exactly these circuits).
+        for name, path in (("proving_key", pk), ("verifying_key", vk), ("compiled_circuit", circuit), ("srs", srs)):
+            size = os.path.getsize(path)
+            if size > int(job["max_artefact_bytes"]):
+                emit(step="keys", status="failed", kind="artefact_too_large", artefact=name, bytes=size,
+                     max_bytes=int(job["max_artefact_bytes"]), logrows=logrows)
+                raise StepFailed()
         return {"vk_bytes": os.path.getsize(vk), "pk_bytes": os.path.getsize(pk)}
 
     await step("keys", setup)

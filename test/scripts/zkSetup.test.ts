@@ -131,6 +131,17 @@ test('a circuit over the logrows limit is refused with its size: the limit given
   assert.equal(existsSync(join(home, 'zk', 'srs', 'kzg18.srs')), false, 'refused before any SRS or key was made')
 })
 
+test('a key over the hub’s artefact limit is refused with its size, before the self-check', async () => {
+  const progress: ZkSetupProgress[] = []
+  const err = await refused(
+    zkSetup(buildRiskScorer(), { home, maxArtefactBytes: 1024 * 1024, onProgress: (p) => progress.push(p) }),
+    'tooLarge',
+    /^the model's proving key is 4\.9 MiB \(\d+ bytes\), over the hub's artefact limit of 1 MiB \(1048576 bytes\) \(the circuit has 2\^10 rows\)/,
+  )
+  assert.equal(err.detail.artefact, 'proving_key')
+  assert.ok(!progress.some((p) => p.step === 'prove'), 'no self-check proof was made')
+})
+
 test('inputs a circuit cannot take are refused before EZKL runs: strings, unknown dims, no inputs', async () => {
   const text = new OnnxBuilder({ opset: 13 })
   text.input('s', 'string', [1]).output('y', 'string', [1])
