@@ -9,9 +9,9 @@ import { writeOnce } from './writeOnce.ts'
 
 /**
  * Default largest artefact: 512 MiB. Artefacts are what a verification method needs beside the
- * model; the largest are EZKL proving keys, 5 MB for the example risk scorer and up to ~200 MB
- * for circuits at the ZK setup's logrows limit (2^17 rows), so the limit leaves room above that
- * while keeping one upload, held in memory while it is hashed, bounded.
+ * model; the largest are EZKL proving keys: 5 MB for the example risk scorer, 163 MB for a
+ * 2^15-row circuit, 624 MiB for a 384×384 MLP at the ZK setup's 2^17-row limit (which the setup
+ * then refuses). The limit keeps one upload, held in memory while it is hashed, bounded.
  */
 export const DEFAULT_MAX_ARTEFACT_BYTES = 512 * 1024 * 1024
 
