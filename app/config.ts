@@ -1,4 +1,5 @@
 import path from 'node:path'
+import { BYZANTINE_PROPOSERS, type ByzantineProposer } from './block/byzantineProposal.ts'
 import type { LogLevel } from './log.ts'
 
 /** Everything a pipe node needs to start. Defaults are validator 0 of a localnet. */
@@ -25,6 +26,12 @@ export interface NodeConfig {
   inferenceWorkers: number | undefined
   /** How long one inference may take before its tx is dropped from the mempool. */
   inferenceTimeoutMs: number
+  /** ZKML prover threads; default 1. */
+  zkProvers: number | undefined
+  /** ZKML verifier threads; default one per core. */
+  zkVerifiers: number | undefined
+  /** TEST ONLY: propose blocks with corrupted ZKML proofs (a byzantine proposer). */
+  testByzantineProposer: ByzantineProposer | undefined
   logLevel: LogLevel
 }
 
@@ -40,6 +47,9 @@ export const DEFAULT_CONFIG: NodeConfig = {
   modelPeers: [],
   inferenceWorkers: undefined,
   inferenceTimeoutMs: 30_000,
+  zkProvers: undefined,
+  zkVerifiers: undefined,
+  testByzantineProposer: undefined,
   logLevel: 'info',
 }
 
@@ -89,6 +99,18 @@ const FLAGS: Record<string, Flag> = {
     key: 'inferenceTimeoutMs',
     parse: positiveInt('--inference-timeout-ms'),
     help: 'how long one inference may take before its tx is dropped',
+  },
+  '--zk-provers': { key: 'zkProvers', parse: positiveInt('--zk-provers'), help: 'ZKML prover threads (default 1)' },
+  '--zk-verifiers': { key: 'zkVerifiers', parse: positiveInt('--zk-verifiers'), help: 'ZKML verifier threads (default: one per core)' },
+  '--test-byzantine-proposer': {
+    key: 'testByzantineProposer',
+    parse: (v) => {
+      if (!(BYZANTINE_PROPOSERS as readonly string[]).includes(v)) {
+        throw new Error(`--test-byzantine-proposer must be ${BYZANTINE_PROPOSERS.join(' or ')}`)
+      }
+      return v
+    },
+    help: `TEST ONLY: propose with corrupted ZKML proofs (${BYZANTINE_PROPOSERS.join(', ')})`,
   },
   '--log-level': {
     key: 'logLevel',

@@ -38,6 +38,8 @@ export async function startNode(
     hub,
     executor: { workers: config.inferenceWorkers },
     inferenceMempool: { timeoutMs: config.inferenceTimeoutMs },
+    zk: { provers: config.zkProvers, verifiers: config.zkVerifiers },
+    byzantineProposer: config.testByzantineProposer,
   })
   const comet = new CometClient(config.cometRpc)
   const rpc = new JsonRpcServer(pipe, config, log.child('rpc'), comet)

@@ -40,6 +40,8 @@ export interface LocalnetOptions {
   reset?: boolean
   /** Extra arguments for every pipe node, e.g. ['--log-level', 'debug']. */
   nodeArgs?: string[]
+  /** Extra arguments for pipe node i only, after `nodeArgs` (tests make one validator byzantine). */
+  nodeArgsOf?: (i: number) => string[]
   /** Default { kind: 'pipe' }. */
   app?: LocalnetApp
   /** Progress and unexpected-exit messages (default: silent). */
@@ -76,6 +78,7 @@ export class Localnet {
   readonly chainId: string
   readonly app: LocalnetApp
   private readonly nodeArgs: string[]
+  private readonly nodeArgsOf: (i: number) => string[]
   private readonly log: (line: string) => void
   private readonly startTimeoutMs: number
   private readonly procs: NodeProcesses[]
@@ -88,6 +91,7 @@ export class Localnet {
     this.chainId = manifest.chainId
     this.app = opts.app ?? { kind: 'pipe' }
     this.nodeArgs = opts.nodeArgs ?? []
+    this.nodeArgsOf = opts.nodeArgsOf ?? (() => [])
     this.log = opts.log ?? (() => {})
     this.startTimeoutMs = opts.startTimeoutMs ?? 60_000
     this.procs = Array.from({ length: manifest.validators }, () => ({}))
@@ -310,6 +314,7 @@ export class Localnet {
         .map((j) => `http://${h}:${nodePorts(j, this.portOffset).rest}`)
         .join(','),
       ...this.nodeArgs,
+      ...this.nodeArgsOf(i),
     ]
     // cwd = project root: `--import tsx` is resolved from there.
     const proc = spawnLogged({ name: `pipe-${i}`, command: process.execPath, args, cwd: projectRoot, logFile: this.logFile(i, 'pipe') })

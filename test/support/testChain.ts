@@ -22,6 +22,8 @@ export const PORT_OFFSETS = {
   grpcurl: 1900,
   bench: 2000,
   zkRegister: 2100,
+  zkByzantine: 2200,
+  zkBench: 2300,
 } as const
 
 export interface TestChain {
@@ -46,6 +48,8 @@ export async function startTestChain(opts: {
   validators?: number
   blockTime?: string
   nodeArgs?: string[]
+  /** Extra arguments for pipe node i only. */
+  nodeArgsOf?: (i: number) => string[]
   /** The pipe node's entry script, when not app/main.ts (bench/pipe's inline baseline). */
   nodeMain?: string
 }): Promise<TestChain> {
@@ -56,6 +60,7 @@ export async function startTestChain(opts: {
     portOffset: opts.portOffset,
     blockTime: opts.blockTime ?? '300ms',
     nodeArgs: opts.nodeArgs,
+    nodeArgsOf: opts.nodeArgsOf,
     app: { kind: 'pipe', main: opts.nodeMain },
     log: process.env.PIPE_TEST_VERBOSE ? (l) => console.log(l) : () => {},
   })

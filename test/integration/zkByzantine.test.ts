@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict'
+import { execFile } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { after, before, test } from 'node:test'
+import * as ezkl from '@ezkljs/engine'
+import { type Abi, encodeDeployData, encodeFunctionData, type Hex, keccak256 } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
+import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { engineProofJson } from '../../app/modules/inference/verification/zkProof.ts'
+import {
+  QueryInferencesByTxRequest,
+  QueryInferencesByTxResponse,
+  QueryModelRequest,
+  QueryModelResponse,
+  QueryProofRequest,
+  QueryProofResponse,
+} from '../../app/proto/pipe/inference/v1/query.ts'
+import { loadContract } from '../support/contracts.ts'
+import { rawRpc, waitFor } from '../support/rpc.ts'
+import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
+
+/**
+ * A byzantine proposer on 4 validators (real cometbft + pipe nodes): validator 2 proposes ZKML
+ * results without their proofs, validator 3 with forged proofs (--test-byzantine-proposer). The
+ * honest validators reject those proposals, every ZK tx is committed in a block an honest
+ * validator proposed, every committed proof verifies, and all nodes keep one app hash.
+ */
+let chain: TestChain
+const VALIDATORS = 4
+const BYZANTINE: Record<number, string> = { 2: 'strip-proofs', 3: 'forge-proofs' }
+const keys = devAccounts(10)
+const ONE = 10n ** 18n
+const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-zk-byzantine-cli-'))
+
+before(async () => {
+  chain = await startTestChain({
+    name: 'zk-byzantine',
+    portOffset: PORT_OFFSETS.zkByzantine,
+    validators: VALIDATORS,
+    nodeArgsOf: (i) => (BYZANTINE[i] ? ['--test-byzantine-proposer', BYZANTINE[i]!] : []),
+  })
+})
+after(async () => {
+  await chain?.stop()
+  fs.rmSync(home, { recursive: true, force: true })
+})
+
+async function send(node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> {
+  const raw = await privateKeyToAccount(keys[sender]!.privateKey).signTransaction({
+    chainId: 1337,
+    type: 'eip1559',
+    nonce,
+    maxFeePerGas: 10n ** 10n,
+    maxPriorityFeePerGas: 1n,
+    gas: 3_000_000n,
+    ...fields,
+  } as never)
+  const res = await rawRpc(chain.rpc(node), 'eth_sendRawTransaction', [raw])
+  if (res.error) throw new Error(`node ${node}: ${res.error.message}`)
+  return keccak256(raw)
+}
+
+const receipt = (node: number, hash: Hex) =>
+  waitFor(
+    `receipt of ${hash} on node ${node}`,
+    async () => (await rawRpc(chain.rpc(node), 'eth_getTransactionReceipt', [hash])).result as Record<string, string> | null,
+    240_000,
+  )
+
+/** An ABCI query through node i's CometBFT RPC. */
+async function query<T>(i: number, method: string, data: Uint8Array, type: { decode(b: Uint8Array): T }): Promise<T> {
+  const url = `${chain.comet(i)}/abci_query?path=${encodeURIComponent(`"${method}"`)}&data=0x${Buffer.from(data).toString('hex')}`
+  const body = (await (await fetch(url)).json()) as { result: { response: { code: number; log: string; value: string | null } } }
+  const r = body.result.response
+  assert.equal(r.code, 0, `${method} on node ${i}: ${r.log}`)
+  return type.decode(Buffer.from(r.value ?? '', 'base64'))
+}
+
+function pipeCli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['scripts/pipe.mjs', ...args], { maxBuffer: 16 << 20 }, (err, stdout, stderr) => {
+      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr })
+    })
+  })
+}
+
+test('byzantine proposers that strip or forge ZKML proofs are rejected; nothing forged is committed and the chain goes on', async () => {
+  const rest = chain.net.endpoints(0).rest
+  const res = await fetch(`${rest}/v1/models`, { method: 'PUT', body: fs.readFileSync('models/risk-scorer.onnx') })
+  const cid = ((await res.json()) as { cid: string }).cid
+  const reg = await pipeCli(
+    'model',
+    'register',
+    cid,
+    '--zk',
+    '--dev-account',
+    '0',
+    '--node',
+    rest,
+    '--comet',
+    chain.comet(0),
+    '--home',
+    home,
+  )
+  assert.equal(reg.code, 0, reg.stderr)
+  const scorer = loadContract('RiskScorer')
+  const deploy = await send(0, 9, 0, { data: encodeDeployData({ abi: scorer.abi as Abi, bytecode: scorer.bytecode, args: [cid, 1] }) })
+  const address = (await receipt(0, deploy)).contractAddress as Hex
+
+  // Rounds of ZK txs sent to every node, the byzantine ones included (their mempools prove them
+  // too), until each byzantine validator has had a turn with ZK txs to propose (proposers rotate).
+  const honestLogs = () => [0, 1].map((i) => fs.readFileSync(chain.net.logFile(i, 'pipe'), 'utf8')).join('\n')
+  const STRIPPED = /rejecting proposal for height \d+: .*carries no proof/
+  const FORGED = /rejecting proposal for height \d+: .*does not verify against the registered verifying key/
+  const receipts: Record<string, string>[] = []
+  for (let round = 0; round < 10 && !(STRIPPED.test(honestLogs()) && FORGED.test(honestLogs())); round++) {
+    const sent: Hex[] = []
+    for (let s = 1; s <= 8; s++) {
+      const features = [(BigInt(s) * ONE) / 10n, (BigInt(round) * ONE) / 7n, -ONE / 3n, ONE]
+      const data = encodeFunctionData({ abi: scorer.abi as Abi, functionName: 'score', args: [keys[s]!.address, features, 18n] })
+      sent.push(await send((s + round) % VALIDATORS, s, round, { to: address, data }))
+    }
+    receipts.push(...(await Promise.all(sent.map((h, i) => receipt(i % VALIDATORS, h)))))
+  }
+  for (const r of receipts) assert.equal(r.status, '0x1', `tx ${r.transactionHash} failed`)
+  // The honest validators said why they rejected the byzantine proposals.
+  assert.match(honestLogs(), STRIPPED)
+  assert.match(honestLogs(), FORGED)
+
+  // Every block holding a ZK tx was proposed by an honest validator.
+  const proposers = await Promise.all(
+    Array.from({ length: VALIDATORS }, async (_, i) => {
+      const status = (await (await fetch(`${chain.comet(i)}/status`)).json()) as { result: { validator_info: { address: string } } }
+      return status.result.validator_info.address
+    }),
+  )
+  for (const r of receipts) {
+    const block = (await (await fetch(`${chain.comet(0)}/block?height=${Number(r.blockNumber)}`)).json()) as {
+      result: { block: { header: { proposer_address: string } } }
+    }
+    const proposer = proposers.indexOf(block.result.block.header.proposer_address)
+    assert.ok(proposer === 0 || proposer === 1, `block ${Number(r.blockNumber)} was proposed by validator ${proposer}`)
+  }
+
+  // Every committed ZK result's proof verifies against the registered key, on every node.
+  const model = (await query(0, '/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish(), QueryModelResponse)).model!
+  const file = async (name: string) => {
+    const a = model.artefacts.find((x) => x.name === name)!
+    return new Uint8ClampedArray(await (await fetch(`${rest}/v1/artefacts/${a.cid}`)).arrayBuffer())
+  }
+  const [vk, settings, srs] = [await file('verifying_key'), await file('settings'), await file('srs')]
+  for (const r of receipts) {
+    const txHash = Buffer.from(r.transactionHash!.slice(2), 'hex')
+    const byNode = await Promise.all(
+      Array.from({ length: VALIDATORS }, (_, i) =>
+        query(
+          i,
+          '/pipe.inference.v1.Query/InferencesByTx',
+          QueryInferencesByTxRequest.encode({ txHash }).finish(),
+          QueryInferencesByTxResponse,
+        ),
+      ),
+    )
+    const [record] = byNode[0]!.inferences
+    assert.ok(record && record.proofHash.length === 32, 'a ZK record with a proof hash')
+    for (const other of byNode) assert.deepEqual(other.inferences, byNode[0]!.inferences)
+    const proof = await query(
+      0,
+      '/pipe.inference.v1.Query/Proof',
+      QueryProofRequest.encode({ inferenceId: record.inferenceId }).finish(),
+      QueryProofResponse,
+    )
+    assert.deepEqual(proof.verifyingKeyHash, model.zkVerifyingKeyHash)
+    const json = engineProofJson({ proof: proof.proof, instances: proof.instances })
+    assert.equal(ezkl.verify(new Uint8ClampedArray(json), vk, settings, srs), true, `proof of ${r.transactionHash}`)
+  }
+
+  // One app hash everywhere at a height all have committed.
+  const height = Math.max(...receipts.map((r) => Number(r.blockNumber))) + 1
+  const hashes = await Promise.all(
+    Array.from({ length: VALIDATORS }, (_, i) =>
+      waitFor(`block ${height} on node ${i}`, async () => {
+        const b = (await (await fetch(`${chain.comet(i)}/block?height=${height}`)).json()) as {
+          result?: { block: { header: { app_hash: string } } }
+        }
+        return b.result?.block.header.app_hash
+      }),
+    ),
+  )
+  assert.equal(new Set(hashes).size, 1, hashes.join(' '))
+})
