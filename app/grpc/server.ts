@@ -13,6 +13,7 @@ import { HealthImplementation } from 'grpc-health-check'
 import type { QueryRouter } from '../abci/queryRouter.ts'
 import type { Logger } from '../log.ts'
 import { HEALTH_SERVICE, loadDescriptors, servicesOf } from './descriptors.ts'
+import { selfContainedDescriptors } from './fileDescriptors.ts'
 import { HEIGHT_HEADER, requestedHeight } from './heightHeader.ts'
 import { grpcStatus } from './status.ts'
 
@@ -78,7 +79,7 @@ export class GrpcServer {
     if (missing.length > 0) throw new Error(`gRPC: no descriptor in proto/ for ${missing.join(', ')} (reflection could not describe them)`)
     this.health = new HealthImplementation(Object.fromEntries(['', ...this.served].map((s) => [s, 'SERVING'])))
     this.health.addToServer(this.server)
-    new ReflectionService(pkg, { services: [...this.served, HEALTH_SERVICE] }).addToServer(this.server)
+    new ReflectionService(selfContainedDescriptors(pkg), { services: [...this.served, HEALTH_SERVICE] }).addToServer(this.server)
   }
 
   /** The full names of the services answered (health and reflection aside). */
