@@ -4,6 +4,7 @@ import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { canonicalModes } from '../../app/modules/inference/registry/rules.ts'
 import type { Artefact } from '../../app/proto/pipe/inference/v1/types.ts'
 import { HubUnreachableError } from './hubClient.ts'
+import { getInference, verifyProof } from './inferenceCommands.ts'
 import { CommandError, listModels, type ModelCommandOptions, showModel, uploadModel } from './modelCommands.ts'
 import { registerModel } from './registryCommands.ts'
 import { zkRegister } from './zkCommands.ts'
@@ -15,16 +16,21 @@ import { zkRegister } from './zkCommands.ts'
  *   pipe model list [--node <url>] [--json]
  *   pipe model register <cid> (--key <hex> | --dev-account <i>) [--modes …] [--comet <url>] …
  *   pipe model register <cid> --zk [--calibration <file>] …   (ZK setup, artefacts uploaded, ZKML registered)
+ *   pipe inference get <id> [--grpc <host:port>] [--json]
+ *   pipe proof verify <id> [--grpc <host:port>] [--node <url>] [--json]
  * Exit codes: 0 done, 1 failed (file, node, refusal), 2 usage error.
  */
 
 export const DEFAULT_NODE = 'http://127.0.0.1:1317'
 export const DEFAULT_COMET = 'http://127.0.0.1:26657'
+export const DEFAULT_GRPC = '127.0.0.1:9090'
 /** Fee per gas `register` pays: 2 gwei, twice the genesis base fee. */
 const DEFAULT_GAS_PRICE = 2_000_000_000n
 const MODES: Record<string, number> = { vanilla: 0, zkml: 1, tee: 2 }
 
 export const USAGE = `usage: pipe model <command> [options]
+       pipe inference get <id> [options]
+       pipe proof verify <id> [options]
 
 commands:
   pipe model upload <file.onnx>   upload a model; prints its CID, inputs and outputs
@@ -32,10 +38,15 @@ commands:
   pipe model list                 list the models stored on the node
   pipe model register <cid>       register a model of the hub on chain (MsgRegisterModel)
   pipe model register <cid> --zk  ZK setup with EZKL first, then register it for ZKML (and VANILLA)
+  pipe inference get <id>         print an inference record (the id is ModelInferenceEvent's inferenceID)
+  pipe proof verify <id>          fetch a ZKML inference's proof over gRPC and the verifying key from a
+                                  hub, check the key against the registry's hash and verify it here
 
 options:
   --node <url>   REST address of a PIPE node (default $PIPE_NODE or ${DEFAULT_NODE};
                  validator i of a localnet listens on port 1317 + 10·i)
+  --grpc <addr>  gRPC address of a PIPE node, host:port (default $PIPE_GRPC or ${DEFAULT_GRPC};
+                 validator i of a localnet listens on port 9090 + 10·i)
   --json         print the metadata as JSON
   -h, --help     show this help
 
@@ -74,7 +85,15 @@ export async function main(
     const opts: ModelCommandOptions = { node: nodeUrl(values.node ?? process.env.PIPE_NODE ?? DEFAULT_NODE), json: values.json === true }
     const [group, command, ...rest] = positionals
     if (group === undefined) throw new UsageError('missing command')
-    if (group !== 'model') throw new UsageError(`unknown command "${group}"`)
+    if (group === 'inference' || group === 'proof') {
+      const verb = group === 'inference' ? 'get' : 'verify'
+      if (command !== verb) throw new UsageError(`pipe ${group} takes one command: pipe ${group} ${verb} <id>`)
+      if (rest.length !== 1) throw new UsageError(`pipe ${group} ${verb} needs one inference id`)
+      const inferenceOpts = { ...opts, grpc: values.grpc ?? process.env.PIPE_GRPC ?? DEFAULT_GRPC }
+      await (group === 'inference' ? getInference : verifyProof)(rest[0]!, inferenceOpts, out)
+      return 0
+    }
+    if (group !== 'model') throw new UsageError(`unknown command "${group}" (model, inference or proof)`)
     const operands = (n: number, what: string): string[] => {
       if (rest.length < n) throw new UsageError(`pipe model ${command} needs ${what}`)
       if (rest.length > n) throw new UsageError(`unexpected argument "${rest[n]}"`)
@@ -143,6 +162,7 @@ interface CommandLineValues {
   zk?: boolean
   calibration?: string
   home?: string
+  grpc?: string
 }
 
 function parseCommandLine(argv: string[]): { values: CommandLineValues; positionals: string[] } {
@@ -164,6 +184,7 @@ function parseCommandLine(argv: string[]): { values: CommandLineValues; position
         zk: { type: 'boolean' },
         calibration: { type: 'string' },
         home: { type: 'string' },
+        grpc: { type: 'string' },
       },
     })
   } catch (e) {

@@ -33,6 +33,8 @@ const BYZANTINE: Record<number, string> = { 2: 'strip-proofs', 3: 'forge-proofs'
 const keys = devAccounts(10)
 const ONE = 10n ** 18n
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-zk-byzantine-cli-'))
+/** Inference ids of committed ZK records (the first test's), for the CLI test. */
+const committed: Uint8Array[] = []
 
 before(async () => {
   chain = await startTestChain({
@@ -165,6 +167,7 @@ test('byzantine proposers that strip or forge ZKML proofs are rejected; nothing 
     )
     const [record] = byNode[0]!.inferences
     assert.ok(record && record.proofHash.length === 32, 'a ZK record with a proof hash')
+    committed.push(record.inferenceId)
     for (const other of byNode) assert.deepEqual(other.inferences, byNode[0]!.inferences)
     const proof = await query(
       0,
@@ -190,4 +193,26 @@ test('byzantine proposers that strip or forge ZKML proofs are rejected; nothing 
     ),
   )
   assert.equal(new Set(hashes).size, 1, hashes.join(' '))
+})
+
+test('pipe inference get prints a record; pipe proof verify checks a committed proof here, not trusting the node', async () => {
+  assert.ok(committed.length > 0, 'the first test committed ZK inferences')
+  const id = `0x${Buffer.from(committed[0]!).toString('hex')}`
+  const get = await pipeCli('inference', 'get', id, '--grpc', chain.net.endpoints(1).grpc, '--json')
+  assert.equal(get.code, 0, get.stderr)
+  const rec = JSON.parse(get.stdout) as Record<string, unknown>
+  assert.equal(rec.inferenceId, id)
+  assert.equal(rec.mode, 'ZKML')
+  assert.equal(rec.status, 'success')
+  assert.match(String(rec.proofHash), /^0x[0-9a-f]{64}$/)
+  const verify = await pipeCli('proof', 'verify', id, '--grpc', chain.net.endpoints(2).grpc, '--node', chain.net.endpoints(3).rest)
+  assert.equal(verify.code, 0, verify.stderr)
+  assert.match(verify.stdout, new RegExp(`^verified: the proof of inference ${id} holds`))
+  assert.match(verify.stdout, /matches the registry/)
+  const unknown = await pipeCli('proof', 'verify', `0x${'00'.repeat(32)}`, '--grpc', chain.net.endpoints(0).grpc)
+  assert.equal(unknown.code, 1)
+  assert.match(unknown.stderr, /^pipe: \/pipe\.inference\.v1\.Query\/Inference: .*\[NOT_FOUND\]/)
+  const malformed = await pipeCli('proof', 'verify', '0x1234')
+  assert.equal(malformed.code, 1)
+  assert.match(malformed.stderr, /is not an inference id/)
 })
