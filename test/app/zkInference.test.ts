@@ -214,3 +214,17 @@ test('identical ZK requests from different txs share one proof; a byzantine prop
   }
   assert.deepEqual((await a.block(same, { inMempool: true })).codes, [0, 0, 0])
 })
+
+test('a ZK request that cannot be proved is dropped with the prover’s reason, and eth_call reverts with it', async () => {
+  const huge = [row('features', [10n ** 30n, 0n, 0n, 0n])]
+  const data = precompileCall(scorer, huge, ZK)
+  const tx = signedTx(9, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data })
+  const s = await admittedStatus(tx, 'failed')
+  assert.match(s.reason!, /proving failed: model \S+: invalid model input: input "features" value 0 \(1\.0+\d*e\+30\) is too large for the model's ZK circuit/)
+  const out = await new CallSimulator(a.app.evm).call(
+    { to: INFERENCE_PRECOMPILE_ADDRESS as never, data: new Uint8Array(Buffer.from(data.slice(2), 'hex')) },
+    a.app.evm.head()!,
+  )
+  assert.equal(out.reverted, true)
+  assert.match(revertMessage(out.returnValue), /proving failed: .* is too large for the model's ZK circuit/)
+})

@@ -136,7 +136,10 @@ test('usage errors exit 2 and print the usage; --help exits 0', async () => {
 
   const cases: [string[], RegExp][] = [
     [[], /^pipe: missing command\n/],
-    [['frobnicate'], /^pipe: unknown command "frobnicate"\n/],
+    [['frobnicate'], /^pipe: unknown command "frobnicate" \(model, inference or proof\)\n/],
+    [['inference', 'show', '0x00'], /^pipe: pipe inference takes one command: pipe inference get <id>\n/],
+    [['proof', 'verify'], /^pipe: pipe proof verify needs one inference id\n/],
+    [['proof', 'verify', '0x01', '0x02'], /^pipe: pipe proof verify needs one inference id\n/],
     [['model'], /^pipe: missing model command \(upload, info, list or register\)\n/],
     [['model', 'register'], /^pipe: pipe model register needs a CID: pipe model register <cid>\n/],
     [['model', 'register', 'bafkrei', '--key', '0x12'], /^pipe: --key must be 32 bytes of hex\n/],

@@ -1,5 +1,5 @@
 import type { OnnxValueInfo } from '../../../modelHub/onnxModel.ts'
-import { ErrZkProof } from '../errors.ts'
+import { ErrInvalidInput, ErrZkProof } from '../errors.ts'
 import type { ModelInput, ModelOutput, NumberTensor } from '../precompile/abi.ts'
 import { toOnnxInputs } from '../precompile/tensors.ts'
 import { feltFromInt, intFromFelt, quantize } from './fieldElement.ts'
@@ -83,7 +83,16 @@ export function circuitInputs(
     }
     const values = Array.from(feed.data as ArrayLike<number | bigint>, Number)
     inputData.push(values)
-    for (const v of values) instances.push(feltFromInt(quantize(v, layout.inputScales[i]!)))
+    const scale = layout.inputScales[i]!
+    values.forEach((v, j) => {
+      let q: bigint
+      try {
+        q = quantize(v, scale)
+      } catch {
+        throw ErrInvalidInput.with(`input "${spec.name}" value ${j} (${v}) is too large for the model's ZK circuit (fixed point at 2^-${scale})`)
+      }
+      instances.push(feltFromInt(q))
+    })
   })
   return { inputData, instances }
 }
