@@ -220,7 +220,10 @@ test('a ZK request that cannot be proved is dropped with the prover’s reason, 
   const data = precompileCall(scorer, huge, ZK)
   const tx = signedTx(9, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data })
   const s = await admittedStatus(tx, 'failed')
-  assert.match(s.reason!, /proving failed: model \S+: invalid model input: input "features" value 0 \(1\.0+\d*e\+30\) is too large for the model's ZK circuit/)
+  assert.match(
+    s.reason!,
+    /proving failed: model \S+: invalid model input: input "features" value 0 \(1\.0+\d*e\+30\) is too large for the model's ZK circuit/,
+  )
   const out = await new CallSimulator(a.app.evm).call(
     { to: INFERENCE_PRECOMPILE_ADDRESS as never, data: new Uint8Array(Buffer.from(data.slice(2), 'hex')) },
     a.app.evm.head()!,

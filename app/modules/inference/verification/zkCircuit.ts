@@ -89,7 +89,9 @@ export function circuitInputs(
       try {
         q = quantize(v, scale)
       } catch {
-        throw ErrInvalidInput.with(`input "${spec.name}" value ${j} (${v}) is too large for the model's ZK circuit (fixed point at 2^-${scale})`)
+        throw ErrInvalidInput.with(
+          `input "${spec.name}" value ${j} (${v}) is too large for the model's ZK circuit (fixed point at 2^-${scale})`,
+        )
       }
       instances.push(feltFromInt(q))
     })
