@@ -231,3 +231,15 @@ test('a ZK request that cannot be proved is dropped with the prover’s reason, 
   assert.equal(out.reverted, true)
   assert.match(revertMessage(out.returnValue), /proving failed: .* is too large for the model's ZK circuit/)
 })
+
+test('a proof that would not verify (an input outside the calibrated range) fails its tx in the mempool, so no block ever carries it', async () => {
+  // One of the inputs bench/zk found: EZKL proves it, but the proof does not verify.
+  const outside = [row('features', [-480n, -500n, 251n, -430n], 3n)]
+  const tx = signedTx(9, 1n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: precompileCall(scorer, outside, ZK) })
+  const s = await admittedStatus(tx, 'failed')
+  assert.match(
+    s.reason!,
+    /proving failed: model \S+: the proof does not verify \(.*\); the input is likely outside the range the circuit was calibrated on/,
+  )
+  assert.equal(a.app.inference.isReady(a.app.evm.txCache.decode(tx)), false)
+})

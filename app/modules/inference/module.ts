@@ -83,7 +83,8 @@ export class InferenceModule {
   ) {
     this.modes = new RegisteredModes(registry)
     const circuits = new ZkCircuits(registry, hub)
-    this.zk = { circuits, prover: new ZkProver(circuits, { threads: zk.provers }), verifier: new ZkVerifier({ threads: zk.verifiers }) }
+    const verifier = new ZkVerifier({ threads: zk.verifiers })
+    this.zk = { circuits, prover: new ZkProver(circuits, verifier, { threads: zk.provers }), verifier }
     this.verification = new ResultVerification(circuits, this.zk.verifier, hub)
     this.proofs = { get: (hash) => keeper.proof(hash) }
     this.runner = new InferenceRunner(hub, executor, this.zk.prover)

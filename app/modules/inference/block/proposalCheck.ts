@@ -48,27 +48,36 @@ export async function checkProposalResults(
 ): Promise<AppError | undefined> {
   const byKey = resultsByKey(results)
   const needed = new Map<string, InferenceRequest>()
+  // Each result is verified as soon as a tx's request for it is known, so proofs verify on the
+  // verifier's threads while the main thread simulates the next txs.
+  const verdicts = new Map<string, Promise<AppError | undefined>>()
+  const need = (r: InferenceRequest): void => {
+    if (needed.has(r.keyHex)) return
+    needed.set(r.keyHex, r)
+    const result = byKey.get(r.keyHex)
+    if (result) verdicts.set(r.keyHex, committed.verify(result, r))
+  }
   for (const eth of txs) {
     if (!(await committed.reach.mayReach(eth, committed.state))) continue
     const known = proven?.provenRequests(eth, byKey)
     if (known) {
       const missing = known.find((r) => !byKey.has(r.keyHex))
       if (missing) return missingResult(eth, missing)
-      for (const r of known) needed.set(r.keyHex, r)
+      for (const r of known) need(r)
       continue
     }
     const calls = txInferenceCalls(eth.hash, blockAnswers(committed.modes, byKey))
     await committed.simulate(eth, calls)
     for (const c of calls.calls) {
       if (c.outcome === 'missing') return missingResult(eth, c.request)
-      needed.set(c.request.keyHex, c.request)
+      need(c.request)
     }
   }
   const extra = results.find((r) => !needed.has(r.keyHex))
   if (extra) return ErrResultsTx.with(`result ${extra.keyHex} (model ${extra.modelCid}) is needed by no tx of the block`)
-  // All at once (proofs verify on the verifier's threads); the first failure in block order.
-  const verdicts = await Promise.all(results.map((r) => committed.verify(r, needed.get(r.keyHex)!)))
-  return verdicts.find((v) => v !== undefined)
+  // The first failure in the results tx's order, whatever order the verdicts came in.
+  const all = await Promise.all(results.map((r) => verdicts.get(r.keyHex)!))
+  return all.find((v) => v !== undefined)
 }
 
 function missingResult(eth: EthTx, r: InferenceRequest): AppError {

@@ -8,6 +8,7 @@ import type { InferenceRequest } from '../types/request.ts'
 import { circuitInputs, outputFromInstances } from './zkCircuit.ts'
 import type { ZkCircuits } from './zkCircuits.ts'
 import { encodeZkProof, fromEngineProofJson } from './zkProof.ts'
+import type { ZkVerifier } from './zkVerifier.ts'
 import type { ZkTask, ZkTaskResult } from './zkWorker.ts'
 
 export interface ZkProverOptions {
@@ -18,7 +19,8 @@ export interface ZkProverOptions {
 /**
  * Proves ZKML requests on worker threads (zkWorker.ts): the request's inputs, quantised as the
  * circuit takes them, go through EZKL's witness generator and prover; the output is read back
- * from the proof's public outputs, so what a contract gets is what the proof proves. Never on
+ * from the proof's public outputs, so what a contract gets is what the proof proves, and the
+ * proof is verified before it is used (a proof that would not verify fails the tx). Never on
  * the main thread, never on the block path: the inference mempool asks, and a tx is ready only
  * once its proofs exist. Deduplication is the ResultCache's (one proof per request key).
  */
@@ -29,6 +31,8 @@ export class ZkProver {
 
   constructor(
     private readonly circuits: ZkCircuits,
+    /** Checks every proof made before it is used: a proof that does not verify is never proposed. */
+    private readonly verifier: Pick<ZkVerifier, 'verify'>,
     opts: ZkProverOptions = {},
   ) {
     this.pool = startTaskPool(new URL('./zkWorker.ts', import.meta.url), { threads: opts.threads ?? 1 })
@@ -73,7 +77,17 @@ export class ZkProver {
       if (mismatch !== -1) {
         throw ErrProvingFailed.with(`model ${request.modelCid}: the prover quantised input element ${mismatch} differently from the chain`)
       }
-      return { output: outputFromInstances(proof.instances, model.outputs, circuit.layout), artefact: encodeZkProof(proof) }
+      const artefact = encodeZkProof(proof)
+      // EZKL proves whatever the witness holds; a value outside the lookup ranges calibration
+      // chose gives a proof that does not verify. Every validator would reject the block carrying
+      // it, so the tx fails here instead (and the verdict is kept: ProcessProposal reuses it).
+      const invalid = await this.verifier.verify(circuit, artefact, proof)
+      if (invalid !== undefined) {
+        throw ErrProvingFailed.with(
+          `model ${request.modelCid}: the proof does not verify (${invalid}); the input is likely outside the range the circuit was calibrated on (register the model with --calibration data that covers it)`,
+        )
+      }
+      return { output: outputFromInstances(proof.instances, model.outputs, circuit.layout), artefact }
     } catch (err) {
       if (err instanceof AppError && ErrProvingFailed.is(err)) throw err
       throw ErrProvingFailed.with(`model ${request.modelCid}: ${toAppError(err).message}`, err)
