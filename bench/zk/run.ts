@@ -2,7 +2,7 @@
  * ZKML on the example model (models/risk-scorer.onnx, called by contracts/examples/RiskScorer.sol),
  * VANILLA and ZK side by side in one run:
  *
- *   npm run bench:zk [-- --rounds 3] [--verifies 20] [--proves 21] [--latency 20] [--load-seconds 90]
+ *   npm run bench:zk [-- --rounds 7] [--verifies 20] [--proves 21] [--latency 20] [--load-seconds 90]
  *        [--load-rate 0.5] [--block-time 1s] [--home <dir>] [--skip-blocks] [--skip-live] [--quiet-wait 600]
  *        [--out <file.md>]
  *
@@ -90,7 +90,7 @@ const known = new Set([
   '--quiet-wait',
 ])
 for (const a of argv) if (a.startsWith('--') && !known.has(a)) throw new Error(`unknown flag ${a}`)
-const ROUNDS = Number(opt('--rounds', '3'))
+const ROUNDS = Number(opt('--rounds', '7'))
 const VERIFIES = Number(opt('--verifies', '20'))
 const PROVES = Math.max(Number(opt('--proves', String(VERIFIES + 1))), VERIFIES + 1)
 const LATENCY_TXS = Number(opt('--latency', '20'))
