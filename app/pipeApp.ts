@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events'
 import path from 'node:path'
 import type { Common } from '@ethereumjs/common'
+import { CheckTxOutcomes } from './abci/checkTxOutcomes.ts'
 import { QueryRouter } from './abci/queryRouter.ts'
 import { BlockExecutor } from './block/blockExecutor.ts'
 import { BlockTxDecoder } from './block/blockTx.ts'
@@ -71,6 +72,8 @@ export class PipeApp {
   readonly blockWrites = new WriteSet()
   readonly events = new EventEmitter<AppEvents>()
   readonly metrics = new Metrics()
+  /** CheckTx(NEW) answers for txs this node's JSON-RPC submitted. */
+  readonly checkTxOutcomes = new CheckTxOutcomes()
   /** Height and app hash of the block FinalizeBlock executed, until Commit makes them last. */
   staged: LastCommit | undefined
   /** TEST ONLY: set, PrepareProposal corrupts its ZKML proofs (a byzantine proposer). */

@@ -20,8 +20,17 @@ export class MempoolHandler implements MempoolConnection {
   }
 
   async checkTx(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>> {
-    const phase = req.type === CheckTxType.RECHECK ? 'recheckTx' : 'checkTx'
+    const recheck = req.type === CheckTxType.RECHECK
     const start = performance.now()
+    const response = await this.verdict(req)
+    this.app.metrics.record(recheck ? 'recheckTx' : 'checkTx', performance.now() - start)
+    // A submitter on this node's JSON-RPC is waiting for this answer (see CheckTxOutcomes).
+    if (!recheck)
+      this.app.checkTxOutcomes.settle(req.tx, { code: response.code ?? 0, codespace: response.codespace ?? '', log: response.log ?? '' })
+    return response
+  }
+
+  private async verdict(req: RequestCheckTx): Promise<DeepPartial<ResponseCheckTx>> {
     try {
       if (isResultsTx(req.tx)) throw ErrInjectedTx.with('the PIPR results tx is not accepted from users or peers')
       if (looksLikeTxRaw(req.tx)) {
@@ -32,8 +41,6 @@ export class MempoolHandler implements MempoolConnection {
       return { code: 0, data: eth.hash, gasWanted: eth.tx.gasLimit }
     } catch (err) {
       return checkTxError(err)
-    } finally {
-      this.app.metrics.record(phase, performance.now() - start)
     }
   }
 }

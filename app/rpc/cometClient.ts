@@ -30,6 +30,10 @@ export class CometClient {
   private nextId = 1
   private queue: Pending[] = []
   private flushScheduled = false
+  /** broadcast_tx_async calls not sent yet, in call order; one batch of them is in flight at a time. */
+  private ordered: Pending[] = []
+  private orderedInFlight = false
+  private orderedScheduled = false
 
   private readonly endpoint: URL
   private readonly agent = new http.Agent({ keepAlive: true, maxSockets: 32 })
@@ -53,6 +57,36 @@ export class CometClient {
     })
   }
 
+  /**
+   * `broadcast_tx_async`: resolves once CometBFT took the tx into its mempool pipeline (its own
+   * refusals — already in the cache, mempool full, too large — reject); CheckTx's answer comes
+   * later, in-process (abci/checkTxOutcomes.ts). The txs reach CheckTx in call order: CometBFT
+   * handles a batch's entries in order and only enqueues each, and one batch is in flight at a
+   * time, so call order is never lost to two HTTP requests racing.
+   */
+  broadcastTxAsync(tx: Uint8Array): Promise<BroadcastResult> {
+    return new Promise((resolve, reject) => {
+      this.ordered.push({ tx, resolve, reject })
+      this.scheduleOrdered()
+    })
+  }
+
+  private scheduleOrdered(): void {
+    if (this.orderedInFlight || this.orderedScheduled || this.ordered.length === 0) return
+    this.orderedScheduled = true
+    // Wait a turn so calls made together travel together.
+    setImmediate(() => {
+      this.orderedScheduled = false
+      if (this.orderedInFlight || this.ordered.length === 0) return
+      this.orderedInFlight = true
+      const batch = this.ordered.splice(0, COMET_MAX_BATCH)
+      void this.sendBatch('broadcast_tx_async', batch).finally(() => {
+        this.orderedInFlight = false
+        this.scheduleOrdered()
+      })
+    })
+  }
+
   async status(): Promise<{ latestHeight: bigint; catchingUp: boolean }> {
     const r = await this.call<{ sync_info: { latest_block_height: string; catching_up: boolean } }>('status', {})
     return { latestHeight: BigInt(r.sync_info.latest_block_height), catchingUp: r.sync_info.catching_up }
@@ -67,20 +101,20 @@ export class CometClient {
     this.flushScheduled = false
     while (this.queue.length > 0) {
       const batch = this.queue.splice(0, COMET_MAX_BATCH)
-      void this.sendBatch(batch)
+      void this.sendBatch('broadcast_tx_sync', batch)
     }
   }
 
-  private async sendBatch(batch: Pending[]): Promise<void> {
+  private async sendBatch(method: 'broadcast_tx_sync' | 'broadcast_tx_async', batch: Pending[]): Promise<void> {
     const firstId = this.nextId
     this.nextId += batch.length
     const body = batch.map((p, i) => ({
       jsonrpc: '2.0',
       id: firstId + i,
-      method: 'broadcast_tx_sync',
+      method,
       params: { tx: Buffer.from(p.tx).toString('base64') },
     }))
-    let replies: RpcReply<{ code: number; codespace?: string; log?: string; hash: string }>[]
+    let replies: RpcReply<{ code?: number; codespace?: string; log?: string; hash: string }>[]
     try {
       const reply = (await this.post(body)) as RpcReply<never> | RpcReply<never>[]
       // CometBFT answers a one-entry batch with a bare object, and a refused batch with one error.
@@ -96,7 +130,7 @@ export class CometClient {
       const r = byId.get(firstId + i)
       if (!r) p.reject(new CometRpcError('CometBFT sent no answer for this tx'))
       else if (r.error) p.reject(new CometRpcError(r.error.data || r.error.message))
-      else p.resolve({ code: r.result!.code, codespace: r.result!.codespace ?? '', log: r.result!.log ?? '', hash: r.result!.hash })
+      else p.resolve({ code: r.result!.code ?? 0, codespace: r.result!.codespace ?? '', log: r.result!.log ?? '', hash: r.result!.hash })
     })
   }
 

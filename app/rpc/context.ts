@@ -3,7 +3,7 @@ import type { EvmKeeper } from '../modules/evm/keeper.ts'
 import type { PipeApp } from '../pipeApp.ts'
 import type { CometClient } from './cometClient.ts'
 import type { FilterRegistry } from './filters.ts'
-import type { SenderLanes } from './senderLanes.ts'
+import type { TxIntake } from './txIntake.ts'
 
 /** What JSON-RPC methods may use. */
 export interface RpcContext {
@@ -12,8 +12,8 @@ export interface RpcContext {
   simulator: CallSimulator
   comet: CometClient
   filters: FilterRegistry
-  /** Serializes broadcasts per tx sender (see eth_sendRawTransaction). */
-  lanes: SenderLanes
+  /** Hands eth_sendRawTransaction's txs to CometBFT in arrival order. */
+  intake: TxIntake
 }
 
 /** A method's wire procedure: raw positional params in, JSON-ready result out. */

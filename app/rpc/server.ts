@@ -15,8 +15,8 @@ import { logMethods } from './methods/logs.ts'
 import { nodeMethods } from './methods/node.ts'
 import { stateMethods } from './methods/state.ts'
 import { transactionMethods } from './methods/transactions.ts'
-import { SenderLanes } from './senderLanes.ts'
 import { SubscriptionHub } from './subscriptions.ts'
+import { TxIntake } from './txIntake.ts'
 
 /** Every JSON-RPC method, by name. */
 const METHODS: Record<string, RpcMethod> = {
@@ -60,7 +60,7 @@ export class JsonRpcServer {
       simulator: new CallSimulator(app.evm),
       comet,
       filters: new FilterRegistry(app.evm),
-      lanes: new SenderLanes(),
+      intake: new TxIntake(comet, app.checkTxOutcomes),
     }
     app.events.on('committed', (e) => this.hub.publish(e))
   }

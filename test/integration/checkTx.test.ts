@@ -198,3 +198,30 @@ test('nothing rejected was committed: no tx, no nonce or balance change, same ap
   const mempool = await comet('num_unconfirmed_txs', {})
   assert.equal(mempool.result.n_txs, '0')
 })
+
+test("one sender's 200 txs in one JSON-RPC batch all reach CheckTx in order (past the 64-nonce window), and a bad or repeated tx among them fails alone", async () => {
+  const carolAccount = privateKeyToAccount(carol.privateKey)
+  const raws = await Promise.all(Array.from({ length: 200 }, (_, nonce) => sign({ nonce, to: bob.address }, carolAccount)))
+  const badChain = await sign({ nonce: 200, chainId: 1 }, carolAccount)
+  const batch = [...raws.slice(0, 100), badChain, raws[50]!, ...raws.slice(100)]
+  const res = await fetch(chain.rpc(), {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(batch.map((raw, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [raw] }))),
+  })
+  const replies = ((await res.json()) as { id: number; result?: string; error?: { code: number; message: string } }[]).sort(
+    (a, b) => a.id - b.id,
+  )
+  assert.equal(replies.length, batch.length)
+  replies.forEach((r, i) => {
+    if (i === 100) assert.match(r.error?.message ?? '', /chain id/i, 'the wrong-chain tx is refused')
+    else if (i === 101) assert.match(r.error?.message ?? '', /already known/, 'the repeated tx is refused')
+    else assert.equal(r.result, keccak256(batch[i]!), `tx ${i}: ${JSON.stringify(r.error)}`)
+  })
+  await waitFor('carol nonce 200', async () => ((await ethNonce(carol.address)) === 200n ? true : undefined), 60_000)
+  for (const raw of [raws[0]!, raws[199]!]) {
+    const receipt = (await rawRpc(chain.rpc(), 'eth_getTransactionReceipt', [keccak256(raw)])).result as { status: string }
+    assert.equal(receipt.status, '0x1')
+  }
+  assert.equal((await rawRpc(chain.rpc(), 'eth_getTransactionByHash', [keccak256(badChain)])).result, null)
+})

@@ -25,8 +25,12 @@ export const ELASTICITY_MULTIPLIER = 2n
 /** Largest tx CheckTx accepts, in bytes (geth's txMaxSize is 128 KiB). */
 export const MAX_TX_BYTES = 128 * 1024
 
-/** How many txs of one sender may wait in the mempool. */
-export const MAX_PENDING_PER_SENDER = 1024
+/**
+ * How many txs of one sender may wait in the mempool: geth's pending pool size (4,096 slots),
+ * so one busy account — a bot, a dapp's relayer — can keep a second of blocks' worth of txs
+ * waiting at more than 1,000 tx/s (the localnet mempool holds 10,000 txs in all).
+ */
+export const MAX_PENDING_PER_SENDER = 4096
 
 /**
  * How far past its next contiguous nonce a sender's tx may be: clients that send several txs

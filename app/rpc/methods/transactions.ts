@@ -16,20 +16,21 @@ function cometRefusal(message: string): string {
 /** Submitting txs and reading them back. */
 export const transactionMethods: Record<string, RpcMethod> = {
   /**
-   * Broadcasts through CometBFT (`broadcast_tx_sync`, so CheckTx has run when this returns) and
-   * returns the Ethereum tx hash. A CheckTx refusal is -32000 with its reason.
+   * Hands the tx to CometBFT (`broadcast_tx_async`, in arrival order; see rpc/txIntake.ts) and
+   * returns the Ethereum tx hash once this node's CheckTx accepted it. A CheckTx refusal is
+   * -32000 with its reason.
    */
   eth_sendRawTransaction: async (p, ctx) => {
     arity(p, 1)
     const raw = data(p[0], 'data')
-    // Decoding here fills the tx cache CheckTx reads (same process), and tells the sender, so
-    // one sender's txs are broadcast in the order they arrived.
-    const eth = await ctx.evm.txCache.decodeAsync(raw)
-    let result: Awaited<ReturnType<typeof ctx.comet.broadcastTxSync>>
+    // Decoding here (sender recovery on worker threads) fills the tx cache CheckTx reads.
+    const decoding = ctx.evm.txCache.decodeAsync(raw)
+    let result: Awaited<ReturnType<typeof ctx.intake.submit>>
     try {
-      result = await ctx.lanes.run(eth.sender.toString(), () => ctx.comet.broadcastTxSync(raw))
+      result = await ctx.intake.submit(raw, decoding)
     } catch (err) {
       if (err instanceof CometRpcError) {
+        const eth = await decoding
         // CometBFT's cache also remembers committed txs; tell those apart as geth does.
         const mined = err.message.includes('tx already exists in cache') ? await ctx.evm.blocks.tx(eth.hash) : undefined
         if (mined) throw new RpcError(SERVER_ERROR, `nonce too low: tx ${eth.hashHex} is already in block ${mined.height}`)
@@ -40,7 +41,7 @@ export const transactionMethods: Record<string, RpcMethod> = {
     }
     if (result.code !== 0)
       throw new RpcError(SERVER_ERROR, result.log || `rejected by CheckTx with code ${result.codespace}/${result.code}`)
-    return eth.hashHex
+    return (await decoding).hashHex
   },
   eth_getTransactionByHash: async (p, ctx) => {
     arity(p, 1)
