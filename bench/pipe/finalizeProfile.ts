@@ -5,7 +5,7 @@
  * value, emits an event) spends its FinalizeBlock time.
  *
  *   node --import tsx bench/pipe/finalizeProfile.ts [--blocks 12] [--profiled 6] [--txs 50] [--warmup 3]
- *        [--top 30] [--profile <file.cpuprofile>] [--callers text] [--count-ops]
+ *        [--top 30] [--profile <file.cpuprofile>] [--callers text] [--count-ops] [--record <file> | --replay <file>]
  *
  * The app is driven through its ABCI handlers (real LevelDB, real onnxruntime executor, no
  * CometBFT, no JSON-RPC), model models/risk-scorer.onnx, one RiskScorer (VANILLA) deployed. Each
@@ -23,9 +23,12 @@
  * `--count-ops` runs one more block with an EVM `step` listener and prints the opcodes a tx
  * executes, by name (that block is not timed: the listener slows the interpreter).
  * It prints the app hash after the last block and a digest of every block's FinalizeBlock
- * response, which depend on nothing but the txs: a change that keeps them is bit-identical on
- * this workload (the test suite's test/block/finalizeDeterminism.test.ts pins them on fixed
- * blocks). The machine is shared: run it a few times and compare medians.
+ * response. Live blocks carry results whose model gas comes from this node's probe of the model
+ * (a timing), so two live runs differ; `--record <file>` writes the blocks a run finalized and
+ * `--replay <file>` finalizes exactly those on a fresh app (txs decoded and senders recovered
+ * before each block, as CheckTx would have; no ProcessProposal): the same digest before and after
+ * a change means the change is bit-identical on this workload (test/block/finalizeDeterminism.test.ts
+ * pins fixed blocks in the test suite). The machine is shared: run a few times, compare medians.
  */
 import fs from 'node:fs'
 import { Session } from 'node:inspector/promises'
@@ -55,6 +58,8 @@ const TOP = Number(opt('--top', '30'))
 const PROFILE_OUT = args.includes('--profile') ? opt('--profile', '') : undefined
 const CALLERS = args.includes('--callers') ? opt('--callers', '') : undefined
 const COUNT_OPS = args.includes('--count-ops')
+const RECORD = args.includes('--record') ? opt('--record', '') : undefined
+const REPLAY = args.includes('--replay') ? opt('--replay', '') : undefined
 const SENDERS = 10
 
 const log = (s: string) => process.stderr.write(`${s}\n`)
@@ -172,15 +177,29 @@ function mergeProfiles(profiles: CpuProfile[]): CpuProfile {
 
 // ------------------------------------------------------------------ the chain
 
+/** Where the blocks come from: made live (CheckTx, the mempool, PrepareProposal, ProcessProposal), or replayed from a file. */
 interface Chain {
   a: InProcessApp
-  contract: Hex
-  gas: bigint
-  nonces: bigint[]
-  next: number
+  /** The next block's FinalizeBlock txs, and how long ProcessProposal took (NaN when replayed). */
+  next(): Promise<{ txs: Uint8Array[]; processMs: number }>
+  /** Every block so far, the deployment first (what --record writes). */
+  recorded: Uint8Array[][]
 }
 
-async function openChain(): Promise<Chain> {
+const scorerAbi = loadContract('RiskScorer').abi as Abi
+function scoreCall(idx: number): Hex {
+  return encodeFunctionData({ abi: scorerAbi, functionName: 'score', args: [scoredAccount(idx), features(idx), 3n] })
+}
+
+const headerAt = (height: bigint) => ({
+  height,
+  time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
+  proposerAddress: PROPOSER,
+  nextValidatorsHash: new Uint8Array(32),
+  misbehavior: [],
+})
+
+async function liveChain(): Promise<Chain> {
   const a = await openInProcessApp()
   const { metadata } = await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))
   const scorer = loadContract('RiskScorer')
@@ -195,75 +214,96 @@ async function openChain(): Promise<Chain> {
     { from: createAddressFromString(devKeys[1]!.address), to: createAddressFromString(contract), data: hexToBytes(scoreCall(0)) },
     a.app.evm.head()!,
   )
+  const gas = (estimated * 12n) / 10n
+  log(`RiskScorer at ${contract}, ${gas} gas per tx`)
   const nonces = Array.from({ length: SENDERS }, (_, i) => (i === 0 ? 1n : 0n))
-  return { a, contract, gas: (estimated * 12n) / 10n, nonces, next: 0 }
-}
-
-const scorerAbi = loadContract('RiskScorer').abi as Abi
-function scoreCall(idx: number): Hex {
-  return encodeFunctionData({ abi: scorerAbi, functionName: 'score', args: [scoredAccount(idx), features(idx), 3n] })
-}
-
-function blockTxs(c: Chain, n: number): Uint8Array[] {
-  const txs: Uint8Array[] = []
-  for (let i = 0; i < n; i++) {
-    const idx = c.next++
-    const s = idx % SENDERS
-    txs.push(signedTx(s, c.nonces[s]!++, { to: c.contract, data: scoreCall(idx), gasLimit: c.gas }))
+  let idx = 0
+  const recorded = [[deploy]]
+  return {
+    a,
+    recorded,
+    async next() {
+      const txs: Uint8Array[] = []
+      for (let i = 0; i < TXS; i++, idx++) {
+        const s = idx % SENDERS
+        txs.push(signedTx(s, nonces[s]!++, { to: contract, data: scoreCall(idx), gasLimit: gas }))
+      }
+      for (const tx of txs) {
+        const r = await a.abci.checkTx({ tx, type: CheckTxType.NEW })
+        if (r.code !== 0) throw new Error(`CheckTx: ${r.log}`)
+      }
+      const eths = txs.map((t) => a.app.evm.txCache.decode(t))
+      for (let i = 0; !eths.every((e) => a.app.inference.mempool.isReady(e)); i++) {
+        if (i > 6000) throw new Error('txs not ready after 60 s')
+        await new Promise((r) => setTimeout(r, 10))
+      }
+      const header = headerAt(a.app.lastCommit.height + 1n)
+      const proposal = (await a.abci.prepareProposal({ ...header, txs, maxTxBytes: 22_000_000n, localLastCommit: { round: 0, votes: [] } }))
+        .txs as Uint8Array[]
+      if (proposal.length !== txs.length + 1) throw new Error(`the proposal holds ${proposal.length - 1} of ${txs.length} txs`)
+      const t = performance.now()
+      const processed = await a.abci.processProposal({
+        ...header,
+        txs: proposal,
+        proposedLastCommit: { round: 0, votes: [] },
+        hash: new Uint8Array(32),
+      })
+      const processMs = performance.now() - t
+      if (processed.status !== Status.ACCEPT) throw new Error('ProcessProposal rejected the proposal')
+      recorded.push(proposal)
+      return { txs: proposal, processMs }
+    },
   }
-  return txs
+}
+
+/** Blocks a --record run wrote, on a fresh app: the same FinalizeBlock requests, so the digest is comparable across code versions. */
+async function replayedChain(file: string): Promise<Chain> {
+  const blocks = (JSON.parse(fs.readFileSync(file, 'utf8')) as Hex[][]).map((b) => b.map((t) => hexToBytes(t)))
+  const a = await openInProcessApp()
+  const dep = await a.block(blocks[0]!, { skipCheckTx: true })
+  if (dep.codes.some((c) => c !== 0)) throw new Error(`deployment failed: ${dep.logs.join('; ')}`)
+  let i = 1
+  return {
+    a,
+    recorded: blocks,
+    async next() {
+      const txs = blocks[i++]
+      if (!txs) throw new Error(`${file} holds ${blocks.length - 1} blocks, fewer than asked for`)
+      // As CheckTx would have: decoded and the sender recovered before the block.
+      for (const raw of txs.slice(1)) a.app.evm.txCache.decode(raw).sender
+      return { txs, processMs: Number.NaN }
+    },
+  }
 }
 
 interface BlockRun {
   processMs: number
   finalizeMs: number
+  /** CPU time of the process during FinalizeBlock (the executor's threads are idle then: ≈ the main thread's). */
+  finalizeCpuMs: number
   commitMs: number
   appHash: Uint8Array
   response: string
   profile?: CpuProfile
 }
 
-async function runBlock(c: Chain, txs: Uint8Array[], session?: Session): Promise<BlockRun> {
+async function runBlock(c: Chain, session?: Session): Promise<BlockRun> {
   const { a } = c
-  for (const tx of txs) {
-    const r = await a.abci.checkTx({ tx, type: CheckTxType.NEW })
-    if (r.code !== 0) throw new Error(`CheckTx: ${r.log}`)
-  }
-  const eths = txs.map((t) => a.app.evm.txCache.decode(t))
-  for (let i = 0; !eths.every((e) => a.app.inference.mempool.isReady(e)); i++) {
-    if (i > 6000) throw new Error('txs not ready after 60 s')
-    await new Promise((r) => setTimeout(r, 10))
-  }
+  const { txs, processMs } = await c.next()
   const height = a.app.lastCommit.height + 1n
-  const header = {
-    height,
-    time: { seconds: GENESIS_TIME.seconds + height, nanos: 0 },
-    proposerAddress: PROPOSER,
-    nextValidatorsHash: new Uint8Array(32),
-    misbehavior: [],
-  }
-  const proposal = (await a.abci.prepareProposal({ ...header, txs, maxTxBytes: 22_000_000n, localLastCommit: { round: 0, votes: [] } }))
-    .txs as Uint8Array[]
-  if (proposal.length !== txs.length + 1) throw new Error(`the proposal holds ${proposal.length - 1} of ${txs.length} txs`)
-  let t = performance.now()
-  const processed = await a.abci.processProposal({
-    ...header,
-    txs: proposal,
-    proposedLastCommit: { round: 0, votes: [] },
-    hash: new Uint8Array(32),
-  })
-  const processMs = performance.now() - t
-  if (processed.status !== Status.ACCEPT) throw new Error('ProcessProposal rejected the proposal')
   const req: RequestFinalizeBlock = {
-    ...header,
-    txs: proposal,
+    ...headerAt(height),
+    txs,
     decidedLastCommit: { round: 0, votes: [] },
     hash: new Uint8Array(32).fill(Number(height % 256n)),
   }
   if (session) await session.post('Profiler.start')
-  t = performance.now()
+  const cpu = process.cpuUsage()
+  let t = performance.now()
   const res = await a.abci.finalizeBlock(req)
   const finalizeMs = performance.now() - t
+  const used = process.cpuUsage(cpu)
+  const finalizeCpuMs = (used.user + used.system) / 1000
   const profile = session ? ((await session.post('Profiler.stop')) as { profile: CpuProfile }).profile : undefined
   const failed = (res.txResults ?? []).filter(
     (r) => r?.code || r?.events?.some((e) => e.attributes?.some((x) => x.key === 'ethereumTxFailed')),
@@ -273,7 +313,7 @@ async function runBlock(c: Chain, txs: Uint8Array[], session?: Session): Promise
   await a.abci.commit()
   const commitMs = performance.now() - t
   const response = JSON.stringify(res, (_k, v) => (typeof v === 'bigint' ? v.toString() : v instanceof Uint8Array ? toHex(v) : v))
-  return { processMs, finalizeMs, commitMs, appHash: res.appHash as Uint8Array, response, profile }
+  return { processMs, finalizeMs, finalizeCpuMs, commitMs, appHash: res.appHash as Uint8Array, response, profile }
 }
 
 // ------------------------------------------------------------------ main
@@ -284,16 +324,14 @@ const median = (xs: number[]) => {
 }
 const range = (xs: number[]) => `${Math.min(...xs).toFixed(3)}–${Math.max(...xs).toFixed(3)}`
 
-const chain = await openChain()
+const chain = REPLAY ? await replayedChain(REPLAY) : await liveChain()
 try {
-  log(
-    `RiskScorer at ${chain.contract}, ${chain.gas} gas per tx; ${WARMUP} warm-up, ${BLOCKS} timed, ${PROFILED} profiled blocks of ${TXS} txs`,
-  )
+  log(`${REPLAY ? `replaying ${REPLAY}: ` : ''}${WARMUP} warm-up, ${BLOCKS} timed, ${PROFILED} profiled blocks of ${TXS} txs`)
   const responses: string[] = []
-  for (let b = 0; b < WARMUP; b++) responses.push((await runBlock(chain, blockTxs(chain, TXS))).response)
+  for (let b = 0; b < WARMUP; b++) responses.push((await runBlock(chain)).response)
   const timed: BlockRun[] = []
   for (let b = 0; b < BLOCKS; b++) {
-    const r = await runBlock(chain, blockTxs(chain, TXS))
+    const r = await runBlock(chain)
     timed.push(r)
     responses.push(r.response)
     log(`  block ${b + 1}/${BLOCKS}: FinalizeBlock ${r.finalizeMs.toFixed(1)} ms (${(r.finalizeMs / TXS).toFixed(3)} ms/tx)`)
@@ -304,7 +342,7 @@ try {
   await session.post('Profiler.setSamplingInterval', { interval: 100 })
   const profiled: BlockRun[] = []
   for (let b = 0; b < PROFILED; b++) {
-    const r = await runBlock(chain, blockTxs(chain, TXS), session)
+    const r = await runBlock(chain, session)
     profiled.push(r)
     responses.push(r.response)
   }
@@ -316,18 +354,21 @@ try {
     const vm = (chain.a.app.evm as unknown as { working: { vm: import('@ethereumjs/vm').VM } }).working.vm
     const onStep = (s: { opcode: { name: string } }) => counts.set(s.opcode.name, (counts.get(s.opcode.name) ?? 0) + 1)
     vm.evm.events!.on('step', onStep)
-    responses.push((await runBlock(chain, blockTxs(chain, TXS))).response)
+    responses.push((await runBlock(chain)).response)
     vm.evm.events!.off('step', onStep)
   }
   const last = profiled.at(-1) ?? timed.at(-1)!
+  if (RECORD) fs.writeFileSync(RECORD, JSON.stringify(chain.recorded.map((b) => b.map((t) => toHex(t)))))
 
   const fin = timed.map((r) => r.finalizeMs / TXS)
+  const cpu = timed.map((r) => r.finalizeCpuMs / TXS)
   const proc = timed.map((r) => r.processMs / TXS)
   const com = timed.map((r) => r.commitMs / TXS)
   const out: string[] = []
   out.push(`FinalizeBlock of ${TXS} RiskScorer.score txs (10 senders), ${BLOCKS} blocks, no profiler:`)
   out.push(`  FinalizeBlock   ${median(fin).toFixed(3)} ms/tx median (${range(fin)})`)
-  out.push(`  ProcessProposal ${median(proc).toFixed(3)} ms/tx median (${range(proc)})`)
+  out.push(`  FinalizeBlock   ${median(cpu).toFixed(3)} ms/tx CPU time median (${range(cpu)})`)
+  if (!REPLAY) out.push(`  ProcessProposal ${median(proc).toFixed(3)} ms/tx median (${range(proc)})`)
   out.push(`  Commit          ${median(com).toFixed(3)} ms/tx median (${range(com)})`)
   out.push(`  per block: ${fin.map((x) => x.toFixed(3)).join(' ')}`)
   out.push(`app hash after block ${chain.a.app.lastCommit.height}: ${toHex(last.appHash)}`)
