@@ -26,6 +26,8 @@ export interface NodeConfig {
   inferenceWorkers: number | undefined
   /** How long one inference may take before its tx is dropped from the mempool. */
   inferenceTimeoutMs: number
+  /** Inference-mempool simulation threads; default 1. */
+  simulationThreads: number | undefined
   /** ZKML prover threads; default 1. */
   zkProvers: number | undefined
   /** ZKML verifier threads; default one per core. */
@@ -47,6 +49,7 @@ export const DEFAULT_CONFIG: NodeConfig = {
   modelPeers: [],
   inferenceWorkers: undefined,
   inferenceTimeoutMs: 30_000,
+  simulationThreads: undefined,
   zkProvers: undefined,
   zkVerifiers: undefined,
   testByzantineProposer: undefined,
@@ -99,6 +102,11 @@ const FLAGS: Record<string, Flag> = {
     key: 'inferenceTimeoutMs',
     parse: positiveInt('--inference-timeout-ms'),
     help: 'how long one inference may take before its tx is dropped',
+  },
+  '--simulation-threads': {
+    key: 'simulationThreads',
+    parse: positiveInt('--simulation-threads'),
+    help: 'threads simulating mempool txs and proposals off the main thread (default 1)',
   },
   '--zk-provers': { key: 'zkProvers', parse: positiveInt('--zk-provers'), help: 'ZKML prover threads (default 1)' },
   '--zk-verifiers': { key: 'zkVerifiers', parse: positiveInt('--zk-verifiers'), help: 'ZKML verifier threads (default: one per core)' },

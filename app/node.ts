@@ -39,6 +39,7 @@ export async function startNode(
     executor: { workers: config.inferenceWorkers },
     inferenceMempool: { timeoutMs: config.inferenceTimeoutMs },
     zk: { provers: config.zkProvers, verifiers: config.zkVerifiers },
+    simulationThreads: config.simulationThreads,
     byzantineProposer: config.testByzantineProposer,
   })
   const comet = new CometClient(config.cometRpc)

@@ -48,6 +48,8 @@ export interface AppOptions {
   inferenceModule?: Pick<typeof InferenceModule, 'open'>
   /** ZKML prover and verifier threads (InferenceModuleOptions.zk). */
   zk?: { provers?: number; verifiers?: number }
+  /** Threads simulating mempool txs and proposals (default 1). */
+  simulationThreads?: number
   /** TEST ONLY: propose with corrupted ZKML proofs (block/byzantineProposal.ts). */
   byzantineProposer?: ByzantineProposer
 }
@@ -110,6 +112,7 @@ export class PipeApp {
       modelExecutor: opts.modelExecutor,
       mempool: opts.inferenceMempool,
       zk: opts.zk,
+      simulationThreads: opts.simulationThreads,
       log: log.child('inference'),
     })
     const auth = await AuthKeeper.open(kv)

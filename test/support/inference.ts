@@ -1,5 +1,14 @@
 import { encodeFunctionData, type Hex } from 'viem'
+import type { EthTx } from '../../app/modules/evm/ethTx.ts'
+import type { Simulation, SimulationAnswers } from '../../app/modules/inference/mempool/txSimulator.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS, type NumberTensor, ogInferenceAbi } from '../../app/modules/inference/precompile/abi.ts'
+import {
+  type ModelCatalog,
+  type ModeRules,
+  type TxInferenceCalls,
+  txInferenceCalls,
+} from '../../app/modules/inference/precompile/inferenceCalls.ts'
+import type { ResultLookup } from '../../app/modules/inference/types/result.ts'
 import { signedTx } from './inProcessApp.ts'
 
 /** Precompile calldata and direct-call txs for tests that drive inference. */
@@ -25,4 +34,32 @@ export function directInferenceTx(from: number, nonce: bigint, modelCID: string,
     data: precompileCall(modelCID, numbers),
     gasLimit,
   })
+}
+
+/**
+ * For fake simulators: the precompile's view of one simulated tx, answering as TxSimulator's
+ * workers do (`answers.results`; placeholders in `simulation` runs, missing in `block` runs), and
+ * the Simulation it ends in. Run the fake "contract" against `inferencePrecompile(() => calls)`.
+ */
+export function fakeSimulationRun(
+  eth: EthTx,
+  answers: SimulationAnswers,
+  sources: { modes: ModeRules; models?: ModelCatalog },
+): { calls: TxInferenceCalls; end(at: Omit<Simulation, 'calls' | 'refused' | 'answered'>): Simulation } {
+  const answered = new Set<string>()
+  const results: ResultLookup = {
+    get: (key) => {
+      const r = answers.results.get(key)
+      if (r) answered.add(key)
+      return r
+    },
+  }
+  const models = sources.models ?? { metadata: async () => undefined }
+  const calls = txInferenceCalls(
+    eth.hash,
+    answers.kind === 'block'
+      ? { kind: 'block', results, modes: sources.modes }
+      : { kind: 'simulation', results, modes: sources.modes, models },
+  )
+  return { calls, end: (at) => ({ ...at, calls: calls.calls, refused: calls.refused, answered }) }
 }

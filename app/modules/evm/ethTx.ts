@@ -67,6 +67,14 @@ export async function decodeEthTxWith(pool: SenderRecoveryPool, raw: Uint8Array,
   return sealEthTx(tx, raw, hash, new Address(address))
 }
 
+/**
+ * The tx of `raw` with a sender recovered before (a simulation worker gets txs CheckTx decoded:
+ * it never recovers a signature).
+ */
+export function ethTxFromSender(raw: Uint8Array, common: Common, hash: Uint8Array, sender: Address): EthTx {
+  return sealEthTx(parseEthTx(raw, common), raw, hash, sender)
+}
+
 /** Decodes and checks everything but the signature; the tx comes back unfrozen. */
 function parseEthTx(raw: Uint8Array, common: Common): TypedTransaction {
   if (raw.length > MAX_TX_BYTES) throw ErrTxTooLarge.with(`${raw.length} bytes, the limit is ${MAX_TX_BYTES}`)

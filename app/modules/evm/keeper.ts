@@ -1,6 +1,5 @@
 import { createBlockHeader } from '@ethereumjs/block'
 import type { Common } from '@ethereumjs/common'
-import type { CustomPrecompile } from '@ethereumjs/evm'
 import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import { Account, Address, bigIntToUnpaddedBytes, bytesToBigInt, hexToBytes, type PrefixedHexString, setLengthLeft } from '@ethereumjs/util'
 import { createVM, type VM } from '@ethereumjs/vm'
@@ -290,19 +289,10 @@ export class EvmKeeper {
   }
 
   /**
-   * A VM over the committed state for simulating mempool txs, with the given precompiles; its
-   * state can record what a simulation reads (`state.recordReads`). Each simulation should run inside
-   * `state.checkpoint()` … `state.revert()`.
+   * The block mempool simulations run on top of: the latest committed one (before block 1, the
+   * genesis InitChain staged). Simulation workers open its state root (inference/mempool).
    */
-  async simulationVm(customPrecompiles: CustomPrecompile[]): Promise<{ vm: VM; state: RecordingStateManager; head: StoredBlock }> {
-    const head = this.committedHead ?? this.parentBlock()
-    const state = await this.state.recordingAt(head.header.stateRoot)
-    const vm = await createVM({
-      common: this.common.copy(),
-      stateManager: state,
-      blockchain: new BlockHashSource(this.blocks),
-      evmOpts: { customPrecompiles },
-    })
-    return { vm, state, head }
+  simulationHead(): StoredBlock {
+    return this.committedHead ?? this.parentBlock()
   }
 }

@@ -38,6 +38,8 @@ export interface InferenceModuleOptions {
   mempool?: Partial<InferenceMempoolLimits>
   /** ZKML proving and verifying threads (defaults: 1 prover, one verifier per core). */
   zk?: { provers?: number; verifiers?: number }
+  /** Threads simulating mempool txs and proposals (default DEFAULT_SIMULATION_THREADS). */
+  simulationThreads?: number
   log: Logger
 }
 
@@ -80,6 +82,7 @@ export class InferenceModule {
     protected readonly log: Logger,
     private readonly limits: InferenceMempoolLimits,
     zk: InferenceModuleOptions['zk'] = {},
+    private readonly simulationThreads?: number,
   ) {
     this.modes = new RegisteredModes(registry)
     const circuits = new ZkCircuits(registry, hub)
@@ -101,7 +104,16 @@ export class InferenceModule {
     const executor =
       opts.modelExecutor ??
       new InferenceExecutor(hub, { log: opts.log.child('executor'), maxQueued: queue, maxQueuePerModel: queue, ...opts.executor })
-    return new this(await InferenceKeeper.open(kv), await RegistryKeeper.open(kv), hub, executor, opts.log, limits, opts.zk)
+    return new this(
+      await InferenceKeeper.open(kv),
+      await RegistryKeeper.open(kv),
+      hub,
+      executor,
+      opts.log,
+      limits,
+      opts.zk,
+      opts.simulationThreads,
+    )
   }
 
   /** The precompile, for the EVM's block VM (block answers) and call VMs (computed now, bounded). */
@@ -126,17 +138,8 @@ export class InferenceModule {
 
   /** Connects the module to the EVM it extends (they are created in that order). */
   attach(evm: EvmKeeper): void {
-    const simulator = new TxSimulator(evm)
-    const mempool = new InferenceMempool(
-      evm,
-      simulator,
-      this.reach,
-      this.hub,
-      this.modes,
-      this.results,
-      this.log.child('inference-mempool'),
-      this.limits,
-    )
+    const simulator = new TxSimulator(evm, this.modes, this.hub, this.simulationThreads)
+    const mempool = new InferenceMempool(evm, simulator, this.reach, this.results, this.log.child('inference-mempool'), this.limits)
     this.attached = { simulator, mempool, evm }
   }
 
@@ -188,7 +191,7 @@ export class InferenceModule {
         reach: this.reach,
         modes: this.modes,
         verify: (result, request) => this.verification.check(result, request),
-        simulate: (eth, calls) => simulator.simulate(eth, calls),
+        simulate: (eth, answers) => simulator.simulate(eth, answers),
       },
       mempool,
     )
@@ -236,7 +239,7 @@ export class InferenceModule {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.executor.close(), this.zk.prover.close(), this.zk.verifier.close()])
+    await Promise.all([this.executor.close(), this.zk.prover.close(), this.zk.verifier.close(), this.attached?.simulator.close()])
   }
 
   private wired(): { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } {

@@ -2,8 +2,8 @@ import type { MerkleStateManager } from '@ethereumjs/statemanager'
 import type { AppError } from '../../../errors.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import { ErrResultsTx } from '../errors.ts'
-import type { Simulation } from '../mempool/txSimulator.ts'
-import { blockAnswers, type ModeRules, type TxInferenceCalls, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import type { Simulation, SimulationAnswers } from '../mempool/txSimulator.ts'
+import type { ModeRules } from '../precompile/inferenceCalls.ts'
 import type { PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import { type InferenceResult, type ResultLookup, resultsByKey } from '../types/result.ts'
@@ -17,8 +17,8 @@ export interface CommittedState {
   modes: ModeRules
   /** Checks one carried result against the request it answers (ResultVerification: proofs). */
   verify(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined>
-  /** Runs a tx on the latest committed state (TxSimulator). */
-  simulate(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation>
+  /** Runs a tx on the latest committed state (TxSimulator, on its threads). */
+  simulate(eth: EthTx, answers: SimulationAnswers): Promise<Simulation>
 }
 
 /**
@@ -49,7 +49,7 @@ export async function checkProposalResults(
   const byKey = resultsByKey(results)
   const needed = new Map<string, InferenceRequest>()
   // Each result is verified as soon as a tx's request for it is known, so proofs verify on the
-  // verifier's threads while the main thread simulates the next txs.
+  // verifier's threads while the simulation threads run the next txs.
   const verdicts = new Map<string, Promise<AppError | undefined>>()
   const need = (r: InferenceRequest): void => {
     if (needed.has(r.keyHex)) return
@@ -57,19 +57,25 @@ export async function checkProposalResults(
     const result = byKey.get(r.keyHex)
     if (result) verdicts.set(r.keyHex, committed.verify(result, r))
   }
+  // Txs whose requests must be found by simulating run on the simulation threads, all at once
+  // (each on committed state alone); their requests are taken in block order.
+  const found: (readonly InferenceRequest[] | Promise<Simulation> | undefined)[] = []
   for (const eth of txs) {
-    if (!(await committed.reach.mayReach(eth, committed.state))) continue
-    const known = proven?.provenRequests(eth, byKey)
-    if (known) {
-      const missing = known.find((r) => !byKey.has(r.keyHex))
-      if (missing) return missingResult(eth, missing)
-      for (const r of known) need(r)
+    if (!(await committed.reach.mayReach(eth, committed.state))) found.push(undefined)
+    else found.push(proven?.provenRequests(eth, byKey) ?? quiet(committed.simulate(eth, { kind: 'block', results: byKey })))
+  }
+  for (let i = 0; i < txs.length; i++) {
+    const eth = txs[i]!
+    const f = found[i]
+    if (f === undefined) continue
+    if (!(f instanceof Promise)) {
+      const missing = f.find((r) => !byKey.has(r.keyHex))
+      if (missing) return settleAll(found, missingResult(eth, missing))
+      for (const r of f) need(r)
       continue
     }
-    const calls = txInferenceCalls(eth.hash, blockAnswers(committed.modes, byKey))
-    await committed.simulate(eth, calls)
-    for (const c of calls.calls) {
-      if (c.outcome === 'missing') return missingResult(eth, c.request)
+    for (const c of (await f).calls) {
+      if (c.outcome === 'missing') return settleAll(found, missingResult(eth, c.request))
       need(c.request)
     }
   }
@@ -78,6 +84,18 @@ export async function checkProposalResults(
   // The first failure in the results tx's order, whatever order the verdicts came in.
   const all = await Promise.all(results.map((r) => verdicts.get(r.keyHex)!))
   return all.find((v) => v !== undefined)
+}
+
+/** A simulation awaited later: its failure is reported there, not as an unhandled rejection. */
+function quiet(p: Promise<Simulation>): Promise<Simulation> {
+  p.catch(() => {})
+  return p
+}
+
+/** Returns `verdict` once every simulation started has ended (none is left running behind the verdict). */
+async function settleAll(found: readonly unknown[], verdict: AppError): Promise<AppError> {
+  await Promise.allSettled(found.filter((f) => f instanceof Promise))
+  return verdict
 }
 
 function missingResult(eth: EthTx, r: InferenceRequest): AppError {

@@ -7,7 +7,7 @@ import type { EvmKeeper } from '../../evm/keeper.ts'
 import { overlaps } from '../../evm/recordingStateManager.ts'
 import { ErrInferenceFailed, ErrMempoolFull, ErrRequestsUnstable } from '../errors.ts'
 import { MAX_SIMULATION_ROUNDS, ZK_PROVING_TIMEOUT_MS } from '../params.ts'
-import { type InferenceCall, type ModelCatalog, type ModeRules, txInferenceCalls } from '../precompile/inferenceCalls.ts'
+import type { InferenceCall } from '../precompile/inferenceCalls.ts'
 import { isDirectCall, type PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult, ResultLookup } from '../types/result.ts'
@@ -89,10 +89,8 @@ export class InferenceMempool {
 
   constructor(
     private readonly evm: Pick<EvmKeeper, 'checkState'>,
-    private readonly simulator: Pick<TxSimulator, 'headHeight' | 'simulate' | 'invalidate'>,
+    private readonly simulator: Pick<TxSimulator, 'headHeight' | 'simulate'>,
     private readonly reach: Pick<PrecompileReach, 'mayReach'>,
-    private readonly models: ModelCatalog,
-    private readonly modes: ModeRules,
     private readonly results: Pick<ResultCache, 'get' | 'compute'>,
     private readonly log: Logger,
     private readonly limits: InferenceMempoolLimits,
@@ -183,7 +181,6 @@ export class InferenceMempool {
    * or read the block context. The others' simulations hold on the new state as they are.
    */
   blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
-    this.simulator.invalidate()
     for (const hash of included) this.forget(bytesToHex(hash), INCLUDED)
     const height = this.simulator.headHeight()
     for (const [hashHex, t] of this.tracked) {
@@ -249,18 +246,14 @@ export class InferenceMempool {
   }
 
   private async simulateOnce(t: Tracked): Promise<void> {
+    // Answers: the results this tx already holds (a request another tx computed is found by
+    // results.compute at once, and answered the next round).
+    const sim = await this.simulator.simulate(t.eth, { kind: 'simulation', results: t.results })
+    const { height, reads, readsBlockContext, calls, refused } = sim
     // The results this round answered with, for the ready verdict and provenRequests.
     const answered = new Map<string, InferenceResult>()
-    const results: ResultLookup = {
-      get: (key) => {
-        const r = t.results.get(key) ?? this.results.get(key)
-        if (r) answered.set(key, r)
-        return r
-      },
-    }
-    const calls = txInferenceCalls(t.eth.hash, { kind: 'simulation', results, modes: this.modes, models: this.models })
-    const { height, reads, readsBlockContext } = await this.simulator.simulate(t.eth, calls)
-    const requests = unique(calls.calls.map((c) => c.request))
+    for (const key of sim.answered) answered.set(key, t.results.get(key) as InferenceResult)
+    const requests = unique(calls.map((c) => c.request))
     const unknown = requests.filter((r) => !answered.has(r.keyHex))
     t.requests = requests
     t.reads = reads
@@ -270,8 +263,8 @@ export class InferenceMempool {
       if (height !== this.simulator.headHeight()) return this.enqueue(t)
       // Settled: every request has its result. An invalid request now is the tx's own fault;
       // in earlier rounds it may have come from an empty simulated output.
-      if (calls.refused.length > 0) return this.fail(t, calls.refused[0] as AppError)
-      return this.settle(t, height, answered, calls.calls)
+      if (refused.length > 0) return this.fail(t, refused[0] as AppError)
+      return this.settle(t, height, answered, calls)
     }
     t.round++
     if (t.round >= MAX_SIMULATION_ROUNDS) {
@@ -280,14 +273,14 @@ export class InferenceMempool {
     // A direct call to the precompile has no code that could read an output: its requests are
     // final after one round, and its errors are its own.
     const final = isDirectCall(t.eth)
-    if (final && calls.refused.length > 0) return this.fail(t, calls.refused[0] as AppError)
+    if (final && refused.length > 0) return this.fail(t, refused[0] as AppError)
     t.state = 'running'
     Promise.all(
       unknown.map((r) => this.results.compute(r, timeoutFor(r, this.limits.timeoutMs)).then((res) => t.results.set(r.keyHex, res))),
     ).then(
       () => {
         if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'running') return
-        if (final && height === this.simulator.headHeight()) return this.settle(t, height, t.results, calls.calls)
+        if (final && height === this.simulator.headHeight()) return this.settle(t, height, t.results, calls)
         t.state = 'simulating'
         this.enqueue(t)
       },

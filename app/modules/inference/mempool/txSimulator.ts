@@ -1,14 +1,31 @@
-import { type Block, createBlock } from '@ethereumjs/block'
-import { runTx, type VM } from '@ethereumjs/vm'
-import type { StoredBlock } from '../../evm/blockStore.ts'
+import type { Worker } from 'node:worker_threads'
+import type { AppError } from '../../../errors.ts'
+import { startWorker } from '../../../workers/startWorker.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
-import type { RecordingStateManager } from '../../evm/recordingStateManager.ts'
-import { blockAnswers, type TxInferenceCalls, txInferenceCalls, VANILLA_ONLY } from '../precompile/inferenceCalls.ts'
-import { inferencePrecompile } from '../precompile/precompile.ts'
-import { ExecutionReads } from './executionReads.ts'
+import type { InferenceCall, ModelCatalog, ModeRules } from '../precompile/inferenceCalls.ts'
+import type { InferenceResult } from '../types/result.ts'
+import {
+  fromWireError,
+  type MainMessage,
+  type ModelShape,
+  type SimulateTask,
+  type SimulationDone,
+  type SimulationHead,
+  type SimulationKind,
+  toWireError,
+  type WorkerMessage,
+  type WorkerQuery,
+} from './simulationWire.ts'
 
-/** What one simulation saw. */
+/** How the precompile answers in one simulation. */
+export interface SimulationAnswers {
+  /** `simulation`: the inference mempool's (checked, placeholders); `block`: a proposal's results only. */
+  kind: SimulationKind
+  results: ReadonlyMap<string, InferenceResult>
+}
+
+/** What one simulation saw and made. */
 export interface Simulation {
   /** The committed height it ran on. */
   height: bigint
@@ -23,81 +40,160 @@ export interface Simulation {
    * no state it read changed.
    */
   readsBlockContext: boolean
+  /** The inference calls it made, in order, and how each was answered. */
+  calls: InferenceCall[]
+  /** Requests refused as invalid (unknown model, bad input, mode not allowed), in order. */
+  refused: AppError[]
+  /** Request keys answered from `results`. */
+  answered: ReadonlySet<string>
 }
 
-interface HeadVm {
-  height: bigint
-  vm: VM
-  state: RecordingStateManager
-  block: Block
-  reads: ExecutionReads
+interface Thread {
+  worker: Worker
+  /** Tasks sent and not answered yet. */
+  running: Map<number, { resolve: (d: SimulationDone) => void; reject: (e: Error) => void }>
 }
+
+/** Simulation threads by default: one core is left to the main thread (and CometBFT). */
+export const DEFAULT_SIMULATION_THREADS = 1
 
 /**
- * Runs txs on the latest committed state without changing it, the inference precompile
- * answering as the caller's TxInferenceCalls say, to learn which inferences a tx asks for. One
- * VM per committed block, reused; runs are serialized (the precompile reads the current run's
- * calls). The inference mempool simulates with simulation answers, ProcessProposal with the
- * proposal's results.
+ * Runs txs on the latest committed state without changing it, on worker threads
+ * (simulationWorker.ts), so CheckTx, PrepareProposal, ProcessProposal, FinalizeBlock and Commit
+ * never wait behind a simulation on the main thread. The inference mempool simulates with
+ * simulation answers, ProcessProposal with the proposal's results.
  *
- * The block context is the next block with the parent's timestamp and no coinbase: fixed and
- * known to every validator, so the mempool's simulation and a validator's check of a proposal
- * see the same thing.
+ * The view stays consistent because every task names its committed head (height and state
+ * root) and a worker reads state only by content: trie nodes and code by hash, served from this
+ * thread's node store, where committed nodes are immutable and never pruned. A simulation that
+ * started before a Commit reads exactly the state of the root it started on; the mempool then
+ * sees that its height is no longer the head and simulates again. Mode rules and block hashes
+ * are answered from committed state, hub metadata by content (CID).
  */
 export class TxSimulator {
-  private current: HeadVm | undefined
-  private calls: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), blockAnswers(VANILLA_ONLY))
-  private tail: Promise<unknown> = Promise.resolve()
+  private readonly threads: Thread[] = []
+  private nextId = 0
+  private closed = false
 
-  constructor(private readonly evm: EvmKeeper) {}
+  constructor(
+    private readonly evm: Pick<EvmKeeper, 'head' | 'simulationHead' | 'state' | 'blocks'>,
+    private readonly modes: ModeRules,
+    private readonly models: ModelCatalog,
+    private readonly threadCount = DEFAULT_SIMULATION_THREADS,
+  ) {
+    if (!(threadCount >= 1)) throw new RangeError(`simulation needs at least one thread, got ${threadCount}`)
+  }
 
   /** Height of the committed block simulations run on top of. */
   headHeight(): bigint {
     return this.evm.head()?.header.number ?? 0n
   }
 
-  /** Runs `eth` with `calls` as the precompile's view of it; the state is left untouched. */
-  simulate(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation> {
-    const run = this.tail.then(() => this.run(eth, calls))
-    this.tail = run.catch(() => {})
-    return run
-  }
-
-  /** Forgets the VM: the next simulation opens the new committed state. */
-  invalidate(): void {
-    this.current = undefined
-  }
-
-  private async run(eth: EthTx, calls: TxInferenceCalls): Promise<Simulation> {
-    const current = await this.vmAtHead()
-    this.calls = calls
-    current.reads.begin()
-    await current.state.checkpoint()
-    try {
-      await runTx(current.vm, { tx: eth.tx, block: current.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
-    } catch {
-      // A tx the EVM refuses makes no requests; CheckTx and block execution judge it.
-    } finally {
-      await current.state.revert()
+  /** Runs `eth` on the latest committed state with `answers` as the precompile's; nothing is written. */
+  async simulate(eth: EthTx, answers: SimulationAnswers): Promise<Simulation> {
+    if (this.closed) throw new Error('the simulator is closed')
+    const stored = this.evm.simulationHead()
+    const h = stored.header
+    const head: SimulationHead = {
+      height: h.number,
+      hash: stored.hash,
+      stateRoot: h.stateRoot,
+      timestamp: h.timestamp,
+      gasLimit: h.gasLimit,
     }
-    const read = current.reads.end()
-    return { height: current.height, reads: read.state, readsBlockContext: read.blockContext }
+    const task: SimulateTask = {
+      type: 'simulate',
+      id: this.nextId++,
+      raw: eth.raw,
+      hash: eth.hash,
+      sender: eth.sender.bytes,
+      head,
+      kind: answers.kind,
+      results: [...answers.results.values()],
+    }
+    const done = await this.run(task)
+    return {
+      height: head.height,
+      reads: new Set(done.reads),
+      readsBlockContext: done.readsBlockContext,
+      calls: done.calls,
+      refused: done.refused.map(fromWireError),
+      answered: new Set(done.answered),
+    }
   }
 
-  private async vmAtHead(): Promise<HeadVm> {
-    const height = this.headHeight()
-    if (this.current?.height === height) return this.current
-    const { vm, state, head } = await this.evm.simulationVm([inferencePrecompile(() => this.calls)])
-    const block = simulationBlock(head)
-    this.current = { height, vm, state, block, reads: new ExecutionReads(vm, state, block) }
-    return this.current
+  /** Stops the threads; simulations still running fail. */
+  async close(): Promise<void> {
+    this.closed = true
+    await Promise.all(this.threads.map((t) => t.worker.terminate()))
   }
-}
 
-function simulationBlock(head: StoredBlock): Block {
-  const h = head.header
-  return createBlock(
-    { header: { parentHash: head.hash, number: h.number + 1n, timestamp: h.timestamp, gasLimit: h.gasLimit, baseFeePerGas: 0n } },
-    { common: h.common, skipConsensusFormatValidation: true, freeze: false },
-  )
+  private run(task: SimulateTask): Promise<SimulationDone> {
+    const thread = this.leastBusy()
+    return new Promise((resolve, reject) => {
+      thread.running.set(task.id, { resolve, reject })
+      thread.worker.ref()
+      thread.worker.postMessage(task satisfies MainMessage)
+    })
+  }
+
+  private leastBusy(): Thread {
+    if (this.threads.length < this.threadCount) {
+      const idle = this.threads.find((t) => t.running.size === 0)
+      if (idle) return idle
+      return this.startThread()
+    }
+    return this.threads.reduce((a, b) => (b.running.size < a.running.size ? b : a))
+  }
+
+  private startThread(): Thread {
+    const worker = startWorker(new URL('./simulationWorker.ts', import.meta.url))
+    const thread: Thread = { worker, running: new Map() }
+    this.threads.push(thread)
+    worker.on('message', (m: WorkerMessage) => {
+      if (m.type === 'query') {
+        this.answer(m.query).then(
+          (value) => worker.postMessage({ type: 'reply', id: m.id, value } satisfies MainMessage),
+          (err) => worker.postMessage({ type: 'reply', id: m.id, error: toWireError(err) } satisfies MainMessage),
+        )
+        return
+      }
+      const waiting = thread.running.get(m.id)
+      thread.running.delete(m.id)
+      if (thread.running.size === 0) worker.unref()
+      if (m.type === 'done') waiting?.resolve(m)
+      else waiting?.reject(fromWireError(m.error))
+    })
+    // A thread that dies fails what it was running; the next simulation starts a new one.
+    const lost = (why: string) => {
+      const i = this.threads.indexOf(thread)
+      if (i >= 0) this.threads.splice(i, 1)
+      for (const w of thread.running.values()) w.reject(new Error(`the simulation thread stopped: ${why}`))
+      thread.running.clear()
+    }
+    worker.on('error', (err) => lost(err.message))
+    worker.on('exit', (code) => lost(`exit code ${code}`))
+    worker.unref()
+    return thread
+  }
+
+  /** A worker's query, answered from committed state or by content (see simulationWire.ts). */
+  private async answer(q: WorkerQuery): Promise<unknown> {
+    switch (q.what) {
+      case 'node':
+        return this.evm.state.nodes.get(q.key)
+      case 'blockHash':
+        return (await this.evm.blocks.blockByHeight(BigInt(q.height)))?.hash ?? new Uint8Array(32)
+      case 'modeRefusal': {
+        const refusal = await this.modes.refusal(q.cid, q.mode)
+        return refusal ? toWireError(refusal) : undefined
+      }
+      case 'metadata': {
+        const meta = await this.models.metadata(q.cid)
+        if (!meta) return undefined
+        const shape: ModelShape = { inputs: meta.inputs, outputs: meta.outputs, costMicros: meta.costMicros }
+        return shape
+      }
+    }
+  }
 }

@@ -15,7 +15,7 @@ import { VANILLA_ONLY } from '../../../../app/modules/inference/precompile/infer
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import { inferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf } from '../../../../app/modules/inference/types/result.ts'
-import { precompileCall, row } from '../../../support/inference.ts'
+import { fakeSimulationRun, precompileCall, row } from '../../../support/inference.ts'
 import { signedTx } from '../../../support/inProcessApp.ts'
 
 /**
@@ -46,8 +46,10 @@ function committed(programs: Map<string, Program>, plain = new Set<string>()): C
     reach: { mayReach: async (eth: EthTx) => !plain.has(eth.hashHex) } as never,
     modes: VANILLA_ONLY,
     verify: async () => undefined,
-    simulate: async (eth, calls) => {
+    simulate: async (eth, answers) => {
       simulated.push(eth.hashHex)
+      const run = fakeSimulationRun(eth, answers, { modes: VANILLA_ONLY })
+      const calls = run.calls
       const precompile = inferencePrecompile(() => calls)
       const call = (x: bigint) =>
         precompile.function({ data: hexToBytes(precompileCall(CID, [row('x', [x])])), gasLimit: 10_000_000n } as PrecompileInput)
@@ -55,7 +57,7 @@ function committed(programs: Map<string, Program>, plain = new Set<string>()): C
         const first = await call(1n)
         if (!first.exceptionError) await call((decodeModelOutput(first.returnValue).numbers[0]?.values[0]?.value as bigint) + 10n)
       }
-      return { height: 1n, reads: new Set(), readsBlockContext: false }
+      return run.end({ height: 1n, reads: new Set(), readsBlockContext: false })
     },
   }
 }

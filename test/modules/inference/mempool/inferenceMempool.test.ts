@@ -10,16 +10,16 @@ import { createChainCommon } from '../../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, type EthTx } from '../../../../app/modules/evm/ethTx.ts'
 import { ErrMempoolFull, ErrUnknownModel } from '../../../../app/modules/inference/errors.ts'
 import { InferenceMempool } from '../../../../app/modules/inference/mempool/inferenceMempool.ts'
-import type { Simulation } from '../../../../app/modules/inference/mempool/txSimulator.ts'
+import type { Simulation, SimulationAnswers } from '../../../../app/modules/inference/mempool/txSimulator.ts'
 import { MAX_SIMULATION_ROUNDS, modelGas } from '../../../../app/modules/inference/params.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS } from '../../../../app/modules/inference/precompile/abi.ts'
 import { decodeModelOutput } from '../../../../app/modules/inference/precompile/abiDecoder.ts'
 import { encodeModelOutput } from '../../../../app/modules/inference/precompile/abiEncoder.ts'
-import { type ModelCatalog, type TxInferenceCalls, VANILLA_ONLY } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
+import { type ModelCatalog, VANILLA_ONLY } from '../../../../app/modules/inference/precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../../../../app/modules/inference/precompile/precompile.ts'
 import type { InferenceRequest } from '../../../../app/modules/inference/types/request.ts'
 import { type InferenceResult, resultOf, resultsByKey } from '../../../../app/modules/inference/types/result.ts'
-import { precompileCall, row } from '../../../support/inference.ts'
+import { fakeSimulationRun, precompileCall, row } from '../../../support/inference.ts'
 import { signedTx } from '../../../support/inProcessApp.ts'
 
 /**
@@ -79,16 +79,21 @@ class Harness {
   constructor(maxPending = 100) {
     const simulator = {
       headHeight: () => this.height,
-      invalidate: () => {},
-      simulate: async (eth: EthTx, calls: TxInferenceCalls): Promise<Simulation> => {
+      simulate: async (eth: EthTx, answers: SimulationAnswers): Promise<Simulation> => {
         this.simulations++
+        const run = fakeSimulationRun(eth, answers, { modes: VANILLA_ONLY, models: catalog })
+        const calls = run.calls
         const precompile = inferencePrecompile(() => calls)
         const program = this.programs.get(eth.hashHex)
         await program?.(async (x, opts = {}) => {
           const data = hexToBytes(precompileCall(opts.cid ?? CID, [row('x', [x])]))
           return precompile.function({ data, gasLimit: opts.gas ?? 10_000_000n } as PrecompileInput)
         })
-        return { height: this.height, reads: this.reads.get(eth.hashHex) ?? new Set(), readsBlockContext: this.contextual.has(eth.hashHex) }
+        return run.end({
+          height: this.height,
+          reads: this.reads.get(eth.hashHex) ?? new Set(),
+          readsBlockContext: this.contextual.has(eth.hashHex),
+        })
       },
     }
     const results = {
@@ -116,19 +121,10 @@ class Harness {
       },
     }
     const reach = { mayReach: async (eth: EthTx) => !this.plain.has(eth.hashHex) }
-    this.mempool = new InferenceMempool(
-      { checkState: async () => ({}) as never },
-      simulator,
-      reach,
-      catalog,
-      VANILLA_ONLY,
-      results,
-      silentLogger,
-      {
-        maxPending,
-        timeoutMs: 1000,
-      },
-    )
+    this.mempool = new InferenceMempool({ checkState: async () => ({}) as never }, simulator, reach, results, silentLogger, {
+      maxPending,
+      timeoutMs: 1000,
+    })
   }
 
   /** A contract-call tx (to a plain address) running `program`. */

@@ -1,0 +1,102 @@
+import { AppError, toAppError } from '../../../errors.ts'
+import type { ModelMetadata } from '../../../modelHub/modelMetadata.ts'
+import type { InferenceCall } from '../precompile/inferenceCalls.ts'
+import type { InferenceResult } from '../types/result.ts'
+
+/**
+ * The messages between TxSimulator (main thread) and its simulation workers
+ * (simulationWorker.ts). Everything is structured-cloned: plain objects, bigints and bytes.
+ */
+
+/** The committed block a simulation runs on top of. */
+export interface SimulationHead {
+  height: bigint
+  hash: Uint8Array
+  stateRoot: Uint8Array
+  timestamp: bigint
+  gasLimit: bigint
+}
+
+/** How the precompile answers in a simulation: the mempool's simulation answers or a block's results. */
+export type SimulationKind = 'simulation' | 'block'
+
+/** Main → worker: run one tx. */
+export interface SimulateTask {
+  type: 'simulate'
+  id: number
+  raw: Uint8Array
+  hash: Uint8Array
+  /** The tx's sender, already recovered (20 bytes): the worker never recovers signatures. */
+  sender: Uint8Array
+  head: SimulationHead
+  kind: SimulationKind
+  /** The results the precompile may answer with, by request key. */
+  results: InferenceResult[]
+}
+
+/**
+ * Worker → main: what a simulation needs from committed state or the node, by content or by
+ * committed height, so every answer is the same whenever it is asked:
+ * - `node`: a trie node or contract code by its hash (immutable; never pruned);
+ * - `blockHash`: a committed block's hash (BLOCKHASH);
+ * - `modeRefusal`: whether committed registrations let a model be asked for in a mode;
+ * - `metadata`: a hub model's tensors and cost, by CID (content-addressed).
+ */
+export type WorkerQuery =
+  | { what: 'node'; key: string }
+  | { what: 'blockHash'; height: number }
+  | { what: 'modeRefusal'; cid: string; mode: number }
+  | { what: 'metadata'; cid: string }
+
+export type ModelShape = Pick<ModelMetadata, 'inputs' | 'outputs' | 'costMicros'>
+
+export interface QueryMessage {
+  type: 'query'
+  id: number
+  query: WorkerQuery
+}
+
+/** Main → worker: a query's answer. */
+export interface QueryReply {
+  type: 'reply'
+  id: number
+  value?: unknown
+  error?: WireError
+}
+
+/** Worker → main: what one simulation made and read. */
+export interface SimulationDone {
+  type: 'done'
+  id: number
+  calls: InferenceCall[]
+  refused: WireError[]
+  /** Request keys the precompile found a result for, in the order it looked them up. */
+  answered: string[]
+  reads: string[]
+  readsBlockContext: boolean
+}
+
+export interface SimulationFailed {
+  type: 'failed'
+  id: number
+  error: WireError
+}
+
+export type WorkerMessage = QueryMessage | SimulationDone | SimulationFailed
+export type MainMessage = SimulateTask | QueryReply
+
+/** An AppError across threads (codespace and code survive, so ErrX.is still recognises it). */
+export interface WireError {
+  codespace: string
+  code: number
+  message: string
+}
+
+export function toWireError(err: unknown): WireError {
+  const e = toAppError(err)
+  return { codespace: e.codespace, code: e.code, message: e.message }
+}
+
+export function fromWireError(w: WireError): AppError {
+  return new AppError(w.codespace, w.code, w.message)
+}

@@ -1,0 +1,216 @@
+import { parentPort } from 'node:worker_threads'
+import { type Block, createBlock } from '@ethereumjs/block'
+import type { EVMMockBlockchainInterface } from '@ethereumjs/evm'
+import { createMPT } from '@ethereumjs/mpt'
+import { Caches } from '@ethereumjs/statemanager'
+import { Address, type BatchDBOp, type DB, ValueEncoding } from '@ethereumjs/util'
+import { createVM, runTx, type VM } from '@ethereumjs/vm'
+import { LRUCache } from 'lru-cache'
+import { initCrypto } from '../../../crypto.ts'
+import type { AppError } from '../../../errors.ts'
+import { createChainCommon, createTxCommon } from '../../evm/chainConfig.ts'
+import { ethTxFromSender } from '../../evm/ethTx.ts'
+import { RecordingStateManager } from '../../evm/recordingStateManager.ts'
+import {
+  type InferenceAnswers,
+  type ModelCatalog,
+  type ModeRules,
+  type TxInferenceCalls,
+  txInferenceCalls,
+} from '../precompile/inferenceCalls.ts'
+import { inferencePrecompile } from '../precompile/precompile.ts'
+import type { InferenceResult, ResultLookup } from '../types/result.ts'
+import { ExecutionReads } from './executionReads.ts'
+import {
+  fromWireError,
+  type MainMessage,
+  type ModelShape,
+  type SimulateTask,
+  type SimulationHead,
+  toWireError,
+  type WorkerMessage,
+  type WorkerQuery,
+} from './simulationWire.ts'
+
+/**
+ * A simulation worker thread (TxSimulator starts them): runs mempool and ProcessProposal
+ * simulations on committed state, one at a time, off the main thread.
+ *
+ * What it may touch: the committed state at the task's state root, read through the main
+ * thread by content (trie nodes and code by hash — immutable, so a cached node is never stale
+ * and a root opened before a Commit reads the same state after it); committed block hashes by
+ * height; committed mode rules; hub model metadata by CID. What it may not: LevelDB, the hub's
+ * files, the executor, module state, the clock or randomness. Its writes stay in its own
+ * checkpoint and are reverted after every run.
+ */
+
+const port = parentPort
+if (!port) throw new Error('simulationWorker.ts runs as a worker thread')
+await initCrypto()
+
+const common = createChainCommon()
+const txCommon = createTxCommon(common)
+let nextQuery = 0
+const asked = new Map<number, { resolve: (v: unknown) => void; reject: (e: AppError) => void }>()
+
+function ask<T>(query: WorkerQuery): Promise<T> {
+  const id = nextQuery++
+  return new Promise<T>((resolve, reject) => {
+    asked.set(id, { resolve: resolve as (v: unknown) => void, reject })
+    port!.postMessage({ type: 'query', id, query } satisfies WorkerMessage)
+  })
+}
+
+/** Trie nodes and code by hash, from the main thread; cached (content-addressed, never stale). */
+class RemoteNodes implements DB<string, Uint8Array> {
+  private readonly nodes = new LRUCache<string, Uint8Array>({ max: 200_000 })
+
+  async get(key: string): Promise<Uint8Array | undefined> {
+    const hit = this.nodes.get(key)
+    if (hit) return hit
+    const value = await ask<Uint8Array | undefined>({ what: 'node', key })
+    if (value) this.nodes.set(key, value)
+    return value
+  }
+
+  // A simulation's writes are reverted before they reach the trie; nodes written anyway are
+  // content-addressed and only ever kept here.
+  async put(key: string, value: Uint8Array): Promise<void> {
+    this.nodes.set(key, value)
+  }
+  async del(): Promise<void> {}
+  async batch(ops: BatchDBOp<string, Uint8Array>[]): Promise<void> {
+    for (const op of ops) if (op.type === 'put') this.nodes.set(op.key, op.value)
+  }
+  shallowCopy(): DB<string, Uint8Array> {
+    return this
+  }
+  async open(): Promise<void> {}
+}
+
+class RemoteBlockHashes implements EVMMockBlockchainInterface {
+  async getBlock(height: number): Promise<{ hash(): Uint8Array }> {
+    const hash = await ask<Uint8Array>({ what: 'blockHash', height })
+    return { hash: () => hash }
+  }
+  async putBlock(): Promise<void> {}
+  shallowCopy(): this {
+    return this
+  }
+}
+
+const nodes = new RemoteNodes()
+const blockHashes = new RemoteBlockHashes()
+/** Hub metadata is content-addressed: a CID's answer never changes. */
+const shapes = new LRUCache<string, { shape: ModelShape | undefined }>({ max: 1_000 })
+const models: ModelCatalog = {
+  async metadata(cid) {
+    const hit = shapes.get(cid)
+    if (hit) return hit.shape
+    const shape = await ask<ModelShape | undefined>({ what: 'metadata', cid })
+    if (shape) shapes.set(cid, { shape })
+    return shape
+  },
+}
+const modes: ModeRules = {
+  refusal: async (cid, mode) => {
+    const w = await ask<ReturnType<typeof toWireError> | undefined>({ what: 'modeRefusal', cid, mode })
+    return w ? fromWireError(w) : undefined
+  },
+}
+
+interface HeadVm {
+  height: bigint
+  vm: VM
+  state: RecordingStateManager
+  block: Block
+  reads: ExecutionReads
+}
+
+let current: HeadVm | undefined
+let calls: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), { kind: 'block', results: new Map(), modes })
+
+/** One VM per committed head, reused while the head stays (its caches hold that state). */
+async function vmAt(head: SimulationHead): Promise<HeadVm> {
+  if (current?.height === head.height) return current
+  const trie = await createMPT({ db: nodes, root: head.stateRoot, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
+  const state = new RecordingStateManager({ trie, common, caches: new Caches() })
+  const vm = await createVM({
+    common: common.copy(),
+    stateManager: state,
+    blockchain: blockHashes,
+    evmOpts: { customPrecompiles: [inferencePrecompile(() => calls)] },
+  })
+  const block = simulationBlock(head)
+  current = { height: head.height, vm, state, block, reads: new ExecutionReads(vm, state, block) }
+  return current
+}
+
+/**
+ * The block a simulation runs in: the next block with the parent's timestamp and no coinbase,
+ * fixed and known to every validator, so the mempool's simulation and a validator's check of a
+ * proposal see the same thing.
+ */
+function simulationBlock(head: SimulationHead): Block {
+  return createBlock(
+    { header: { parentHash: head.hash, number: head.height + 1n, timestamp: head.timestamp, gasLimit: head.gasLimit, baseFeePerGas: 0n } },
+    { common, skipConsensusFormatValidation: true, freeze: false },
+  )
+}
+
+async function simulate(task: SimulateTask): Promise<WorkerMessage> {
+  const at = await vmAt(task.head)
+  const results = new Map<string, InferenceResult>(task.results.map((r) => [r.keyHex, r]))
+  const answered: string[] = []
+  const lookup: ResultLookup = {
+    get: (key) => {
+      const r = results.get(key)
+      if (r) answered.push(key)
+      return r
+    },
+  }
+  const answers: InferenceAnswers =
+    task.kind === 'block' ? { kind: 'block', results: lookup, modes } : { kind: 'simulation', results: lookup, modes, models }
+  calls = txInferenceCalls(task.hash, answers)
+  const eth = ethTxFromSender(task.raw, txCommon, task.hash, new Address(task.sender))
+  at.reads.begin()
+  await at.state.checkpoint()
+  try {
+    await runTx(at.vm, { tx: eth.tx, block: at.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
+  } catch {
+    // A tx the EVM refuses makes no requests; CheckTx and block execution judge it.
+  } finally {
+    await at.state.revert()
+  }
+  const read = at.reads.end()
+  return {
+    type: 'done',
+    id: task.id,
+    calls: calls.calls,
+    refused: calls.refused.map(toWireError),
+    answered,
+    reads: [...read.state],
+    readsBlockContext: read.blockContext,
+  }
+}
+
+// Tasks run one after another: they share the head VM and the precompile's current calls.
+let tail: Promise<void> = Promise.resolve()
+port.on('message', (m: MainMessage) => {
+  if (m.type === 'reply') {
+    const waiting = asked.get(m.id)
+    asked.delete(m.id)
+    if (m.error) waiting?.reject(fromWireError(m.error))
+    else waiting?.resolve(m.value)
+    return
+  }
+  tail = tail.then(async () => {
+    let reply: WorkerMessage
+    try {
+      reply = await simulate(m)
+    } catch (err) {
+      reply = { type: 'failed', id: m.id, error: toWireError(err) }
+    }
+    port.postMessage(reply)
+  })
+})
