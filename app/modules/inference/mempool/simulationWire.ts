@@ -20,6 +20,9 @@ export interface SimulationHead {
 /** How the precompile answers in a simulation: the mempool's simulation answers or a block's results. */
 export type SimulationKind = 'simulation' | 'block'
 
+/** Block result sets a simulation thread keeps (the last ones sent). */
+export const RESULT_SETS_PER_THREAD = 4
+
 /** Main → worker: run one tx. */
 export interface SimulateTask {
   type: 'simulate'
@@ -30,8 +33,11 @@ export interface SimulateTask {
   sender: Uint8Array
   head: SimulationHead
   kind: SimulationKind
-  /** The results the precompile may answer with, by request key. */
-  results: InferenceResult[]
+  /**
+   * The results the precompile may answer with. A block's results are sent to a thread once
+   * (`set` with `results`) and named by `set` alone for its other txs.
+   */
+  results: { set?: number; results?: InferenceResult[] }
 }
 
 /**

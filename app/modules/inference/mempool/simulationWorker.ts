@@ -25,6 +25,7 @@ import {
   fromWireError,
   type MainMessage,
   type ModelShape,
+  RESULT_SETS_PER_THREAD,
   type SimulateTask,
   type SimulationHead,
   toWireError,
@@ -158,9 +159,30 @@ function simulationBlock(head: SimulationHead): Block {
   )
 }
 
+/**
+ * Blocks' result sets this thread was sent, by set number: the last RESULT_SETS_PER_THREAD, in
+ * the order sent (TxSimulator keeps the same list per thread, so it knows what is here).
+ */
+const resultSets = new Map<number, Map<string, InferenceResult>>()
+
+function resultsOf(task: SimulateTask): Map<string, InferenceResult> {
+  const { set, results } = task.results
+  if (results) {
+    const map = new Map(results.map((r) => [r.keyHex, r]))
+    if (set !== undefined) {
+      resultSets.set(set, map)
+      for (const old of resultSets.keys()) if (resultSets.size > RESULT_SETS_PER_THREAD) resultSets.delete(old)
+    }
+    return map
+  }
+  const known = set === undefined ? undefined : resultSets.get(set)
+  if (!known) throw new Error(`result set ${set} was never sent to this thread`)
+  return known
+}
+
 async function simulate(task: SimulateTask): Promise<WorkerMessage> {
   const at = await vmAt(task.head)
-  const results = new Map<string, InferenceResult>(task.results.map((r) => [r.keyHex, r]))
+  const results = resultsOf(task)
   const answered: string[] = []
   const lookup: ResultLookup = {
     get: (key) => {

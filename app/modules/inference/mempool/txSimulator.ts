@@ -9,6 +9,7 @@ import {
   fromWireError,
   type MainMessage,
   type ModelShape,
+  RESULT_SETS_PER_THREAD,
   type SimulateTask,
   type SimulationDone,
   type SimulationHead,
@@ -22,6 +23,7 @@ import {
 export interface SimulationAnswers {
   /** `simulation`: the inference mempool's (checked, placeholders); `block`: a proposal's results only. */
   kind: SimulationKind
+  /** A `block` run's map must not change afterwards: each thread is sent it once (by identity). */
   results: ReadonlyMap<string, InferenceResult>
 }
 
@@ -52,6 +54,8 @@ interface Thread {
   worker: Worker
   /** Tasks sent and not answered yet. */
   running: Map<number, { resolve: (d: SimulationDone) => void; reject: (e: Error) => void }>
+  /** Block result sets this thread holds (it keeps the latest few; see simulationWorker.ts). */
+  sets: number[]
 }
 
 /** Simulation threads by default: one core is left to the main thread (and CometBFT). */
@@ -74,6 +78,8 @@ export class TxSimulator {
   private readonly threads: Thread[] = []
   private nextId = 0
   private closed = false
+  private nextSet = 0
+  private readonly setIds = new WeakMap<ReadonlyMap<string, InferenceResult>, number>()
 
   constructor(
     private readonly evm: Pick<EvmKeeper, 'head' | 'simulationHead' | 'state' | 'blocks'>,
@@ -101,6 +107,7 @@ export class TxSimulator {
       timestamp: h.timestamp,
       gasLimit: h.gasLimit,
     }
+    const thread = this.leastBusy()
     const task: SimulateTask = {
       type: 'simulate',
       id: this.nextId++,
@@ -109,9 +116,9 @@ export class TxSimulator {
       sender: eth.sender.bytes,
       head,
       kind: answers.kind,
-      results: [...answers.results.values()],
+      results: this.resultsFor(thread, answers),
     }
-    const done = await this.run(task)
+    const done = await this.run(thread, task)
     return {
       height: head.height,
       reads: new Set(done.reads),
@@ -128,8 +135,21 @@ export class TxSimulator {
     await Promise.all(this.threads.map((t) => t.worker.terminate()))
   }
 
-  private run(task: SimulateTask): Promise<SimulationDone> {
-    const thread = this.leastBusy()
+  /** A block's results go to each thread once; a mempool round's (a tx's own, a few) every time. */
+  private resultsFor(thread: Thread, answers: SimulationAnswers): SimulateTask['results'] {
+    if (answers.kind !== 'block') return { results: [...answers.results.values()] }
+    let set = this.setIds.get(answers.results)
+    if (set === undefined) {
+      set = this.nextSet++
+      this.setIds.set(answers.results, set)
+    }
+    if (thread.sets.includes(set)) return { set }
+    thread.sets.push(set)
+    if (thread.sets.length > RESULT_SETS_PER_THREAD) thread.sets.shift()
+    return { set, results: [...answers.results.values()] }
+  }
+
+  private run(thread: Thread, task: SimulateTask): Promise<SimulationDone> {
     return new Promise((resolve, reject) => {
       thread.running.set(task.id, { resolve, reject })
       thread.worker.ref()
@@ -148,7 +168,7 @@ export class TxSimulator {
 
   private startThread(): Thread {
     const worker = startWorker(new URL('./simulationWorker.ts', import.meta.url))
-    const thread: Thread = { worker, running: new Map() }
+    const thread: Thread = { worker, running: new Map(), sets: [] }
     this.threads.push(thread)
     worker.on('message', (m: WorkerMessage) => {
       if (m.type === 'query') {

@@ -55,6 +55,14 @@ test('simulation threads: requests, reads and answers; a simulation started befo
     assert.deepEqual([...answered.answered], [result.keyHex])
     const missing = await simulator.simulate(eth, { kind: 'block', results: new Map() })
     assert.equal(missing.calls[0]!.outcome, 'missing')
+    // A block's result set goes to each thread once and is named afterwards; a thread keeps the
+    // last few, so a set used again after others is sent again.
+    const blockResults = new Map([[result.keyHex, result]])
+    const others = Array.from({ length: 6 }, () => new Map([[result.keyHex, result]]))
+    for (const results of [blockResults, blockResults, blockResults, ...others, blockResults, blockResults]) {
+      const runs = await Promise.all([0, 1, 2].map(() => simulator.simulate(eth, { kind: 'block', results })))
+      for (const r of runs) assert.equal(r.calls[0]!.outcome, 'answered')
+    }
 
     // Started on the head where feature = 5, held while a block that sets 9 is committed: a
     // fresh simulator whose node reads the test releases only after that commit.
