@@ -8,7 +8,7 @@ import {
   type TxInferenceCalls,
   txInferenceCalls,
 } from '../../app/modules/inference/precompile/inferenceCalls.ts'
-import type { ResultLookup } from '../../app/modules/inference/types/result.ts'
+import type { InferenceResult, ResultLookup } from '../../app/modules/inference/types/result.ts'
 import { signedTx } from './inProcessApp.ts'
 
 /** Precompile calldata and direct-call txs for tests that drive inference. */
@@ -45,12 +45,12 @@ export function fakeSimulationRun(
   eth: EthTx,
   answers: SimulationAnswers,
   sources: { modes: ModeRules; models?: ModelCatalog },
-): { calls: TxInferenceCalls; end(at: Omit<Simulation, 'calls' | 'refused' | 'answered'>): Simulation } {
-  const answered = new Set<string>()
+): { calls: TxInferenceCalls; end(at: Omit<Simulation, 'calls' | 'refused' | 'used'>): Simulation } {
+  const used = new Map<string, InferenceResult>()
   const results: ResultLookup = {
     get: (key) => {
       const r = answers.results.get(key)
-      if (r) answered.add(key)
+      if (r) used.set(key, r)
       return r
     },
   }
@@ -61,5 +61,5 @@ export function fakeSimulationRun(
       ? { kind: 'block', results, modes: sources.modes }
       : { kind: 'simulation', results, modes: sources.modes, models },
   )
-  return { calls, end: (at) => ({ ...at, calls: calls.calls, refused: calls.refused, answered }) }
+  return { calls, end: (at) => ({ ...at, calls: calls.calls, refused: calls.refused, used }) }
 }

@@ -12,7 +12,7 @@ import { BlockRecorder } from './block/blockRecorder.ts'
 import { InferenceKeeper } from './block/keeper.ts'
 import { checkProposalResults } from './block/proposalCheck.ts'
 import { decodeResultsTx, encodeResultsTx } from './block/resultsTx.ts'
-import { InferenceMempool, type InferenceMempoolLimits } from './mempool/inferenceMempool.ts'
+import { InferenceMempool, type InferenceMempoolLimits, timeoutFor } from './mempool/inferenceMempool.ts'
 import { InferenceRunner } from './mempool/inferenceRunner.ts'
 import { ResultCache } from './mempool/resultCache.ts'
 import { TxSimulator } from './mempool/txSimulator.ts'
@@ -22,6 +22,7 @@ import { inferencePrecompile } from './precompile/precompile.ts'
 import { PrecompileReach } from './precompile/reachability.ts'
 import { RegistryKeeper } from './registry/keeper.ts'
 import { RegisteredModes } from './registry/registeredModes.ts'
+import type { InferenceRequest } from './types/request.ts'
 import { type InferenceResult, resultsByKey } from './types/result.ts'
 import { VerificationMode } from './types/verificationMode.ts'
 import { ResultVerification } from './verification/resultVerification.ts'
@@ -138,7 +139,9 @@ export class InferenceModule {
 
   /** Connects the module to the EVM it extends (they are created in that order). */
   attach(evm: EvmKeeper): void {
-    const simulator = new TxSimulator(evm, this.modes, this.hub, this.simulationThreads)
+    // Mempool simulations wait for the results they need: computed once each by the result cache.
+    const compute = (r: InferenceRequest) => this.results.compute(r, timeoutFor(r, this.limits.timeoutMs))
+    const simulator = new TxSimulator(evm, this.modes, this.hub, this.simulationThreads, compute)
     const mempool = new InferenceMempool(evm, simulator, this.reach, this.results, this.log.child('inference-mempool'), this.limits)
     this.attached = { simulator, mempool, evm }
   }

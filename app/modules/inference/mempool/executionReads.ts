@@ -36,18 +36,16 @@ export interface ExecutionRead {
  * back into the sender, reads the account again, and that read is recorded
  * (test/app/inferenceResimulation.test.ts shows both).
  *
- * Attach it once to a simulation VM and the block the simulations run in; `begin` before each
- * run, `end` after it.
+ * Attach it once to a simulation VM; `observe` each block the simulations run in; `begin`
+ * before each run, `end` after it.
  */
 export class ExecutionReads {
   private depth = 0
   private blockContext = false
 
-  /** `block` must be created unfrozen (`freeze: false`): its header is replaced by one that reports reads, and the block frozen. */
   constructor(
     vm: VM,
     private readonly state: RecordingStateManager,
-    block: Block,
   ) {
     const events = vm.evm.events
     if (!events) throw new Error('the simulation EVM has no events: its reads cannot be recorded')
@@ -59,6 +57,13 @@ export class ExecutionReads {
     events.on('afterMessage', () => {
       if (--this.depth === 0) this.state.recordReads = false
     })
+  }
+
+  /**
+   * `block`, which must be created unfrozen (`freeze: false`), with its header replaced by one
+   * that reports reads of per-block fields, and frozen.
+   */
+  observe(block: Block): Block {
     const header = new Proxy(block.header, {
       get: (target, field, receiver) => {
         if (this.state.recordReads && PER_BLOCK_FIELDS.has(field)) this.blockContext = true
@@ -67,6 +72,7 @@ export class ExecutionReads {
     })
     Object.defineProperty(block, 'header', { value: header })
     Object.freeze(block)
+    return block
   }
 
   /** Starts a new record (nothing is recorded until the EVM starts the tx's message). */

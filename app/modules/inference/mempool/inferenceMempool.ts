@@ -18,8 +18,9 @@ import type { TxSimulator } from './txSimulator.ts'
 /**
  * Where a tx stands in the inference mempool (readable through `pipe_getInferenceStatus`):
  * - `plain`: cannot reach the precompile, ready at once;
- * - `simulating`: queued for (re-)simulation;
- * - `running`: waiting for the executor to compute the requests found so far;
+ * - `simulating`: queued for or in (re-)simulation;
+ * - `running`: waiting for the executor to compute its requests (a simulation waits for the
+ *   results it needs; a request a run could not pay for is computed between runs);
  * - `ready`: every request has a result (simulated on block `height`, and no block since wrote
  *   anything the simulation's execution read, nor did it read the block context);
  * - `failed`: dropped, with the reason.
@@ -246,13 +247,20 @@ export class InferenceMempool {
   }
 
   private async simulateOnce(t: Tracked): Promise<void> {
-    // Answers: the results this tx already holds (a request another tx computed is found by
-    // results.compute at once, and answered the next round).
-    const sim = await this.simulator.simulate(t.eth, { kind: 'simulation', results: t.results })
+    // Answers: the results this tx already holds; the simulator computes the others while the
+    // run waits (TxSimulator's compute), so a round usually ends with every request answered.
+    const sim = await this.simulator.simulate(t.eth, {
+      kind: 'simulation',
+      results: t.results,
+      onCompute: () => {
+        if (t.state === 'simulating') t.state = 'running'
+      },
+    })
+    if (t.state === 'running') t.state = 'simulating'
     const { height, reads, readsBlockContext, calls, refused } = sim
     // The results this round answered with, for the ready verdict and provenRequests.
-    const answered = new Map<string, InferenceResult>()
-    for (const key of sim.answered) answered.set(key, t.results.get(key) as InferenceResult)
+    const answered = sim.used
+    for (const [key, r] of answered) t.results.set(key, r)
     const requests = unique(calls.map((c) => c.request))
     const unknown = requests.filter((r) => !answered.has(r.keyHex))
     t.requests = requests
@@ -321,6 +329,6 @@ function unique(requests: InferenceRequest[]): InferenceRequest[] {
 }
 
 /** How long a request may take: ZKML proofs get longer (they queue for the prover threads). */
-function timeoutFor(request: InferenceRequest, timeoutMs: number): number {
+export function timeoutFor(request: InferenceRequest, timeoutMs: number): number {
   return request.mode === VerificationMode.VERIFICATION_MODE_ZKML ? Math.max(timeoutMs, ZK_PROVING_TIMEOUT_MS) : timeoutMs
 }

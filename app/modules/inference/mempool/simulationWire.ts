@@ -1,6 +1,7 @@
 import { AppError, toAppError } from '../../../errors.ts'
 import type { ModelMetadata } from '../../../modelHub/modelMetadata.ts'
 import type { InferenceCall } from '../precompile/inferenceCalls.ts'
+import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
 
 /**
@@ -38,6 +39,8 @@ export interface SimulateTask {
    * (`set` with `results`) and named by `set` alone for its other txs.
    */
   results: { set?: number; results?: InferenceResult[] }
+  /** `simulation`: compute a request not in `results` now (a `compute` query) and wait for it. */
+  compute: boolean
 }
 
 /**
@@ -46,13 +49,16 @@ export interface SimulateTask {
  * - `node`: a trie node or contract code by its hash (immutable; never pruned);
  * - `blockHash`: a committed block's hash (BLOCKHASH);
  * - `modeRefusal`: whether committed registrations let a model be asked for in a mode;
- * - `metadata`: a hub model's tensors and cost, by CID (content-addressed).
+ * - `metadata`: a hub model's tensors and cost, by CID (content-addressed);
+ * - `compute`: the result of a request, computed once by the node's result cache (mempool
+ *   simulations only; what it answers is carried with the tx and checked by every validator).
  */
 export type WorkerQuery =
   | { what: 'node'; key: string }
   | { what: 'blockHash'; height: number }
   | { what: 'modeRefusal'; cid: string; mode: number }
   | { what: 'metadata'; cid: string }
+  | { what: 'compute'; task: number; request: InferenceRequest }
 
 export type ModelShape = Pick<ModelMetadata, 'inputs' | 'outputs' | 'costMicros'>
 
@@ -76,8 +82,8 @@ export interface SimulationDone {
   id: number
   calls: InferenceCall[]
   refused: WireError[]
-  /** Request keys the precompile found a result for, in the order it looked them up. */
-  answered: string[]
+  /** The results the precompile answered with (from the task's, or computed), in call order. */
+  used: InferenceResult[]
   reads: string[]
   readsBlockContext: boolean
 }

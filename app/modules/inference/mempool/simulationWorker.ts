@@ -19,6 +19,7 @@ import {
   txInferenceCalls,
 } from '../precompile/inferenceCalls.ts'
 import { inferencePrecompile } from '../precompile/precompile.ts'
+import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult, ResultLookup } from '../types/result.ts'
 import { ExecutionReads } from './executionReads.ts'
 import {
@@ -35,13 +36,14 @@ import {
 
 /**
  * A simulation worker thread (TxSimulator starts them): runs mempool and ProcessProposal
- * simulations on committed state, one at a time, off the main thread.
+ * simulations on committed state off the main thread, several at once (one VM each).
  *
  * What it may touch: the committed state at the task's state root, read through the main
  * thread by content (trie nodes and code by hash — immutable, so a cached node is never stale
  * and a root opened before a Commit reads the same state after it); committed block hashes by
  * height; committed mode rules; hub model metadata by CID. What it may not: LevelDB, the hub's
- * files, the executor, module state, the clock or randomness. Its writes stay in its own
+ * files, the executor (a mempool simulation asks the main thread's result cache for a result
+ * it needs: `compute`), module state, the clock or randomness. Its writes stay in its own
  * checkpoint and are reverted after every run.
  */
 
@@ -120,31 +122,59 @@ const modes: ModeRules = {
   },
 }
 
-interface HeadVm {
-  height: bigint
+/** One VM with its own state manager: one simulation at a time runs on it. */
+interface Slot {
   vm: VM
   state: RecordingStateManager
-  block: Block
   reads: ExecutionReads
+  /** The precompile's view of the tx running on this slot. */
+  calls: TxInferenceCalls
+  /** The head its state is at, and the block simulations on it run in. */
+  height: bigint | undefined
+  block: Block | undefined
 }
 
-let current: HeadVm | undefined
-let calls: TxInferenceCalls = txInferenceCalls(new Uint8Array(32), { kind: 'block', results: new Map(), modes })
+/**
+ * Simulations one thread runs at once. A simulation that waits for a model (its `compute`
+ * query) holds its slot; the thread runs others meanwhile.
+ */
+const SLOTS = 16
+const slots: Slot[] = []
+const free: Slot[] = []
+const waitingForSlot: ((slot: Slot) => void)[] = []
 
-/** One VM per committed head, reused while the head stays (its caches hold that state). */
-async function vmAt(head: SimulationHead): Promise<HeadVm> {
-  if (current?.height === head.height) return current
+async function newSlot(head: SimulationHead): Promise<Slot> {
   const trie = await createMPT({ db: nodes, root: head.stateRoot, useKeyHashing: true, valueEncoding: ValueEncoding.Bytes, common })
   const state = new RecordingStateManager({ trie, common, caches: new Caches() })
-  const vm = await createVM({
+  const slot = { state, height: undefined, block: undefined } as unknown as Slot
+  slot.calls = txInferenceCalls(new Uint8Array(32), { kind: 'block', results: new Map(), modes })
+  slot.vm = await createVM({
     common: common.copy(),
     stateManager: state,
     blockchain: blockHashes,
-    evmOpts: { customPrecompiles: [inferencePrecompile(() => calls)] },
+    evmOpts: { customPrecompiles: [inferencePrecompile(() => slot.calls)] },
   })
-  const block = simulationBlock(head)
-  current = { height: head.height, vm, state, block, reads: new ExecutionReads(vm, state, block) }
-  return current
+  slot.reads = new ExecutionReads(slot.vm, state)
+  slots.push(slot)
+  return slot
+}
+
+async function acquire(head: SimulationHead): Promise<Slot> {
+  let slot = free.pop()
+  if (!slot) slot = slots.length < SLOTS ? await newSlot(head) : await new Promise<Slot>((r) => waitingForSlot.push(r))
+  if (slot.height !== head.height) {
+    // A slot moves to a new head by its state root (its caches go with the old state).
+    if (slot.height !== undefined) await slot.state.setStateRoot(head.stateRoot)
+    slot.height = head.height
+    slot.block = slot.reads.observe(simulationBlock(head))
+  }
+  return slot
+}
+
+function release(slot: Slot): void {
+  const next = waitingForSlot.shift()
+  if (next) next(slot)
+  else free.push(slot)
 }
 
 /**
@@ -181,43 +211,53 @@ function resultsOf(task: SimulateTask): Map<string, InferenceResult> {
 }
 
 async function simulate(task: SimulateTask): Promise<WorkerMessage> {
-  const at = await vmAt(task.head)
   const results = resultsOf(task)
-  const answered: string[] = []
+  const used: InferenceResult[] = []
   const lookup: ResultLookup = {
     get: (key) => {
       const r = results.get(key)
-      if (r) answered.push(key)
+      if (r) used.push(r)
       return r
     },
   }
-  const answers: InferenceAnswers =
-    task.kind === 'block' ? { kind: 'block', results: lookup, modes } : { kind: 'simulation', results: lookup, modes, models }
-  calls = txInferenceCalls(task.hash, answers)
-  const eth = ethTxFromSender(task.raw, txCommon, task.hash, new Address(task.sender))
-  at.reads.begin()
-  await at.state.checkpoint()
-  try {
-    await runTx(at.vm, { tx: eth.tx, block: at.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
-  } catch {
-    // A tx the EVM refuses makes no requests; CheckTx and block execution judge it.
-  } finally {
-    await at.state.revert()
+  const compute = async (request: InferenceRequest): Promise<InferenceResult> => {
+    const r = await ask<InferenceResult>({ what: 'compute', task: task.id, request })
+    used.push(r)
+    return r
   }
-  const read = at.reads.end()
-  return {
-    type: 'done',
-    id: task.id,
-    calls: calls.calls,
-    refused: calls.refused.map(toWireError),
-    answered,
-    reads: [...read.state],
-    readsBlockContext: read.blockContext,
+  const answers: InferenceAnswers =
+    task.kind === 'block'
+      ? { kind: 'block', results: lookup, modes }
+      : { kind: 'simulation', results: lookup, modes, models, compute: task.compute ? compute : undefined }
+  const eth = ethTxFromSender(task.raw, txCommon, task.hash, new Address(task.sender))
+  const slot = await acquire(task.head)
+  try {
+    slot.calls = txInferenceCalls(task.hash, answers)
+    slot.reads.begin()
+    await slot.state.checkpoint()
+    try {
+      await runTx(slot.vm, { tx: eth.tx, block: slot.block, skipNonce: true, skipBalance: true, skipHardForkValidation: true })
+    } catch {
+      // A tx the EVM refuses makes no requests; CheckTx and block execution judge it.
+    } finally {
+      await slot.state.revert()
+    }
+    const read = slot.reads.end()
+    return {
+      type: 'done',
+      id: task.id,
+      calls: slot.calls.calls,
+      refused: slot.calls.refused.map(toWireError),
+      used,
+      reads: [...read.state],
+      readsBlockContext: read.blockContext,
+    }
+  } finally {
+    release(slot)
   }
 }
 
-// Tasks run one after another: they share the head VM and the precompile's current calls.
-let tail: Promise<void> = Promise.resolve()
+// Simulations run concurrently, each on its own slot (SLOTS at most).
 port.on('message', (m: MainMessage) => {
   if (m.type === 'reply') {
     const waiting = asked.get(m.id)
@@ -226,13 +266,8 @@ port.on('message', (m: MainMessage) => {
     else waiting?.resolve(m.value)
     return
   }
-  tail = tail.then(async () => {
-    let reply: WorkerMessage
-    try {
-      reply = await simulate(m)
-    } catch (err) {
-      reply = { type: 'failed', id: m.id, error: toWireError(err) }
-    }
-    port.postMessage(reply)
-  })
+  simulate(m).then(
+    (reply) => port.postMessage(reply),
+    (err) => port.postMessage({ type: 'failed', id: m.id, error: toWireError(err) } satisfies WorkerMessage),
+  )
 })

@@ -4,6 +4,7 @@ import { startWorker } from '../../../workers/startWorker.ts'
 import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
 import type { InferenceCall, ModelCatalog, ModeRules } from '../precompile/inferenceCalls.ts'
+import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
 import {
   fromWireError,
@@ -25,6 +26,8 @@ export interface SimulationAnswers {
   kind: SimulationKind
   /** A `block` run's map must not change afterwards: each thread is sent it once (by identity). */
   results: ReadonlyMap<string, InferenceResult>
+  /** Called when the run starts waiting for a result it needs computed. */
+  onCompute?: () => void
 }
 
 /** What one simulation saw and made. */
@@ -46,8 +49,8 @@ export interface Simulation {
   calls: InferenceCall[]
   /** Requests refused as invalid (unknown model, bad input, mode not allowed), in order. */
   refused: AppError[]
-  /** Request keys answered from `results`. */
-  answered: ReadonlySet<string>
+  /** The results the precompile answered with, by request key: from `results`, or computed. */
+  used: ReadonlyMap<string, InferenceResult>
 }
 
 interface Thread {
@@ -80,12 +83,20 @@ export class TxSimulator {
   private closed = false
   private nextSet = 0
   private readonly setIds = new WeakMap<ReadonlyMap<string, InferenceResult>, number>()
+  /** onCompute of the runs in flight, by task id. */
+  private readonly computeWatchers = new Map<number, () => void>()
 
   constructor(
     private readonly evm: Pick<EvmKeeper, 'head' | 'simulationHead' | 'state' | 'blocks'>,
     private readonly modes: ModeRules,
     private readonly models: ModelCatalog,
     private readonly threadCount = DEFAULT_SIMULATION_THREADS,
+    /**
+     * Computes a request a `simulation` run meets without a result (the node's result cache);
+     * the run waits for it, so its requests are final in one run. Without it, such a request
+     * is answered with the simulation placeholder.
+     */
+    private readonly compute?: (request: InferenceRequest) => Promise<InferenceResult>,
   ) {
     if (!(threadCount >= 1)) throw new RangeError(`simulation needs at least one thread, got ${threadCount}`)
   }
@@ -117,15 +128,22 @@ export class TxSimulator {
       head,
       kind: answers.kind,
       results: this.resultsFor(thread, answers),
+      compute: answers.kind === 'simulation' && this.compute !== undefined,
     }
-    const done = await this.run(thread, task)
+    if (answers.onCompute) this.computeWatchers.set(task.id, answers.onCompute)
+    let done: SimulationDone
+    try {
+      done = await this.run(thread, task)
+    } finally {
+      this.computeWatchers.delete(task.id)
+    }
     return {
       height: head.height,
       reads: new Set(done.reads),
       readsBlockContext: done.readsBlockContext,
       calls: done.calls,
       refused: done.refused.map(fromWireError),
-      answered: new Set(done.answered),
+      used: new Map(done.used.map((r) => [r.keyHex, r])),
     }
   }
 
@@ -208,6 +226,10 @@ export class TxSimulator {
         const refusal = await this.modes.refusal(q.cid, q.mode)
         return refusal ? toWireError(refusal) : undefined
       }
+      case 'compute':
+        if (!this.compute) throw new Error('this simulator computes nothing')
+        this.computeWatchers.get(q.task)?.()
+        return this.compute(q.request)
       case 'metadata': {
         const meta = await this.models.metadata(q.cid)
         if (!meta) return undefined

@@ -23,12 +23,19 @@ export interface ModeRules {
  *   reverts. Nothing node-local is read, so what a tx gets depends on the proposal and
  *   committed state alone.
  * - `simulation`: the inference mempool. Requests are checked against the model hub; one not
- *   computed yet is answered with the empty output flagged `is_simulation_result`.
+ *   computed yet is computed now when `compute` is given (the run waits for it: simulation
+ *   threads), else answered with the empty output flagged `is_simulation_result`.
  * - `call`: eth_call and eth_estimateGas. Checked, and computed now when not known.
  */
 export type InferenceAnswers =
   | { kind: 'block'; results: ResultLookup; modes: ModeRules }
-  | { kind: 'simulation'; results: ResultLookup; modes: ModeRules; models: ModelCatalog }
+  | {
+      kind: 'simulation'
+      results: ResultLookup
+      modes: ModeRules
+      models: ModelCatalog
+      compute?: (request: InferenceRequest) => Promise<InferenceResult>
+    }
   | {
       kind: 'call'
       results: ResultLookup

@@ -68,12 +68,13 @@ async function runInference(input: PrecompileInput, tx: TxInferenceCalls): Promi
     }
     const needed = gas + modelGasExpected
     if (input.gasLimit < needed) return ranOutOfGas(recorded, needed, input.gasLimit)
-    if (answers.kind === 'simulation') {
+    const { compute } = answers
+    if (!compute) {
       recorded.outcome = 'placeholder'
       return answer(needed, SIMULATED, recorded)
     }
     try {
-      result = await answers.compute(request)
+      result = await compute(request)
     } catch (err) {
       tx.calls.pop()
       return refuse(tx, gas, toAppError(err))

@@ -45,14 +45,14 @@ test('simulation threads: requests, reads and answers; a simulation started befo
       [...first.reads].some((k) => k.startsWith('s')),
       'the stored feature was read',
     )
-    assert.equal(first.answered.size, 0)
+    assert.equal(first.used.size, 0)
 
     // Answered from the results sent with the task; a block run without them reports it missing.
     const result = await a.app.inference.results.compute(first.calls[0]!.request, 20_000)
     const answered = await simulator.simulate(eth, { kind: 'simulation', results: new Map([[result.keyHex, result]]) })
     assert.equal(answered.calls[0]!.outcome, 'answered')
     assert.deepEqual(answered.calls[0]!.output, result.output)
-    assert.deepEqual([...answered.answered], [result.keyHex])
+    assert.deepEqual([...answered.used.keys()], [result.keyHex])
     const missing = await simulator.simulate(eth, { kind: 'block', results: new Map() })
     assert.equal(missing.calls[0]!.outcome, 'missing')
     // A block's result set goes to each thread once and is named afterwards; a thread keeps the
@@ -90,6 +90,23 @@ test('simulation threads: requests, reads and answers; a simulation started befo
     const after = await simulator.simulate(eth, { kind: 'simulation', results: new Map() })
     assert.equal(after.height, head + 1n)
     assert.equal(feature(after), 9n)
+
+    // With a compute function, a mempool run waits for the result it needs and ends answered.
+    const computing = new TxSimulator(a.app.evm, a.app.inference.modes, a.app.inference.hub, 1, (r) =>
+      a.app.inference.results.compute(r, 20_000),
+    )
+    try {
+      let waited = 0
+      const fresh = infer(cid, 4n)
+      const once = await computing.simulate(fresh, { kind: 'simulation', results: new Map(), onCompute: () => waited++ })
+      assert.equal(once.calls[0]!.outcome, 'answered')
+      assert.equal(waited, 1, 'it told the caller it waited for a model')
+      const got = once.used.get(once.calls[0]!.request.keyHex)
+      assert.ok(got)
+      assert.deepEqual(once.calls[0]!.output, got.output)
+    } finally {
+      await computing.close()
+    }
 
     // Many at once over both threads: each gets its own answer.
     const unknownCid = await modelCid(new TextEncoder().encode('not uploaded'))
