@@ -30,6 +30,19 @@ export const FLOAT_OUTPUT_DECIMALS = 18
 export const MAX_REQUESTS_PER_TX = 16
 /** Simulation rounds until a tx's set of requests must be stable (chained calls). */
 export const MAX_SIMULATION_ROUNDS = 4
+
+/**
+ * Mempool simulations in flight at once (on the simulation threads; one waiting for its model
+ * holds a place). Node-local, not consensus.
+ */
+export const SIMULATIONS_IN_FLIGHT = 64
+
+/**
+ * After a commit, ready txs that must simulate again (the block wrote what they read, or they
+ * read the block context) are re-simulated oldest first up to this many blocks' gas; the rest
+ * wait for a later block. Node-local, not consensus.
+ */
+export const RESIMULATION_BLOCKS = 2n
 /** Txs waiting for inference at once (beyond this, CheckTx refuses new inference txs). */
 export const MAX_PENDING_INFERENCE_TXS = 10_000
 /** How long one inference may take before its tx is dropped, in the mempool. */

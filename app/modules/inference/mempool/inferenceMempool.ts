@@ -6,7 +6,7 @@ import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
 import { overlaps } from '../../evm/recordingStateManager.ts'
 import { ErrInferenceFailed, ErrMempoolFull, ErrRequestsUnstable } from '../errors.ts'
-import { MAX_SIMULATION_ROUNDS, ZK_PROVING_TIMEOUT_MS } from '../params.ts'
+import { MAX_SIMULATION_ROUNDS, RESIMULATION_BLOCKS, SIMULATIONS_IN_FLIGHT, ZK_PROVING_TIMEOUT_MS } from '../params.ts'
 import type { InferenceCall } from '../precompile/inferenceCalls.ts'
 import { isDirectCall, type PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
@@ -67,6 +67,12 @@ interface Tracked extends TxInferenceStatus {
   validAt: bigint
   /** Last height CheckTx (NEW or RECHECK) saw the tx; CometBFT drops what it does not recheck. */
   seen: bigint
+  /** Arrival order: simulations go oldest first, so the txs next in line for a block are ready first. */
+  order: number
+  /** Waiting in the simulation queue. */
+  queued: boolean
+  /** Must simulate again on a newer head, and waits for a block that brings it forward (blockCommitted). */
+  deferred: boolean
 }
 
 /** Finished verdicts kept for status queries after CometBFT dropped the tx. */
@@ -85,11 +91,13 @@ const NO_RESULTS: ReadonlyMap<string, InferenceResult> = new Map()
 export class InferenceMempool {
   private readonly tracked = new Map<string, Tracked>()
   private readonly history = new LRUCache<string, TxInferenceStatus>({ max: HISTORY })
-  private readonly queue: Tracked[] = []
-  private pumping = false
+  private queue: Tracked[] = []
+  private pumpScheduled = false
+  private inFlight = 0
+  private arrivals = 0
 
   constructor(
-    private readonly evm: Pick<EvmKeeper, 'checkState'>,
+    private readonly evm: Pick<EvmKeeper, 'checkState' | 'blockGasLimit'>,
     private readonly simulator: Pick<TxSimulator, 'headHeight' | 'simulate'>,
     private readonly reach: Pick<PrecompileReach, 'mayReach'>,
     private readonly results: Pick<ResultCache, 'get' | 'compute'>,
@@ -125,6 +133,9 @@ export class InferenceMempool {
       reads: new Set(),
       readsBlockContext: false,
       validAt: height,
+      order: this.arrivals++,
+      queued: false,
+      deferred: false,
     }
     this.tracked.set(eth.hashHex, entry)
     if (!plain) this.enqueue(entry)
@@ -180,10 +191,17 @@ export class InferenceMempool {
    * re-simulate on the new state the ready txs whose simulation read something the block wrote
    * (`writes`: state keys, see recordingStateManager.ts; undefined re-simulates every ready tx)
    * or read the block context. The others' simulations hold on the new state as they are.
+   *
+   * Such re-simulations go oldest first and only as far as the next blocks can hold
+   * (RESIMULATION_BLOCKS blocks' gas): a tx that reads the block context (NUMBER, TIMESTAMP, …)
+   * must run again after every block, and re-running a backlog of thousands after each one would
+   * keep the simulation threads from the txs next in line. The rest wait, `simulating`, for a
+   * later block to bring them forward.
    */
   blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
     for (const hash of included) this.forget(bytesToHex(hash), INCLUDED)
     const height = this.simulator.headHeight()
+    const again: Tracked[] = []
     for (const [hashHex, t] of this.tracked) {
       if (t.seen < height - 1n) {
         this.forget(hashHex, 'no longer in the mempool')
@@ -193,10 +211,20 @@ export class InferenceMempool {
           t.validAt = height
         } else {
           t.state = 'simulating'
-          this.enqueue(t)
+          t.deferred = true
         }
       }
+      if (t.deferred && t.state === 'simulating') again.push(t)
     }
+    // `tracked` iterates in arrival order: the oldest first.
+    let budget = this.evm.blockGasLimit() * RESIMULATION_BLOCKS
+    for (const t of again) {
+      if (budget <= 0n) break
+      budget -= t.eth.gasLimit
+      t.deferred = false
+      this.enqueue(t)
+    }
+    this.queue.sort((a, b) => a.order - b.order)
   }
 
   /** Txs simulating or waiting for inference. */
@@ -226,23 +254,37 @@ export class InferenceMempool {
   }
 
   private enqueue(t: Tracked): void {
+    if (t.queued) return
+    t.queued = true
     this.queue.push(t)
-    if (!this.pumping) {
-      this.pumping = true
-      setImmediate(() => void this.pump())
-    }
+    this.schedulePump()
   }
 
-  /** Simulates queued txs one at a time (they share the simulation VM). */
-  private async pump(): Promise<void> {
-    try {
-      while (this.queue.length > 0) {
-        const t = this.queue.shift() as Tracked
-        if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'simulating') continue
-        await this.simulateOnce(t).catch((err) => this.fail(t, toAppError(err)))
-      }
-    } finally {
-      this.pumping = false
+  private schedulePump(): void {
+    if (this.pumpScheduled) return
+    this.pumpScheduled = true
+    setImmediate(() => {
+      this.pumpScheduled = false
+      this.pump()
+    })
+  }
+
+  /**
+   * Starts queued simulations, oldest tx first, up to SIMULATIONS_IN_FLIGHT at once (they run
+   * on the simulation threads; each tx has at most one in flight).
+   */
+  private pump(): void {
+    while (this.inFlight < SIMULATIONS_IN_FLIGHT && this.queue.length > 0) {
+      const t = this.queue.shift() as Tracked
+      t.queued = false
+      if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'simulating') continue
+      this.inFlight++
+      this.simulateOnce(t)
+        .catch((err) => this.fail(t, toAppError(err)))
+        .finally(() => {
+          this.inFlight--
+          this.pump()
+        })
     }
   }
 

@@ -21,6 +21,7 @@ import {
 import { inferencePrecompile } from '../precompile/precompile.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult, ResultLookup } from '../types/result.ts'
+import { VerificationMode } from '../types/verificationMode.ts'
 import { ExecutionReads } from './executionReads.ts'
 import {
   fromWireError,
@@ -220,10 +221,14 @@ async function simulate(task: SimulateTask): Promise<WorkerMessage> {
       return r
     },
   }
-  const compute = async (request: InferenceRequest): Promise<InferenceResult> => {
-    const r = await ask<InferenceResult>({ what: 'compute', task: task.id, request })
-    used.push(r)
-    return r
+  // A run waits for VANILLA results (the executor's, milliseconds); a ZKML proof takes seconds
+  // on the prover threads, so such a request gets the placeholder and is computed between runs.
+  const compute = (request: InferenceRequest): Promise<InferenceResult> | undefined => {
+    if (request.mode !== VerificationMode.VERIFICATION_MODE_VANILLA) return undefined
+    return ask<InferenceResult>({ what: 'compute', task: task.id, request }).then((r) => {
+      used.push(r)
+      return r
+    })
   }
   const answers: InferenceAnswers =
     task.kind === 'block'

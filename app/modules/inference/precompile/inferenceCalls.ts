@@ -23,7 +23,7 @@ export interface ModeRules {
  *   reverts. Nothing node-local is read, so what a tx gets depends on the proposal and
  *   committed state alone.
  * - `simulation`: the inference mempool. Requests are checked against the model hub; one not
- *   computed yet is computed now when `compute` is given (the run waits for it: simulation
+ *   computed yet is computed now when `compute` takes it (the run waits for it: simulation
  *   threads), else answered with the empty output flagged `is_simulation_result`.
  * - `call`: eth_call and eth_estimateGas. Checked, and computed now when not known.
  */
@@ -34,7 +34,8 @@ export type InferenceAnswers =
       results: ResultLookup
       modes: ModeRules
       models: ModelCatalog
-      compute?: (request: InferenceRequest) => Promise<InferenceResult>
+      /** The result, computed now; undefined: not now (answered with the placeholder). */
+      compute?: (request: InferenceRequest) => Promise<InferenceResult> | undefined
     }
   | {
       kind: 'call'

@@ -68,13 +68,13 @@ async function runInference(input: PrecompileInput, tx: TxInferenceCalls): Promi
     }
     const needed = gas + modelGasExpected
     if (input.gasLimit < needed) return ranOutOfGas(recorded, needed, input.gasLimit)
-    const { compute } = answers
-    if (!compute) {
+    const computing = answers.compute?.(request)
+    if (!computing) {
       recorded.outcome = 'placeholder'
       return answer(needed, SIMULATED, recorded)
     }
     try {
-      result = await compute(request)
+      result = await computing
     } catch (err) {
       tx.calls.pop()
       return refuse(tx, gas, toAppError(err))

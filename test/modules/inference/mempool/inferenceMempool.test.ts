@@ -76,6 +76,9 @@ class Harness {
   simulations = 0
   readonly mempool: InferenceMempool
 
+  /** The block gas limit the mempool sees (re-simulation after a commit is bounded by it). */
+  blockGasLimit = 100_000_000n
+
   constructor(maxPending = 100) {
     const simulator = {
       headHeight: () => this.height,
@@ -121,10 +124,17 @@ class Harness {
       },
     }
     const reach = { mayReach: async (eth: EthTx) => !this.plain.has(eth.hashHex) }
-    this.mempool = new InferenceMempool({ checkState: async () => ({}) as never }, simulator, reach, results, silentLogger, {
-      maxPending,
-      timeoutMs: 1000,
-    })
+    this.mempool = new InferenceMempool(
+      { checkState: async () => ({}) as never, blockGasLimit: () => this.blockGasLimit },
+      simulator,
+      reach,
+      results,
+      silentLogger,
+      {
+        maxPending,
+        timeoutMs: 1000,
+      },
+    )
   }
 
   /** A contract-call tx (to a plain address) running `program`. */
@@ -304,6 +314,38 @@ test('after a commit: included txs are forgotten, txs whose reads the block wrot
   h.height = 8n
   h.mempool.blockCommitted([], new Set())
   assert.equal(h.mempool.status(unseen.hashHex)?.reason, 'no longer in the mempool', 'CometBFT stopped rechecking it')
+})
+
+test('after a commit, re-simulation goes oldest first and only as far as two blocks of gas; the rest wait for the next commits', async () => {
+  const h = new Harness()
+  // Test txs ask 15M gas each: two blocks of 15M hold one of them.
+  h.blockGasLimit = 7_500_000n
+  const txs = [1, 2, 3].map((from) => h.tx(from, chained, { reads: [`s${from}`], readsBlockContext: true }))
+  for (const eth of txs) await h.mempool.admit(eth)
+  await driveToReady(h, txs)
+  const commit = async (height: bigint) => {
+    h.height = height
+    for (const eth of txs) await h.mempool.admit(eth) // RECHECK at the new height
+    h.mempool.blockCommitted([], new Set())
+    await settle()
+  }
+  let before = h.simulations
+  await commit(6n)
+  assert.deepEqual(
+    txs.map((e) => h.mempool.isReady(e)),
+    [true, false, false],
+  )
+  assert.equal(h.simulations - before, 1, 'only the oldest ran again')
+  before = h.simulations
+  // The next block: the oldest (read the block context) and the next waiting one.
+  h.blockGasLimit = 15_000_000n
+  await commit(7n)
+  assert.deepEqual(
+    txs.map((e) => h.mempool.isReady(e)),
+    [true, true, false],
+  )
+  assert.equal(h.simulations - before, 2)
+  assert.equal(h.state(txs[2]!), 'simulating', 'still waiting its turn')
 })
 
 test("provenRequests: a direct call's requests whatever the answers; a contract call's only on the same state with byte-identical results", async () => {
