@@ -91,7 +91,10 @@ const CATEGORIES: [string, (k: string) => boolean][] = [
   ['EVM stack', (k) => k.includes('@ethereumjs/evm/') && k.includes('/stack.js')],
   ['EVM dynamic gas', (k) => k.includes('@ethereumjs/evm/') && k.includes('/opcodes/gas.js')],
   ['EVM opcodes', (k) => k.includes('@ethereumjs/evm/') && k.includes('/opcodes/')],
-  ['EVM interpreter loop', (k) => k.includes('@ethereumjs/evm/') && k.includes('/interpreter.js')],
+  [
+    'EVM interpreter loop',
+    (k) => (k.includes('@ethereumjs/evm/') && k.includes('/interpreter.js')) || k.includes('modules/evm/fastInterpreter'),
+  ],
   ['EVM journal', (k) => k.includes('@ethereumjs/evm/') && k.includes('/journal.js')],
   ['EVM message/call setup', (k) => k.includes('@ethereumjs/evm/')],
   ['VM receipts/bloom', (k) => k.includes('@ethereumjs/vm/') && (k.includes('bloom') || k.includes('Receipt'))],

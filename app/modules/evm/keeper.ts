@@ -10,6 +10,7 @@ import { BlockStore, type StoredBlock, type StoredTx } from './blockStore.ts'
 import { createTxCommon } from './chainConfig.ts'
 import { EthTxCache } from './ethTx.ts'
 import { type BlockContext, EvmBlock, type ExecutedBlock } from './evmBlock.ts'
+import { installFastInterpreter } from './fastInterpreter.ts'
 import { baseFeeAfter } from './feeMarket.ts'
 import type { EvmGenesis } from './genesis.ts'
 import { PARAMS_KEY } from './keys.ts'
@@ -84,6 +85,8 @@ export class EvmKeeper {
     recovery?: SenderRecoveryPool,
     precompiles: EvmPrecompiles = NO_PRECOMPILES,
   ): Promise<EvmKeeper> {
+    const fast = installFastInterpreter()
+    if (!fast.installed) log.warn(`the EVM runs without its fast path: ${fast.reason}`)
     const keeper = new EvmKeeper(common, log, kv, recovery, precompiles)
     const head = await keeper.blocks.head()
     const params = await kv.get(PARAMS_KEY)

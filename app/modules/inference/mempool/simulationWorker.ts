@@ -10,6 +10,7 @@ import { initCrypto } from '../../../crypto.ts'
 import type { AppError } from '../../../errors.ts'
 import { createChainCommon, createTxCommon } from '../../evm/chainConfig.ts'
 import { ethTxFromSender } from '../../evm/ethTx.ts'
+import { installFastInterpreter } from '../../evm/fastInterpreter.ts'
 import { RecordingStateManager } from '../../evm/recordingStateManager.ts'
 import {
   type InferenceAnswers,
@@ -51,6 +52,8 @@ import {
 const port = parentPort
 if (!port) throw new Error('simulationWorker.ts runs as a worker thread')
 await initCrypto()
+// this thread's own ethereumjs: the same fast path as the main thread's (EvmKeeper.open warns if it is missing)
+installFastInterpreter()
 
 const common = createChainCommon()
 const txCommon = createTxCommon(common)
