@@ -61,8 +61,14 @@ async function assertAgreement(upTo: bigint, nodes: number[]): Promise<{ distinc
 
 test('4 validators under a mixed workload report the same app hash at every height', async () => {
   const nodes = [0, 1, 2, 3]
-  const sent = await sendMixedWorkload({ senders: [0, 1, 2, 3, 4, 5, 6, 7], perSender: 15, rpcFor: (s) => chain.rpc(s % VALIDATORS) })
-  const receipts = await receiptsOf(chain.rpc(0), sent)
+  // two waves, the second sent once the first is committed, so the workload spans at least two
+  // blocks however fast the intake is
+  const rpcFor = (s: number) => chain.rpc(s % VALIDATORS)
+  const first = await sendMixedWorkload({ senders: [0, 1, 2, 3], perSender: 15, rpcFor })
+  const firstReceipts = await receiptsOf(chain.rpc(0), first)
+  const second = await sendMixedWorkload({ senders: [4, 5, 6, 7], perSender: 15, rpcFor })
+  const sent = [...first, ...second]
+  const receipts = new Map([...firstReceipts, ...(await receiptsOf(chain.rpc(0), second))])
   const statuses = new Map<string, Set<string>>()
   for (const t of sent) {
     const set = statuses.get(t.kind) ?? new Set()
