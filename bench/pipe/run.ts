@@ -35,7 +35,6 @@
  * `--profile <dir>` sets PIPE_CPU_PROFILE for the nodes (a .cpuprofile per node, written when the
  * chain stops); `node --import tsx bench/pipe/profile.ts <file>` summarises one.
  */
-import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import os from 'node:os'
@@ -48,6 +47,7 @@ import { INFERENCE_PRECOMPILE_ADDRESS } from '../../app/modules/inference/precom
 import { buildCostModel, type CostModelSpec, costModelSpecFor, MEASURED_MACS_PER_MS } from '../../scripts/models/modelFactory.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../../test/support/testChain.ts'
 import { directParallel } from '../executor/directRun.ts'
+import { describeMachine, otherLoad, revision } from '../machine.ts'
 import { BlockWatcher, type NodeStats, nodeStats, rpc, rpcBatch, type SeenBlock, StatsPoller } from './chain.ts'
 import { renderChart } from './chart.ts'
 import { calldata, inputRows, inputValues } from './workload.ts'
@@ -269,39 +269,6 @@ async function quietMachine(): Promise<number> {
   }
 }
 
-/** CPU ticks (USER_HZ) used by the whole machine and by this process with its descendants (the chain's processes). */
-function cpuTicks(): { machine: number; ours: number } | undefined {
-  try {
-    const machine = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number)
-    const busy = machine.reduce((a, b) => a + b, 0) - machine[3]! - (machine[4] ?? 0)
-    const parent = new Map<number, number>()
-    const ticks = new Map<number, number>()
-    for (const d of fs.readdirSync('/proc')) {
-      if (!/^\d+$/.test(d)) continue
-      try {
-        const stat = fs.readFileSync(`/proc/${d}/stat`, 'utf8')
-        const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-        parent.set(Number(d), Number(f[1]))
-        ticks.set(Number(d), Number(f[11]) + Number(f[12]))
-      } catch {
-        // the process ended meanwhile
-      }
-    }
-    let ours = 0
-    for (const [pid, t] of ticks) {
-      for (let p: number | undefined = pid; p !== undefined && p > 1; p = parent.get(p)) {
-        if (p === process.pid) {
-          ours += t
-          break
-        }
-      }
-    }
-    return { machine: busy, ours }
-  } catch {
-    return undefined
-  }
-}
-
 const PHASES = ['checkTx', 'recheckTx', 'prepareProposal', 'processProposal', 'finalizeBlock', 'commit']
 
 // ---------------------------------------------------------------- one measured run
@@ -437,8 +404,7 @@ async function measureRun(
   const poller = new StatsPoller(chain.rpc(), 250)
   poller.start()
   const hashes = raws.map((r) => keccak256(r))
-  const cpu0 = cpuTicks()
-  const wall0 = performance.now()
+  const load = otherLoad()
   const ours = new Set(hashes)
   const sentAt = new Float64Array(raws.length)
   const accepted: boolean[] = []
@@ -492,9 +458,7 @@ async function measureRun(
     await watcher.next(1_000)
   }
   await poller.stop()
-  const cpu1 = cpuTicks()
-  const otherCores =
-    cpu0 && cpu1 ? (cpu1.machine - cpu0.machine - (cpu1.ours - cpu0.ours)) / 100 / ((performance.now() - wall0) / 1000) : NaN
+  const otherCores = load.stop()
   const missing: string[] = []
   for (const [i, h] of hashes.entries()) if (accepted[i] && !watcher.included.has(h)) missing.push(h)
   const missingReasons: string[] = []
@@ -744,20 +708,10 @@ async function runStrategy(
 
 // ---------------------------------------------------------------- report
 
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
-    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'app', 'scripts'], { encoding: 'utf8' }).trim() !== ''
-    return `${head}${dirty ? ' with uncommitted changes in app/ or scripts/' : ''}`
-  } catch {
-    return 'unknown'
-  }
-}
-
 function machine(): string {
   const require = createRequire(import.meta.url)
   const ortVersion = (require('onnxruntime-node/package.json') as { version: string }).version
-  return `${os.cpus()[0]?.model ?? 'unknown CPU'}, ${CORES} cores, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}, onnxruntime-node ${ortVersion}`
+  return `${describeMachine()}, onnxruntime-node ${ortVersion}`
 }
 
 const f = (x: number, d = 1): string => (Number.isFinite(x) ? x.toFixed(d) : '–')

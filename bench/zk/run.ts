@@ -46,7 +46,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'cosmjs-types/tendermint/abci/types'
-import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex, keccak256 } from 'viem'
+import { type Abi, encodeDeployData, getContractAddress, type Hex, keccak256 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { ZK_PROVING_TIMEOUT_MS } from '../../app/modules/inference/params.ts'
@@ -60,9 +60,10 @@ import { loadContract } from '../../test/support/contracts.ts'
 import { row } from '../../test/support/inference.ts'
 import { GENESIS_TIME, type InProcessApp, openInProcessApp, PROPOSER, signedTx } from '../../test/support/inProcessApp.ts'
 import { PORT_OFFSETS, startTestChain, type TestChain } from '../../test/support/testChain.ts'
+import { riskFeatures as features, riskScoreCall as scoreCall } from '../../test/support/workload.ts'
 import { registerModelTx } from '../../test/support/zk.ts'
+import { otherLoad, quietMachine } from '../machine.ts'
 import { BlockWatcher, rpc } from '../pipe/chain.ts'
-import { otherLoad, quietMachine } from './machine.ts'
 
 // ---------------------------------------------------------------- options
 
@@ -174,18 +175,6 @@ async function measured<T>(section: string, fn: () => Promise<T>): Promise<T> {
     if (cores > 0.2) log(`  (other processes kept ${cores.toFixed(2)} cores busy during ${section})`)
   }
 }
-
-/**
- * Four features of input `idx` (× 10^-3, all within [-0.5, 0.5], inside the calibration range),
- * distinct for every idx < 1,000,000: the first two encode idx.
- */
-function features(idx: number): bigint[] {
-  return [idx % 1000, Math.floor(idx / 1000) % 1000, (idx * 37 + 11) % 1000, (idx * 91 + 250) % 1000].map((v) => BigInt(v - 500))
-}
-/** The account a RiskScorer call scores (distinct per input, so no two txs write one slot). */
-const account = (idx: number): Hex => `0x${(0x5c0000 + idx).toString(16).padStart(40, '0')}`
-const scoreCall = (idx: number): Hex =>
-  encodeFunctionData({ abi: scorerAbi, functionName: 'score', args: [account(idx), features(idx), 3n] })
 
 // ---------------------------------------------------------------- 1. setup
 

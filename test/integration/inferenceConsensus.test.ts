@@ -6,7 +6,7 @@ import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { loadContract } from '../support/contracts.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
-import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
+import { assertOneAppHash, PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
 
 /**
  * 4 validators (real cometbft + pipe nodes) with inference txs sent to every node: proposers
@@ -85,20 +85,7 @@ test('4 validators with inference txs on every node keep one app hash and the sa
   for (const r of receipts) assert.equal(r.status, '0x1', `tx ${r.transactionHash}`)
   const top = BigInt((await rawRpc(chain.rpc(0), 'eth_blockNumber')).result as string)
   await chain.net.waitForHeight(top + 2n)
-  let withResults = 0
-  for (let h = 1n; h <= top + 1n; h++) {
-    const blocks = await Promise.all(
-      Array.from({ length: VALIDATORS }, async (_, n) => {
-        const body = (await (await fetch(`${chain.comet(n)}/block?height=${h}`)).json()) as {
-          result: { block: { header: { app_hash: string }; data: { txs: string[] | null } } }
-        }
-        return body.result.block
-      }),
-    )
-    for (const b of blocks) assert.equal(b.header.app_hash, blocks[0]!.header.app_hash, `app hash at height ${h}`)
-    const first = blocks[0]!.data.txs?.[0]
-    if (first && Buffer.from(first, 'base64').subarray(0, 4).toString() === 'PIPR') withResults++
-  }
+  const { resultsBlocks: withResults } = await assertOneAppHash(chain, VALIDATORS, top + 1n)
   assert.ok(withResults >= 1, 'some block carried inference results')
   // every node serves the same inference records
   for (const h of sent.slice(0, 8)) {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -24,6 +25,7 @@ export const PORT_OFFSETS = {
   zkRegister: 2100,
   zkByzantine: 2200,
   zkBench: 2300,
+  contractModelConsensus: 2400,
 } as const
 
 export interface TestChain {
@@ -82,4 +84,27 @@ export async function startTestChain(opts: {
       if (!process.env.PIPE_TEST_KEEP) fs.rmSync(home, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * Asserts that validators 0…validators-1 report one app hash at every height 1…upTo (a block's
+ * header holds the previous block's app hash); answers how many of those blocks carry an
+ * inference results tx (the proposer's first tx, tagged PIPR).
+ */
+export async function assertOneAppHash(chain: TestChain, validators: number, upTo: bigint): Promise<{ resultsBlocks: number }> {
+  let resultsBlocks = 0
+  for (let h = 1n; h <= upTo; h++) {
+    const blocks = await Promise.all(
+      Array.from({ length: validators }, async (_, n) => {
+        const body = (await (await fetch(`${chain.comet(n)}/block?height=${h}`)).json()) as {
+          result: { block: { header: { app_hash: string }; data: { txs: string[] | null } } }
+        }
+        return body.result.block
+      }),
+    )
+    for (const b of blocks) assert.equal(b.header.app_hash, blocks[0]!.header.app_hash, `app hash at height ${h}`)
+    const first = blocks[0]!.data.txs?.[0]
+    if (first && Buffer.from(first, 'base64').subarray(0, 4).toString() === 'PIPR') resultsBlocks++
+  }
+  return { resultsBlocks }
 }

@@ -1,6 +1,8 @@
-import { encodeAbiParameters, getContractAddress, type Hex, keccak256 } from 'viem'
+import fs from 'node:fs'
+import { type Abi, encodeAbiParameters, encodeDeployData, encodeFunctionData, getContractAddress, type Hex, keccak256 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { loadContract } from './contracts.ts'
 import { rawRpc, waitFor } from './rpc.ts'
 
 /**
@@ -88,4 +90,67 @@ export async function receiptsOf(url: string, txs: SentTx[], timeoutMs = 60_000)
     )
   }
   return out
+}
+
+// ------------------------------------------------------------------ contract → model: RiskScorer
+
+/** The small MLP RiskScorer calls: features float32 [1, 4] → score float32 [1, 1]. */
+export const RISK_MODEL_FILE = 'models/risk-scorer.onnx'
+/** Decimals of {@link riskFeatures}' values (TensorLib numbers are value × 10^-decimals). */
+export const RISK_FEATURE_DECIMALS = 3n
+
+/**
+ * Four features of input `idx` (× 10^-3, all within [-0.5, 0.5], inside the ZK calibration range),
+ * distinct for every idx < 1,000,000: the first two encode idx, so no two txs share a request
+ * (nothing is deduplicated).
+ */
+export function riskFeatures(idx: number): bigint[] {
+  return [idx % 1000, Math.floor(idx / 1000) % 1000, (idx * 37 + 11) % 1000, (idx * 91 + 250) % 1000].map((v) => BigInt(v - 500))
+}
+
+/** The account a RiskScorer call of input `idx` scores: distinct per input, so no two txs write one slot. */
+export const scoredAccount = (idx: number): Hex => `0x${(0x5c0000 + idx).toString(16).padStart(40, '0')}`
+
+const riskScorerAbi = (): Abi => loadContract('RiskScorer').abi as Abi
+
+/** Calldata of `RiskScorer.score(scoredAccount(idx), riskFeatures(idx), 3)`. */
+export function riskScoreCall(idx: number): Hex {
+  return encodeFunctionData({
+    abi: riskScorerAbi(),
+    functionName: 'score',
+    args: [scoredAccount(idx), riskFeatures(idx), RISK_FEATURE_DECIMALS],
+  })
+}
+
+/** Deployment data of RiskScorer for model `cid` in verification mode `mode` (0 VANILLA, 1 ZKML). */
+export function riskScorerDeployData(cid: string, mode = 0): Hex {
+  const c = loadContract('RiskScorer')
+  return encodeDeployData({ abi: c.abi as Abi, bytecode: c.bytecode as Hex, args: [cid, mode] })
+}
+
+/** Uploads an ONNX model file to a node's hub (`PUT /v1/models`); returns its CID. */
+export async function uploadModel(restUrl: string, file = RISK_MODEL_FILE): Promise<string> {
+  const res = await fetch(`${restUrl}/v1/models`, { method: 'PUT', body: fs.readFileSync(file) })
+  if (res.status !== 200 && res.status !== 201) throw new Error(`upload of ${file}: HTTP ${res.status} ${await res.text()}`)
+  return ((await res.json()) as { cid: string }).cid
+}
+
+/**
+ * Sends signed txs as one JSON-RPC batch of eth_sendRawTransaction (the node hands a batch's txs
+ * to CometBFT in order); returns their hashes, throws on the first refusal.
+ */
+export async function sendRawBatch(url: string, raws: Hex[]): Promise<Hex[]> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(raws.map((r, id) => ({ jsonrpc: '2.0', id, method: 'eth_sendRawTransaction', params: [r] }))),
+  })
+  const body = (await res.json()) as { id: number; result?: Hex; error?: { message: string } }[]
+  if (!Array.isArray(body)) throw new Error(`batch refused: ${JSON.stringify(body).slice(0, 300)}`)
+  const byId = new Map(body.map((b) => [b.id, b]))
+  return raws.map((r, i) => {
+    const reply = byId.get(i)
+    if (!reply || reply.error) throw new Error(`tx ${i} of the batch (${keccak256(r)}) refused: ${reply?.error?.message ?? 'no reply'}`)
+    return reply.result!
+  })
 }

@@ -1,9 +1,31 @@
 /**
- * How busy the machine is, from /proc (Linux), so a benchmark can wait for a quiet machine and say
- * how much CPU other processes took while it measured (this machine is shared: a neighbour's test
- * run moves every number here). Elsewhere the readings are undefined and nothing waits.
+ * The machine a benchmark runs on: what it is (CPU model, cores, RAM), and how busy it is, from
+ * /proc (Linux), so a benchmark can wait for a quiet machine and say how much CPU other processes
+ * took while it measured (this machine is shared: a neighbour's test run moves every number here).
+ * Elsewhere the readings are undefined and nothing waits. Used by bench/zk, bench/pipe and
+ * bench/evm-throughput.
  */
+import { execFileSync } from 'node:child_process'
 import fs from 'node:fs'
+import os from 'node:os'
+
+/** CPU model, cores (os.availableParallelism), RAM, Node and kernel: the "Machine:" line of a report. */
+export function describeMachine(): string {
+  const cpu = os.cpus()[0]?.model.trim() || 'unknown CPU'
+  const ram = `${(os.totalmem() / 2 ** 30).toFixed(0)} GiB RAM`
+  return `${cpu}, ${os.availableParallelism()} cores, ${ram}, Node ${process.version}, ${os.type()} ${os.release()}`
+}
+
+/** The commit a report was measured on, flagged when app/ or scripts/ differ from it. */
+export function revision(): string {
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'app', 'scripts'], { encoding: 'utf8' }).trim() !== ''
+    return `${head}${dirty ? ' with uncommitted changes in app/ or scripts/' : ''}`
+  } catch {
+    return 'unknown'
+  }
+}
 
 /** Busy and total CPU ticks of the whole machine (USER_HZ), from the first line of /proc/stat. */
 function machineTicks(): { busy: number; total: number } | undefined {
