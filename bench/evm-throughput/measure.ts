@@ -228,6 +228,8 @@ export async function measureRow(
           await scan()
           progress()
         }
+        // another connection may have taken the rest while this one waited
+        if (next >= todo.length) break
         const idx = todo.slice(next, next + batch)
         next += idx.length
         const now = performance.now()
