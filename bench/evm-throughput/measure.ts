@@ -80,6 +80,8 @@ export interface Measured {
   blockIntervalMs: number
   meanGasUsed: number
   phases: Record<PhaseName, { count: number; totalMs: number }>
+  /** Inference-mempool simulations run during the row (pipe_stats), all and those a commit started. */
+  simulations: { all: number; afterCommit: number }
   /** Cores other processes (not this benchmark or its chain) kept busy during the row. */
   otherCores: number
   machineBusyBefore: number | undefined
@@ -353,6 +355,10 @@ export async function measureRow(
     blockIntervalMs,
     meanGasUsed: kind === 'eth' && committed > 0 ? Number(gasUsed / BigInt(committed)) : NaN,
     phases,
+    simulations: {
+      all: (after.inference.simulations ?? 0) - (before.inference.simulations ?? 0),
+      afterCommit: (after.inference.resimulations ?? 0) - (before.inference.resimulations ?? 0),
+    },
     otherCores,
     machineBusyBefore,
   }

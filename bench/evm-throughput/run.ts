@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--workload all|<row>[,<row>…]] [--txs 10000] [--block-time 1s] [--senders 200]
  *                    [--submit rpc|comet] [--batch 50] [--connections 8] [--window 4000]
- *                    [--quiet-wait 180] [--out <file.md>]
+ *                    [--quiet-wait 180] [--node-args "--simulation-threads 2"] [--out <file.md>]
  *
  * Rows (bench/evm-throughput/workloads.ts): transfer-1, transfer-10, model-10 (the real
  * workloads), transfer-200 and direct-200 (shortcut rows: many fresh senders; EOAs calling 0x…F4
@@ -39,6 +39,7 @@ const { values: flags } = parseArgs({
     connections: { type: 'string', default: '8' },
     window: { type: 'string', default: '4000' },
     'quiet-wait': { type: 'string', default: '180' },
+    'node-args': { type: 'string', default: '' },
     out: { type: 'string' },
     help: { type: 'boolean', short: 'h', default: false },
   },
@@ -71,6 +72,9 @@ const SUBMIT_OPTS = {
   quietWaitMs: Number(flags['quiet-wait']) * 1000,
 }
 
+/** Extra pipe node flags for every row (e.g. `--simulation-threads 2`). */
+const NODE_ARGS = flags['node-args'].split(/\s+/).filter(Boolean)
+
 const ALL = workloads(MANY)
 const ALIASES: Record<string, string[]> = {
   all: ALL.filter((w) => DEFAULT_GROUPS.includes(w.group)).map((w) => w.id),
@@ -99,7 +103,13 @@ interface Row {
 
 async function runRow(w: Workload): Promise<Row> {
   log(`${w.id}: ${w.label}: starting a fresh 1-validator localnet (block time ${BLOCK_TIME})…`)
-  const chain = await startTestChain({ name: `bench-${w.id}`, portOffset: PORT_OFFSETS.bench, validators: 1, blockTime: BLOCK_TIME })
+  const chain = await startTestChain({
+    name: `bench-${w.id}`,
+    portOffset: PORT_OFFSETS.bench,
+    validators: 1,
+    blockTime: BLOCK_TIME,
+    nodeArgs: NODE_ARGS,
+  })
   const watcher = new BlockWatcher(chain.rpc(), chain.ws())
   try {
     await watcher.start()
@@ -165,13 +175,17 @@ function render(rows: Row[]): string {
     '',
     "Main-thread time per committed tx by ABCI phase (the node's `pipe_stats`: wall ms on its one event loop, first submission → the last block's Commit; calls in brackets):",
     '',
-    `| row | ${PHASES.map((p) => PHASE_NAMES[p]).join(' | ')} | sum | FinalizeBlock target |`,
-    `|---|${PHASES.map(() => '---:').join('|')}|---:|---:|`,
+    `| row | ${PHASES.map((p) => PHASE_NAMES[p]).join(' | ')} | sum | FinalizeBlock target | mempool simulations per tx (after a commit) |`,
+    `|---|${PHASES.map(() => '---:').join('|')}|---:|---:|---:|`,
   )
   for (const { w, m } of rows) {
     const sum = PHASES.reduce((a, p) => a + m.phases[p].totalMs, 0)
+    const sims =
+      m.committed && m.simulations.all
+        ? `${(m.simulations.all / m.committed).toFixed(2)} (${(m.simulations.afterCommit / m.committed).toFixed(2)})`
+        : '–'
     lines.push(
-      `| ${GROUP[w.group]}${w.label} | ${PHASES.map((p) => `${perTx(m, p)} (${m.phases[p].count.toLocaleString('en-US')})`).join(' | ')} | ${m.committed ? (sum / m.committed).toFixed(3) : '–'} | ${w.target.finalizeMsPerTx ? `≤ ${w.target.finalizeMsPerTx}` : '–'} |`,
+      `| ${GROUP[w.group]}${w.label} | ${PHASES.map((p) => `${perTx(m, p)} (${m.phases[p].count.toLocaleString('en-US')})`).join(' | ')} | ${m.committed ? (sum / m.committed).toFixed(3) : '–'} | ${w.target.finalizeMsPerTx ? `≤ ${w.target.finalizeMsPerTx}` : '–'} | ${sims} |`,
     )
   }
   const verdicts: string[] = []

@@ -39,9 +39,14 @@ export const SIMULATIONS_IN_FLIGHT = 64
 
 /**
  * After a commit, ready txs that must simulate again (the block wrote what they read, or they
- * read the block context) are re-simulated oldest first up to this many blocks' gas; the rest
- * wait for a later block. Node-local, not consensus.
+ * read the block context) are re-simulated oldest first, as far as the next block is likely to
+ * take: RESIMULATION_GROWTH × the txs the committed block included, plus RESIMULATION_FLOOR txs
+ * (so an idle or starting chain ramps up), and never more than RESIMULATION_BLOCKS blocks' gas.
+ * The rest wait for a later block: the simulation of a tx that does not make the next block is
+ * stale at the next commit anyway. Node-local, not consensus.
  */
+export const RESIMULATION_GROWTH = 2
+export const RESIMULATION_FLOOR = 64
 export const RESIMULATION_BLOCKS = 2n
 /** Txs waiting for inference at once (beyond this, CheckTx refuses new inference txs). */
 export const MAX_PENDING_INFERENCE_TXS = 10_000

@@ -6,7 +6,14 @@ import type { EthTx } from '../../evm/ethTx.ts'
 import type { EvmKeeper } from '../../evm/keeper.ts'
 import { overlaps } from '../../evm/recordingStateManager.ts'
 import { ErrInferenceFailed, ErrMempoolFull, ErrRequestsUnstable } from '../errors.ts'
-import { MAX_SIMULATION_ROUNDS, RESIMULATION_BLOCKS, SIMULATIONS_IN_FLIGHT, ZK_PROVING_TIMEOUT_MS } from '../params.ts'
+import {
+  MAX_SIMULATION_ROUNDS,
+  RESIMULATION_BLOCKS,
+  RESIMULATION_FLOOR,
+  RESIMULATION_GROWTH,
+  SIMULATIONS_IN_FLIGHT,
+  ZK_PROVING_TIMEOUT_MS,
+} from '../params.ts'
 import type { InferenceCall } from '../precompile/inferenceCalls.ts'
 import { isDirectCall, type PrecompileReach } from '../precompile/reachability.ts'
 import type { InferenceRequest } from '../types/request.ts'
@@ -95,6 +102,8 @@ export class InferenceMempool {
   private pumpScheduled = false
   private inFlight = 0
   private arrivals = 0
+  private simulations = 0
+  private resimulations = 0
 
   constructor(
     private readonly evm: Pick<EvmKeeper, 'checkState' | 'blockGasLimit'>,
@@ -192,14 +201,18 @@ export class InferenceMempool {
    * (`writes`: state keys, see recordingStateManager.ts; undefined re-simulates every ready tx)
    * or read the block context. The others' simulations hold on the new state as they are.
    *
-   * Such re-simulations go oldest first and only as far as the next blocks can hold
-   * (RESIMULATION_BLOCKS blocks' gas): a tx that reads the block context (NUMBER, TIMESTAMP, …)
-   * must run again after every block, and re-running a backlog of thousands after each one would
-   * keep the simulation threads from the txs next in line. The rest wait, `simulating`, for a
-   * later block to bring them forward.
+   * Such re-simulations go oldest first and only as far as the next block is likely to take
+   * (twice the txs this block included, see RESIMULATION_GROWTH in params.ts): a tx that reads the
+   * block context (NUMBER, TIMESTAMP, …) must run again after every block, and re-running a
+   * backlog of thousands after each one would keep the simulation threads from the txs next in
+   * line. The rest wait, `simulating`, for a later block to bring them forward.
    */
   blockCommitted(included: Iterable<Uint8Array>, writes: ReadonlySet<string> | undefined): void {
-    for (const hash of included) this.forget(bytesToHex(hash), INCLUDED)
+    let includedTxs = 0
+    for (const hash of included) {
+      includedTxs++
+      this.forget(bytesToHex(hash), INCLUDED)
+    }
     const height = this.simulator.headHeight()
     const again: Tracked[] = []
     for (const [hashHex, t] of this.tracked) {
@@ -217,11 +230,13 @@ export class InferenceMempool {
       if (t.deferred && t.state === 'simulating') again.push(t)
     }
     // `tracked` iterates in arrival order: the oldest first.
-    let budget = this.evm.blockGasLimit() * RESIMULATION_BLOCKS
+    const budget = resimulationBudget(this.evm.blockGasLimit(), includedTxs)
     for (const t of again) {
-      if (budget <= 0n) break
-      budget -= t.eth.gasLimit
+      if (budget.txs <= 0 || budget.gas <= 0n) break
+      budget.txs--
+      budget.gas -= t.eth.gasLimit
       t.deferred = false
+      this.resimulations++
       this.enqueue(t)
     }
     this.queue.sort((a, b) => a.order - b.order)
@@ -234,10 +249,14 @@ export class InferenceMempool {
     return n
   }
 
-  stats(): Record<TxInferenceState, number> {
-    const out: Record<TxInferenceState, number> = { plain: 0, simulating: 0, running: 0, ready: 0, failed: 0 }
+  /**
+   * Txs by state now, and since start: `simulations` run (every round and re-simulation) and
+   * `resimulations` started by a commit (pipe_stats shows them).
+   */
+  stats(): Record<TxInferenceState | 'simulations' | 'resimulations', number> {
+    const out = { plain: 0, simulating: 0, running: 0, ready: 0, failed: 0 }
     for (const t of this.tracked.values()) out[t.state]++
-    return out
+    return { ...out, simulations: this.simulations, resimulations: this.resimulations }
   }
 
   private forget(hashHex: string, why: string): void {
@@ -279,6 +298,7 @@ export class InferenceMempool {
       t.queued = false
       if (this.tracked.get(t.eth.hashHex) !== t || t.state !== 'simulating') continue
       this.inFlight++
+      this.simulations++
       this.simulateOnce(t)
         .catch((err) => this.fail(t, toAppError(err)))
         .finally(() => {
@@ -355,6 +375,11 @@ export class InferenceMempool {
     this.remember(t.eth.hashHex, t)
     this.log.info(`tx ${t.eth.hashHex} dropped: ${error.message}`)
   }
+}
+
+/** How many deferred txs, and how much of their gas, to re-simulate after a block of `includedTxs` txs. */
+export function resimulationBudget(blockGasLimit: bigint, includedTxs: number): { txs: number; gas: bigint } {
+  return { txs: RESIMULATION_GROWTH * includedTxs + RESIMULATION_FLOOR, gas: blockGasLimit * RESIMULATION_BLOCKS }
 }
 
 /** What a ready tx's status says about a call that runs out of gas, if one does. */

@@ -167,8 +167,15 @@ async function acquire(head: SimulationHead): Promise<Slot> {
   let slot = free.pop()
   if (!slot) slot = slots.length < SLOTS ? await newSlot(head) : await new Promise<Slot>((r) => waitingForSlot.push(r))
   if (slot.height !== head.height) {
-    // A slot moves to a new head by its state root (its caches go with the old state).
-    if (slot.height !== undefined) await slot.state.setStateRoot(head.stateRoot)
+    // A slot moves to a new head by its state root (its caches go with the old state). It
+    // stays one checkpoint deep there: when the last checkpoint closes, ethereumjs writes every
+    // entry its caches hold back into the trie — the values a simulation only read included —
+    // so a simulation's own checkpoint, reverted, must not be the last one.
+    if (slot.height !== undefined) {
+      await slot.state.revert()
+      await slot.state.setStateRoot(head.stateRoot)
+    }
+    await slot.state.checkpoint()
     slot.height = head.height
     slot.block = slot.reads.observe(simulationBlock(head))
   }

@@ -9,7 +9,7 @@ import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { createChainCommon } from '../../../../app/modules/evm/chainConfig.ts'
 import { decodeEthTx, type EthTx } from '../../../../app/modules/evm/ethTx.ts'
 import { ErrMempoolFull, ErrUnknownModel } from '../../../../app/modules/inference/errors.ts'
-import { InferenceMempool } from '../../../../app/modules/inference/mempool/inferenceMempool.ts'
+import { InferenceMempool, resimulationBudget } from '../../../../app/modules/inference/mempool/inferenceMempool.ts'
 import type { Simulation, SimulationAnswers } from '../../../../app/modules/inference/mempool/txSimulator.ts'
 import { MAX_SIMULATION_ROUNDS, modelGas } from '../../../../app/modules/inference/params.ts'
 import { INFERENCE_PRECOMPILE_ADDRESS } from '../../../../app/modules/inference/precompile/abi.ts'
@@ -138,9 +138,13 @@ class Harness {
   }
 
   /** A contract-call tx (to a plain address) running `program`. */
-  tx(from: number, program: Program, opts: { direct?: boolean; reads?: string[]; readsBlockContext?: boolean } = {}): EthTx {
+  tx(
+    from: number,
+    program: Program,
+    opts: { direct?: boolean; reads?: string[]; readsBlockContext?: boolean; nonce?: bigint } = {},
+  ): EthTx {
     const to = opts.direct ? INFERENCE_PRECOMPILE_ADDRESS : (`0x${'c0'.repeat(20)}` as Hex)
-    const eth = decodeEthTx(signedTx(from, 0n, { to, data: '0x' }), common)
+    const eth = decodeEthTx(signedTx(from, opts.nonce ?? 0n, { to, data: '0x' }), common)
     this.programs.set(eth.hashHex, program)
     this.reads.set(eth.hashHex, new Set(opts.reads ?? []))
     if (opts.readsBlockContext) this.contextual.add(eth.hashHex)
@@ -316,36 +320,45 @@ test('after a commit: included txs are forgotten, txs whose reads the block wrot
   assert.equal(h.mempool.status(unseen.hashHex)?.reason, 'no longer in the mempool', 'CometBFT stopped rechecking it')
 })
 
-test('after a commit, re-simulation goes oldest first and only as far as two blocks of gas; the rest wait for the next commits', async () => {
+test('after a commit, re-simulation goes oldest first and only as far as the next block is likely to take; the rest wait', async () => {
   const h = new Harness()
-  // Test txs ask 15M gas each: two blocks of 15M hold one of them.
-  h.blockGasLimit = 7_500_000n
-  const txs = [1, 2, 3].map((from) => h.tx(from, chained, { reads: [`s${from}`], readsBlockContext: true }))
+  // 70 txs that read the block context; test txs ask 15M gas each, blocks hold 1,000M.
+  h.blockGasLimit = 1_000_000_000n
+  const txs = Array.from({ length: 70 }, (_, i) =>
+    h.tx(i % 10, chained, { reads: [`s${i}`], readsBlockContext: true, nonce: BigInt(Math.floor(i / 10)) }),
+  )
   for (const eth of txs) await h.mempool.admit(eth)
   await driveToReady(h, txs)
-  const commit = async (height: bigint) => {
+  const pending = new Set(txs)
+  const commit = async (height: bigint, included: typeof txs) => {
     h.height = height
-    for (const eth of txs) await h.mempool.admit(eth) // RECHECK at the new height
-    h.mempool.blockCommitted([], new Set())
+    for (const eth of included) pending.delete(eth)
+    for (const eth of pending) await h.mempool.admit(eth) // RECHECK at the new height
+    h.mempool.blockCommitted(
+      included.map((e) => e.hash),
+      new Set(),
+    )
     await settle()
   }
+  const ready = () => txs.filter((e) => h.mempool.isReady(e)).length
+  // A block that included none of them: the floor, 64 txs, the oldest.
   let before = h.simulations
-  await commit(6n)
-  assert.deepEqual(
-    txs.map((e) => h.mempool.isReady(e)),
-    [true, false, false],
-  )
-  assert.equal(h.simulations - before, 1, 'only the oldest ran again')
+  await commit(6n, [])
+  assert.equal(ready(), 64)
+  assert.equal(h.simulations - before, 64)
+  assert.ok(h.mempool.isReady(txs[63]!) && !h.mempool.isReady(txs[64]!), 'oldest first')
+  // One that included two: 2 × 2 + 64 = 68 of the other 68.
   before = h.simulations
-  // The next block: the oldest (read the block context) and the next waiting one.
-  h.blockGasLimit = 15_000_000n
-  await commit(7n)
-  assert.deepEqual(
-    txs.map((e) => h.mempool.isReady(e)),
-    [true, true, false],
-  )
-  assert.equal(h.simulations - before, 2)
-  assert.equal(h.state(txs[2]!), 'simulating', 'still waiting its turn')
+  await commit(7n, txs.slice(0, 2))
+  assert.equal(h.simulations - before, 68)
+  assert.equal(ready(), 68)
+  // Never more than two blocks' gas: 30M blocks hold two 15M txs, two blocks four.
+  h.blockGasLimit = 30_000_000n
+  before = h.simulations
+  await commit(8n, txs.slice(2, 4))
+  assert.equal(h.simulations - before, 4)
+  assert.equal(h.state(txs[10]!), 'simulating', 'still waiting its turn')
+  assert.deepEqual(resimulationBudget(30_000_000n, 5), { txs: 74, gas: 60_000_000n })
 })
 
 test("provenRequests: a direct call's requests whatever the answers; a contract call's only on the same state with byte-identical results", async () => {
