@@ -4,7 +4,7 @@
  *
  *   npm run bench -- [--workload all|<row>[,<row>…]] [--txs 10000] [--block-time 1s] [--senders 200]
  *                    [--submit rpc|comet] [--batch 50] [--connections 8] [--window 4000]
- *                    [--quiet-wait 180] [--node-args "--simulation-threads 2"] [--out <file.md>]
+ *                    [--quiet-wait 180] [--node-args="--simulation-threads 2"] [--out <file.md>]
  *
  * Rows (bench/evm-throughput/workloads.ts): transfer-1, transfer-10, model-10 (the real
  * workloads), transfer-200 and direct-200 (shortcut rows: many fresh senders; EOAs calling 0x…F4
