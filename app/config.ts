@@ -106,7 +106,7 @@ const FLAGS: Record<string, Flag> = {
   '--simulation-threads': {
     key: 'simulationThreads',
     parse: positiveInt('--simulation-threads'),
-    help: 'threads simulating mempool txs and proposals off the main thread (default 2, started as needed)',
+    help: 'threads simulating mempool txs and proposals off the main thread (default 2)',
   },
   '--zk-provers': { key: 'zkProvers', parse: positiveInt('--zk-provers'), help: 'ZKML prover threads (default 1)' },
   '--zk-verifiers': { key: 'zkVerifiers', parse: positiveInt('--zk-verifiers'), help: 'ZKML verifier threads (default: one per core)' },

@@ -42,6 +42,7 @@ export async function startNode(
     simulationThreads: config.simulationThreads,
     byzantineProposer: config.testByzantineProposer,
   })
+  pipe.inference.startSimulationThreads()
   const comet = new CometClient(config.cometRpc)
   const rpc = new JsonRpcServer(pipe, config, log.child('rpc'), comet)
   await rpc.listen()

@@ -532,9 +532,10 @@ async function runBlocks(a: InProcessApp, chain: Chain, setup: SetupResult, pv: 
     for (let r = 0; r < ROUNDS; r++) {
       const b = await openInProcessApp()
       try {
+        b.app.inference.startSimulationThreads() // as a node does at start
         await prepareChain(b, setup.zk, chain)
         if (b.app.lastCommit.height !== a.app.lastCommit.height) throw new Error('B is not at the height A proposes on')
-        // Warm B as a running validator is: its circuit loaded, its verifier threads started on two other proofs.
+        // Warm B as a running validator is: its simulation threads started, its circuit loaded, its verifier threads started on two other proofs.
         const vc = await b.app.inference.zk.circuits.forVerifying(chain.cid)
         const warm = pv.warm
         await Promise.all(warm.map((art) => b.app.inference.zk.verifier.verify(vc, art, decodeZkProof(art))))

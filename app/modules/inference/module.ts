@@ -245,6 +245,11 @@ export class InferenceModule {
     await Promise.all([this.executor.close(), this.zk.prover.close(), this.zk.verifier.close(), this.attached?.simulator.close()])
   }
 
+  /** Starts the simulation threads now (the node does at start; an in-process app leaves them to start when needed). */
+  startSimulationThreads(): void {
+    this.wired().simulator.startThreads()
+  }
+
   private wired(): { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } {
     if (!this.attached) throw new Error('inference module not attached to the EVM')
     return this.attached
