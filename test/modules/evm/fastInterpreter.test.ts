@@ -171,13 +171,14 @@ test('random memory/jump/storage/call programs: fast path and ethereumjs agree o
     const code = hexToBytes(`0x${program()}`)
     const callee = hexToBytes(`0x${program()}`)
     const data = hexToBytes(`0x${hex(rand(80))}`)
-    const gasLimit = BigInt([50_000, 3_000_000, 3_000_000, 3_000_000, 10_000_000][rand(5)]!) // some run out
+    const gasLimit = BigInt([50_000, 300_000, 300_000, 1_000_000, 1_000_000][rand(5)]!) // some run out
     const out = await same(code, data, gasLimit, `program ${i}: ${bytesToHex(code)}`, callee)
     outcomes.set(out.error ?? 'ok', (outcomes.get(out.error ?? 'ok') ?? 0) + 1)
   }
-  // More than half the programs run to their end (an error stops the rest of a program from being
-  // compared; the seeded generator gives 109 of 200).
-  assert.ok((outcomes.get('ok') ?? 0) > 100, JSON.stringify([...outcomes]))
+  // Many programs run to their end (an error stops the rest of a program from being compared;
+  // the seeded generator gives 89 of 200). Gas stays at most 1M: a program calls a callee that
+  // calls itself, and at 3–10M gas the stock interpreter took ~10 minutes for the 200.
+  assert.ok((outcomes.get('ok') ?? 0) > 80, JSON.stringify([...outcomes]))
 })
 
 test('the same code twice in one EVM (a cached jump analysis) and the contracts of contracts/', async () => {
