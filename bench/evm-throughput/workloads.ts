@@ -146,6 +146,23 @@ async function sendAndWait(ctx: Context, raw: Hex, what: string): Promise<Hex> {
   return hash!
 }
 
+/** Deploys `data` from dev account `from` and waits until it is committed; answers the contract's address. */
+async function deploy(ctx: Context, from: number, data: Hex, gas: bigint, what: string): Promise<Hex> {
+  const deployer = privateKeyToAccount(dev[from]!.privateKey as Hex)
+  const [nonce] = await nonces(ctx, [deployer])
+  const raw = await deployer.signTransaction({
+    chainId: 1337,
+    type: 'eip1559',
+    nonce: nonce!,
+    data,
+    gas,
+    maxFeePerGas: 10n * gwei,
+    maxPriorityFeePerGas: 0n,
+  })
+  await sendAndWait(ctx, raw, what)
+  return getContractAddress({ from: deployer.address, nonce: BigInt(nonce!) })
+}
+
 const estimate = async (ctx: Context, from: Hex, to: Hex, data: Hex): Promise<bigint> =>
   BigInt(await rpc<string>(ctx.chain.rpc(), 'eth_estimateGas', [{ from, to, data }]))
 
@@ -177,19 +194,7 @@ function contractModel(count: number, target: Target): Workload {
     async prepare(ctx, txs) {
       const from = await senders(ctx, count, 1_000n * 10n ** 18n)
       const cid = await uploadModel(ctx.chain.net.endpoints(0).rest)
-      const deployer = privateKeyToAccount(dev[9]!.privateKey as Hex)
-      const [nonce] = await nonces(ctx, [deployer])
-      const raw = await deployer.signTransaction({
-        chainId: 1337,
-        type: 'eip1559',
-        nonce: nonce!,
-        data: riskScorerDeployData(cid, 0),
-        gas: 3_000_000n,
-        maxFeePerGas: 10n * gwei,
-        maxPriorityFeePerGas: 0n,
-      })
-      await sendAndWait(ctx, raw, 'the RiskScorer deployment')
-      const contract = getContractAddress({ from: deployer.address, nonce: BigInt(nonce!) })
+      const contract = await deploy(ctx, 9, riskScorerDeployData(cid, 0), 3_000_000n, 'the RiskScorer deployment')
       const gas = withMargin(await estimate(ctx, from[0]!.address, contract, riskScoreCall(0)))
       ctx.log(`  model ${cid}, RiskScorer at ${contract}, gas limit ${gas} per tx`)
       const raws = await signAll(ctx, from, txs, (i) => ({ to: contract, data: riskScoreCall(i), gas }))
@@ -228,19 +233,7 @@ function storeCalls(count: number): Workload {
     target: { note: 'no regression' },
     async prepare(ctx, txs) {
       const from = await senders(ctx, count, 100n * 10n ** 18n)
-      const deployer = privateKeyToAccount(dev[0]!.privateKey as Hex)
-      const [nonce] = await nonces(ctx, [deployer])
-      const raw = await deployer.signTransaction({
-        chainId: 1337,
-        type: 'eip1559',
-        nonce: nonce!,
-        data: STORE_AND_LOG_INITCODE,
-        gas: 200_000n,
-        maxFeePerGas: 10n * gwei,
-        maxPriorityFeePerGas: 0n,
-      })
-      await sendAndWait(ctx, raw, 'the store-and-log deployment')
-      const contract = getContractAddress({ from: deployer.address, nonce: BigInt(nonce!) })
+      const contract = await deploy(ctx, 0, STORE_AND_LOG_INITCODE, 200_000n, 'the store-and-log deployment')
       const raws = await signAll(ctx, from, txs, (i, s) => ({
         to: contract,
         data: encodeAbiParameters([{ type: 'uint256' }], [BigInt(s * 100_000 + i + 1)]),

@@ -34,7 +34,6 @@ const { consumeEip7928PostTargetCallOog } = await load('./opcodes/EIP7928.js')
 const { handlers: stockHandlers } = await load('./opcodes/functions.js')
 const { dynamicGasHandlers: stockGas } = await load('./opcodes/gas.js')
 
-type Fn = (...args: never[]) => unknown
 interface OpInfo {
   code: number
   name: string
@@ -51,7 +50,6 @@ interface OpEntry {
   syncGas?: (rs: RunState, gas: bigint, common: unknown) => bigint
 }
 interface Memory {
-  _store: Uint8Array
   write(offset: number, size: number, value: Uint8Array): void
   read(offset: number, size: number, avoidCopy?: boolean): Uint8Array
 }
@@ -85,7 +83,6 @@ interface Common {
 interface InterpreterThis {
   _evm: Evm
   _runState: RunState
-  _env: { isCreate?: boolean; depth: number }
   common: Common
   profilerOpts?: { enabled?: boolean }
   useGas(amount: bigint, context: OpInfo): void
@@ -375,6 +372,3 @@ export function uninstallFastInterpreter(): void {
   proto._getValidJumpDestinations = stockJumpDestinations
   installed = undefined
 }
-
-/** For tests: ethereumjs' own functions the fast path stands in for. */
-export const stock = { run: stockRun as Fn, jumpDestinations: stockJumpDestinations as Fn }
