@@ -194,6 +194,7 @@ export class InferenceModule {
         reach: this.reach,
         modes: this.modes,
         verify: (result, request) => this.verification.check(result, request),
+        startVerifying: (result) => this.verification.start(result),
         simulate: (eth, answers) => simulator.simulate(eth, answers),
       },
       mempool,

@@ -17,6 +17,8 @@ export interface CommittedState {
   modes: ModeRules
   /** Checks one carried result against the request it answers (ResultVerification: proofs). */
   verify(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined>
+  /** Starts the request-independent part of `verify` (a ZK proof against its key) early; optional. */
+  startVerifying?(result: InferenceResult): void
   /** Runs a tx on the latest committed state (TxSimulator, on its threads). */
   simulate(eth: EthTx, answers: SimulationAnswers): Promise<Simulation>
 }
@@ -47,9 +49,12 @@ export async function checkProposalResults(
   proven?: ProvenRequests,
 ): Promise<AppError | undefined> {
   const byKey = resultsByKey(results)
+  // Proofs start verifying now, on the verifier's threads, while the simulation threads find
+  // the txs' requests: a simulation ends only when the ones sharing its thread do, so waiting
+  // for each tx's request would put every proof after every simulation.
+  for (const r of results) committed.startVerifying?.(r)
   const needed = new Map<string, InferenceRequest>()
-  // Each result is verified as soon as a tx's request for it is known, so proofs verify on the
-  // verifier's threads while the simulation threads run the next txs.
+  // Each result is checked against its request once a tx's request for it is known.
   const verdicts = new Map<string, Promise<AppError | undefined>>()
   const need = (r: InferenceRequest): void => {
     if (needed.has(r.keyHex)) return

@@ -28,6 +28,23 @@ export class ResultVerification {
     private readonly models: ModelCatalog,
   ) {}
 
+  /**
+   * Starts the part of {@link check} that does not depend on the request — a ZKML proof's
+   * verification against the registered verifying key, by far the costliest — so that it runs
+   * while ProcessProposal is still simulating txs to learn their requests; `check` then finds
+   * the verdict in flight (the verifier keeps verdicts by proof and key). Changes no verdict:
+   * a result whose check fails before that step only had a proof verified for nothing.
+   */
+  start(result: InferenceResult): void {
+    if (result.mode !== VerificationMode.VERIFICATION_MODE_ZKML) return
+    const started = async () => {
+      const circuit = await this.circuits.forVerifying(result.modelCid)
+      await this.verifier.verify(circuit, result.artefact, decodeZkProof(result.artefact))
+    }
+    // Failures are check()'s to report, with the request in view.
+    started().catch(() => {})
+  }
+
   /** Why `result` is not an acceptable answer to `request`, or undefined. */
   async check(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined> {
     switch (result.mode) {

@@ -116,3 +116,33 @@ test('a proven verdict spares the simulation and gives the same verdict; one tha
     assert.ok(!withShortcut.simulated.includes(a.hashHex), 'the proven tx was not simulated')
   }
 })
+
+test("every carried result's verification starts before any tx's simulation ends, and the verdict is still the request's", async () => {
+  const a = tx(1)
+  const events: string[] = []
+  const base = committed(new Map([[a.hashHex, 'chained']]))
+  const state: CommittedState = {
+    ...base,
+    startVerifying: (r) => events.push(`start ${r.keyHex}`),
+    verify: async (r, request) => {
+      events.push(`verify ${r.keyHex}`)
+      return r.keyHex === request.keyHex ? undefined : ErrResultsTx.with('not its request')
+    },
+    simulate: async (eth, answers) => {
+      const s = await base.simulate(eth, answers)
+      events.push('simulated')
+      return s
+    },
+  }
+  const results = [res(1n), res(12n)]
+  assert.equal(await checkProposalResults([a], results, state), undefined)
+  const simulated = events.indexOf('simulated')
+  for (const r of results) {
+    assert.ok(events.indexOf(`start ${r.keyHex}`) < simulated, `${r.keyHex} started before the simulation ended: ${events.join(', ')}`)
+    assert.ok(events.indexOf(`verify ${r.keyHex}`) > simulated, 'checked against its request once the request is known')
+  }
+  // A result no tx needs is started too (its verdict is never asked for), and the proposal is still refused for it.
+  events.length = 0
+  assert.match(String((await checkProposalResults([a], [...results, res(99n)], state))?.message), /needed by no tx/)
+  assert.ok(events.includes(`start ${res(99n).keyHex}`))
+})
