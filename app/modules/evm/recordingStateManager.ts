@@ -29,6 +29,8 @@ export class RecordingStateManager extends MerkleStateManager {
   recordReads = false
   /** An account key whose next getAccount is not recorded as a read (see ExecutionReads). */
   unrecordedRead: string | undefined
+  /** The account whose storage root ethereumjs is updating (its putAccount is no `a` write). */
+  private storageRootOf: string | undefined
 
   constructor(opts: MerkleStateManagerOpts) {
     super(opts)
@@ -69,8 +71,30 @@ export class RecordingStateManager extends MerkleStateManager {
   }
 
   override putAccount(address: Address, account: Account | undefined): Promise<void> {
-    this.access.writes.add(accountKey(address))
+    const key = accountKey(address)
+    if (key !== this.storageRootOf) this.access.writes.add(key)
     return super.putAccount(address, account)
+  }
+
+  /**
+   * ethereumjs writes a slot (and clears a storage) through here, then puts the account back
+   * with its new storage root. That put changes no balance, nonce or code — what an `a` key
+   * stands for — and the slot's own key is recorded: were it an `a` write, a block storing one
+   * slot of a contract would count as a change to everything that called the contract, and the
+   * inference mempool would re-simulate every pending tx that calls it (a RiskScorer workload:
+   * each tx, after every block).
+   */
+  protected override async _modifyContractStorage(
+    address: Address,
+    account: Account,
+    modifyTrie: Parameters<MerkleStateManager['_modifyContractStorage']>[2],
+  ): Promise<void> {
+    this.storageRootOf = accountKey(address)
+    try {
+      await super._modifyContractStorage(address, account, modifyTrie)
+    } finally {
+      this.storageRootOf = undefined
+    }
   }
 
   override modifyAccountFields(address: Address, fields: AccountFields): Promise<void> {
