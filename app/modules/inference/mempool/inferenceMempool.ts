@@ -86,6 +86,12 @@ interface Tracked extends TxInferenceStatus {
 const HISTORY = 100_000
 const INCLUDED = 'included in a block'
 const NO_RESULTS: ReadonlyMap<string, InferenceResult> = new Map()
+/**
+ * Committed blocks whose writes are kept, so that a simulation overtaken by commits (started on
+ * a head that is no longer the latest when it ends) can still be taken if none of them wrote
+ * what it read; an older simulation runs again.
+ */
+const WRITES_KEPT = 8n
 
 /**
  * The inference mempool. CheckTx classifies each admitted tx; one that may reach the precompile
@@ -104,6 +110,8 @@ export class InferenceMempool {
   private arrivals = 0
   private simulations = 0
   private resimulations = 0
+  /** What each of the last WRITES_KEPT committed blocks wrote, by height (undefined: not known). */
+  private readonly writesAt = new Map<bigint, ReadonlySet<string> | undefined>()
 
   constructor(
     private readonly evm: Pick<EvmKeeper, 'checkState' | 'blockGasLimit'>,
@@ -214,6 +222,8 @@ export class InferenceMempool {
       this.forget(bytesToHex(hash), INCLUDED)
     }
     const height = this.simulator.headHeight()
+    this.writesAt.set(height, writes)
+    this.writesAt.delete(height - WRITES_KEPT)
     const again: Tracked[] = []
     for (const [hashHex, t] of this.tracked) {
       if (t.seen < height - 1n) {
@@ -329,12 +339,13 @@ export class InferenceMempool {
     t.reads = reads
     t.readsBlockContext = readsBlockContext
     if (unknown.length === 0) {
-      // A block was committed while this ran: its writes were not checked against these reads.
-      if (height !== this.simulator.headHeight()) return this.enqueue(t)
+      // Blocks committed while this ran: it holds on the new head only if none wrote what it read.
+      const head = this.simulator.headHeight()
+      if (height !== head && !this.heldSince(height, t)) return this.enqueue(t)
       // Settled: every request has its result. An invalid request now is the tx's own fault;
       // in earlier rounds it may have come from an empty simulated output.
       if (refused.length > 0) return this.fail(t, refused[0] as AppError)
-      return this.settle(t, height, answered, calls)
+      return this.settle(t, height, answered, calls, head)
     }
     t.round++
     if (t.round >= MAX_SIMULATION_ROUNDS) {
@@ -358,12 +369,35 @@ export class InferenceMempool {
     )
   }
 
-  /** The tx is ready, holding the results `used` for its requests. */
-  private settle(t: Tracked, height: bigint, used: ReadonlyMap<string, InferenceResult>, calls: readonly InferenceCall[]): void {
+  /**
+   * Whether a simulation of `t` on committed height `height` holds on the head: it read no
+   * block context, and no block since wrote anything it read (the same test blockCommitted
+   * applies to a ready tx, block by block).
+   */
+  private heldSince(height: bigint, t: Tracked): boolean {
+    if (t.readsBlockContext) return false
+    for (let h = height + 1n; h <= this.simulator.headHeight(); h++) {
+      const writes = this.writesAt.get(h)
+      if (writes === undefined || overlaps(t.reads, writes)) return false
+    }
+    return true
+  }
+
+  /**
+   * The tx is ready, holding the results `used` for its requests: simulated on `height`, and
+   * known to hold on `validAt` (the same height, or a later one heldSince found).
+   */
+  private settle(
+    t: Tracked,
+    height: bigint,
+    used: ReadonlyMap<string, InferenceResult>,
+    calls: readonly InferenceCall[],
+    validAt = height,
+  ): void {
     t.results = new Map(t.requests.map((r) => [r.keyHex, used.get(r.keyHex) as InferenceResult]))
     t.state = 'ready'
     t.height = height
-    t.validAt = height
+    t.validAt = validAt
     t.reason = outOfGasNote(calls)
   }
 

@@ -74,6 +74,10 @@ class Harness {
     { request: InferenceRequest; promise: Promise<InferenceResult>; finish: () => void; fail: (e: Error) => void }
   >()
   simulations = 0
+  /** Simulations per tx hash. */
+  readonly simulated = new Map<string, number>()
+  /** While set, a simulation that has run waits for it before it returns (a commit can happen meanwhile). */
+  gate: Promise<void> | undefined
   readonly mempool: InferenceMempool
 
   /** The block gas limit the mempool sees (re-simulation after a commit is bounded by it). */
@@ -84,6 +88,8 @@ class Harness {
       headHeight: () => this.height,
       simulate: async (eth: EthTx, answers: SimulationAnswers): Promise<Simulation> => {
         this.simulations++
+        this.simulated.set(eth.hashHex, (this.simulated.get(eth.hashHex) ?? 0) + 1)
+        const height = this.height
         const run = fakeSimulationRun(eth, answers, { modes: VANILLA_ONLY, models: catalog })
         const calls = run.calls
         const precompile = inferencePrecompile(() => calls)
@@ -92,8 +98,9 @@ class Harness {
           const data = hexToBytes(precompileCall(opts.cid ?? CID, [row('x', [x])]))
           return precompile.function({ data, gasLimit: opts.gas ?? 10_000_000n } as PrecompileInput)
         })
+        await this.gate
         return run.end({
-          height: this.height,
+          height,
           reads: this.reads.get(eth.hashHex) ?? new Set(),
           readsBlockContext: this.contextual.has(eth.hashHex),
         })
@@ -318,6 +325,65 @@ test('after a commit: included txs are forgotten, txs whose reads the block wrot
   h.height = 8n
   h.mempool.blockCommitted([], new Set())
   assert.equal(h.mempool.status(unseen.hashHex)?.reason, 'no longer in the mempool', 'CometBFT stopped rechecking it')
+})
+
+test('a simulation overtaken by commits is taken if none of them wrote what it read; otherwise, or when a block’s writes are unknown, it runs again', async () => {
+  const h = new Harness()
+  const held = h.tx(1, chained, { reads: ['s1'] })
+  const touched = h.tx(2, chained, { reads: ['s2'] })
+  const other = h.tx(3, chained, { reads: ['s3'] })
+  const txs = [held, touched, other]
+  for (const eth of txs) await h.mempool.admit(eth)
+  // Round 1 asks for the first results; round 2 (the chained call) for the second; round 3 settles.
+  for (let round = 0; round < 2; round++) {
+    await settle(() => h.computing.size > 0)
+    h.finishAll()
+  }
+  let open!: () => void
+  h.gate = new Promise((r) => {
+    open = r
+  })
+  await settle(() => txs.every((e) => h.simulated.get(e.hashHex) === 3))
+  // Two blocks are committed while the settling runs (on height 5) wait; CometBFT rechecks the txs after each.
+  h.height = 6n
+  h.mempool.blockCommitted([], new Set(['s2']))
+  for (const eth of txs) await h.mempool.admit(eth)
+  h.height = 7n
+  h.mempool.blockCommitted([], new Set(['s9']))
+  for (const eth of txs) await h.mempool.admit(eth)
+  h.gate = undefined
+  open()
+  await settle(() => h.mempool.isReady(held))
+  assert.equal(h.simulated.get(held.hashHex), 3, 'blocks 6 and 7 wrote nothing it read: not simulated again')
+  assert.equal(h.mempool.status(held.hashHex)?.height, 5n, 'simulated on 5')
+  assert.deepEqual(
+    h.mempool.provenRequests(held, resultsByKey(h.cache.values()))?.map((r) => r.keyHex),
+    h.mempool.status(held.hashHex)?.requests.map((r) => r.keyHex),
+    'and it holds on the head (7): ProcessProposal may take its requests',
+  )
+  await driveToReady(h, [touched])
+  assert.equal(h.simulated.get(touched.hashHex), 4, 'block 6 wrote what it read: simulated again')
+  assert.equal(h.mempool.status(touched.hashHex)?.height, 7n)
+  // A block whose writes the mempool was not told: every overtaken simulation runs again.
+  const later = h.tx(4, chained, { reads: ['s4'] })
+  await h.mempool.admit(later)
+  for (let round = 0; round < 2; round++) {
+    await settle(() => h.computing.size > 0)
+    h.finishAll()
+  }
+  h.gate = new Promise((r) => {
+    open = r
+  })
+  await settle(() => h.simulated.get(later.hashHex) === 3)
+  h.height = 8n
+  h.mempool.blockCommitted([], undefined)
+  for (const eth of [...txs, later]) await h.mempool.admit(eth)
+  h.gate = undefined
+  open()
+  await driveToReady(h, [later])
+  assert.equal(h.simulated.get(later.hashHex), 4)
+  assert.equal(h.mempool.status(later.hashHex)?.height, 8n)
+  assert.ok(h.mempool.isReady(other))
 })
 
 test('after a commit, re-simulation goes oldest first and only as far as the next block is likely to take; the rest wait', async () => {
