@@ -142,6 +142,7 @@ export class InferenceModule {
     // Mempool simulations wait for the results they need: computed once each by the result cache.
     const compute = (r: InferenceRequest) => this.results.compute(r, timeoutFor(r, this.limits.timeoutMs))
     const simulator = new TxSimulator(evm, this.modes, this.hub, this.simulationThreads, compute)
+    simulator.onWarmUpFailure = (why) => this.log.warn(`a simulation thread starts cold: its warm-up failed (${why})`)
     const mempool = new InferenceMempool(evm, simulator, this.reach, this.results, this.log.child('inference-mempool'), this.limits)
     this.attached = { simulator, mempool, evm }
   }

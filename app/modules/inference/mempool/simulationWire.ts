@@ -94,7 +94,21 @@ export interface SimulationFailed {
   error: WireError
 }
 
-export type WorkerMessage = QueryMessage | SimulationDone | SimulationFailed
+/** Worker → main, once, before its first task's answer: how its warm-up (simulationWarmUp.ts) went. */
+export interface WarmedUp {
+  type: 'warmedUp'
+  /** Warm-up simulations run. */
+  runs: number
+  /** Their inference calls answered with the placeholder (mempool answers) and from a block's result. */
+  placeholders: number
+  answered: number
+  /** Wall time of the warm-up (reported, never used for a decision). */
+  ms: number
+  /** Why it stopped early, if it did (the thread then starts cold). */
+  error?: string
+}
+
+export type WorkerMessage = QueryMessage | SimulationDone | SimulationFailed | WarmedUp
 export type MainMessage = SimulateTask | QueryReply
 
 /** An AppError across threads (codespace and code survive, so ErrX.is still recognises it). */

@@ -24,6 +24,7 @@ import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult, ResultLookup } from '../types/result.ts'
 import { VerificationMode } from '../types/verificationMode.ts'
 import { ExecutionReads } from './executionReads.ts'
+import { prepareWarmUp, WARM_UP_CONCURRENCY, type WarmUp } from './simulationWarmUp.ts'
 import {
   fromWireError,
   type MainMessage,
@@ -32,6 +33,7 @@ import {
   type SimulateTask,
   type SimulationHead,
   toWireError,
+  type WarmedUp,
   type WorkerMessage,
   type WorkerQuery,
 } from './simulationWire.ts'
@@ -108,10 +110,13 @@ class RemoteBlockHashes implements EVMMockBlockchainInterface {
 
 const nodes = new RemoteNodes()
 const blockHashes = new RemoteBlockHashes()
+/** While the thread warms up (simulationWarmUp.ts): the stand-in model it answers for itself. */
+let warmUpModel: WarmUp['model'] | undefined
 /** Hub metadata is content-addressed: a CID's answer never changes. */
 const shapes = new LRUCache<string, { shape: ModelShape | undefined }>({ max: 1_000 })
 const models: ModelCatalog = {
   async metadata(cid) {
+    if (cid === warmUpModel?.cid) return warmUpModel.shape
     const hit = shapes.get(cid)
     if (hit) return hit.shape
     const shape = await ask<ModelShape | undefined>({ what: 'metadata', cid })
@@ -121,6 +126,7 @@ const models: ModelCatalog = {
 }
 const modes: ModeRules = {
   refusal: async (cid, mode) => {
+    if (cid === warmUpModel?.cid) return undefined
     const w = await ask<ReturnType<typeof toWireError> | undefined>({ what: 'modeRefusal', cid, mode })
     return w ? fromWireError(w) : undefined
   },
@@ -272,7 +278,53 @@ async function simulate(task: SimulateTask): Promise<WorkerMessage> {
   }
 }
 
-// Simulations run concurrently, each on its own slot (SLOTS at most).
+/**
+ * Runs the warm-up (simulationWarmUp.ts) before the first task — the same simulate() real tasks
+ * run, on state of its own — and reports it. Its slots stay, at the warm-up head (WARM_UP_HEIGHT,
+ * which no task names: a task moves a slot to its own head's root); the stand-in model is
+ * forgotten. A failure stops only the warm-up.
+ */
+async function warmUp(): Promise<WarmedUp> {
+  const started = performance.now()
+  const report: WarmedUp = { type: 'warmedUp', runs: 0, placeholders: 0, answered: 0, ms: 0 }
+  try {
+    const w = await prepareWarmUp(nodes, common, txCommon)
+    warmUpModel = w.model
+    for (let i = 0; i < w.tasks.length; i += WARM_UP_CONCURRENCY) {
+      const batch = w.tasks.slice(i, i + WARM_UP_CONCURRENCY).map((t, j) => simulate({ ...t, id: -1 - i - j }))
+      for (const done of await Promise.all(batch)) {
+        if (done.type !== 'done') continue
+        report.runs++
+        for (const c of done.calls) {
+          if (c.outcome === 'placeholder') report.placeholders++
+          if (c.outcome === 'answered') report.answered++
+        }
+      }
+    }
+  } catch (err) {
+    report.error = (err as Error).message
+  } finally {
+    warmUpModel = undefined
+  }
+  report.ms = performance.now() - started
+  return report
+}
+
+/** Settles when the warm-up has ended: tasks that arrive before wait for it, in arrival order. */
+let warming: Promise<void> | undefined = warmUp().then((report) => {
+  port.postMessage(report satisfies WorkerMessage)
+  warming = undefined
+})
+
+function run(task: SimulateTask): void {
+  simulate(task).then(
+    (reply) => port!.postMessage(reply),
+    (err) => port!.postMessage({ type: 'failed', id: task.id, error: toWireError(err) } satisfies WorkerMessage),
+  )
+}
+
+// Simulations run concurrently, each on its own slot (SLOTS at most). Replies to queries are
+// taken at once (the warm-up asks too).
 port.on('message', (m: MainMessage) => {
   if (m.type === 'reply') {
     const waiting = asked.get(m.id)
@@ -281,8 +333,6 @@ port.on('message', (m: MainMessage) => {
     else waiting?.resolve(m.value)
     return
   }
-  simulate(m).then(
-    (reply) => port.postMessage(reply),
-    (err) => port.postMessage({ type: 'failed', id: m.id, error: toWireError(err) } satisfies WorkerMessage),
-  )
+  if (warming) warming.then(() => run(m))
+  else run(m)
 })

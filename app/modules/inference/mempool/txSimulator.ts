@@ -16,6 +16,7 @@ import {
   type SimulationHead,
   type SimulationKind,
   toWireError,
+  type WarmedUp,
   type WorkerMessage,
   type WorkerQuery,
 } from './simulationWire.ts'
@@ -89,6 +90,10 @@ export class TxSimulator {
   private readonly setIds = new WeakMap<ReadonlyMap<string, InferenceResult>, number>()
   /** onCompute of the runs in flight, by task id. */
   private readonly computeWatchers = new Map<number, () => void>()
+  /** Each started thread's warm-up report (simulationWarmUp.ts), in the order they finished. */
+  private readonly warmUpReports: WarmedUp[] = []
+  /** Told why a thread's warm-up stopped early (the node logs it). */
+  onWarmUpFailure?: (why: string) => void
 
   constructor(
     private readonly evm: Pick<EvmKeeper, 'head' | 'simulationHead' | 'state' | 'blocks'>,
@@ -160,6 +165,11 @@ export class TxSimulator {
     while (this.threads.length < this.threadCount) this.startThread()
   }
 
+  /** How the threads' warm-ups went (one report per thread that finished warming up). */
+  warmUps(): readonly WarmedUp[] {
+    return this.warmUpReports
+  }
+
   /** Stops the threads; simulations still running fail. */
   async close(): Promise<void> {
     this.closed = true
@@ -207,6 +217,11 @@ export class TxSimulator {
           (value) => worker.postMessage({ type: 'reply', id: m.id, value } satisfies MainMessage),
           (err) => worker.postMessage({ type: 'reply', id: m.id, error: toWireError(err) } satisfies MainMessage),
         )
+        return
+      }
+      if (m.type === 'warmedUp') {
+        this.warmUpReports.push(m)
+        if (m.error) this.onWarmUpFailure?.(m.error)
         return
       }
       const waiting = thread.running.get(m.id)

@@ -4,9 +4,13 @@ import { test } from 'node:test'
 import { type Abi, encodeDeployData, encodeFunctionData, getContractAddress, type Hex } from 'viem'
 import { modelCid } from '../../../../app/modelHub/cid.ts'
 import { ErrUnknownModel } from '../../../../app/modules/inference/errors.ts'
+import { WARM_UP_RUNS } from '../../../../app/modules/inference/mempool/simulationWarmUp.ts'
 import { TxSimulator } from '../../../../app/modules/inference/mempool/txSimulator.ts'
+import { INFERENCE_PRECOMPILE_ADDRESS } from '../../../../app/modules/inference/precompile/abi.ts'
 import { compileFixture } from '../../../support/contracts.ts'
+import { precompileCall, row } from '../../../support/inference.ts'
 import { devKeys, openInProcessApp, signedTx } from '../../../support/inProcessApp.ts'
+import { waitFor } from '../../../support/rpc.ts'
 
 /**
  * TxSimulator on its worker threads, against a real in-process app (LevelDB state, the hub):
@@ -121,4 +125,29 @@ test('simulation threads: requests, reads and answers; a simulation started befo
     await a.close()
   }
   await assert.rejects(simulator.simulate({} as never, { kind: 'simulation', results: new Map() }), /the simulator is closed/)
+})
+
+test('each simulation thread warms up when it starts, its placeholder and block-answer runs both reaching the precompile; a task sent meanwhile waits and is answered', async () => {
+  const a = await openInProcessApp()
+  const simulator = new TxSimulator(a.app.evm, a.app.inference.modes, a.app.inference.hub, 2)
+  try {
+    simulator.startThreads()
+    const cid = (await a.app.inference.hub.put(fs.readFileSync('models/risk-scorer.onnx'))).metadata.cid
+    // Sent at once: the thread is still warming up.
+    const eth = signedTx(2, 0n, { to: INFERENCE_PRECOMPILE_ADDRESS, data: precompileCall(cid, [row('features', [1n, 2n, 3n, 4n])]) })
+    const sim = await simulator.simulate(a.app.evm.txCache.decode(eth), { kind: 'simulation', results: new Map() })
+    assert.equal(sim.calls[0]?.request.modelCid, cid)
+    assert.equal(sim.calls[0]?.outcome, 'placeholder')
+    assert.ok(simulator.warmUps().length >= 1, 'its answer comes after the warm-up report')
+    await waitFor('both threads warmed up', async () => (simulator.warmUps().length === 2 ? true : undefined), 60_000)
+    for (const w of simulator.warmUps()) {
+      assert.equal(w.error, undefined)
+      assert.equal(w.runs, WARM_UP_RUNS)
+      assert.equal(w.placeholders, WARM_UP_RUNS / 2, 'mempool answers: the placeholder')
+      assert.equal(w.answered, WARM_UP_RUNS / 2, "block answers: the block's result")
+    }
+  } finally {
+    await simulator.close()
+    await a.close()
+  }
 })
