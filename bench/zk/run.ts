@@ -49,6 +49,7 @@ import { CheckTxType, ResponseProcessProposal_ProposalStatus as Status } from 'c
 import { type Abi, encodeDeployData, getContractAddress, type Hex, keccak256 } from 'viem'
 import { privateKeyToAccount } from 'viem/accounts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
+import { DEFAULT_SIMULATION_THREADS } from '../../app/modules/inference/mempool/txSimulator.ts'
 import { ZK_PROVING_TIMEOUT_MS } from '../../app/modules/inference/params.ts'
 import { inferenceRequest } from '../../app/modules/inference/types/request.ts'
 import { VerificationMode } from '../../app/modules/inference/types/verificationMode.ts'
@@ -534,8 +535,13 @@ async function runBlocks(a: InProcessApp, chain: Chain, setup: SetupResult, pv: 
       try {
         b.app.inference.startSimulationThreads() // as a node does at start
         await prepareChain(b, setup.zk, chain)
+        // …and a node that has started has warmed them up (a thread's first seconds).
+        for (let i = 0; b.app.inference.simulationWarmUps().length < DEFAULT_SIMULATION_THREADS; i++) {
+          if (i > 600) throw new Error("B's simulation threads did not warm up within 60 s")
+          await new Promise((r) => setTimeout(r, 100))
+        }
         if (b.app.lastCommit.height !== a.app.lastCommit.height) throw new Error('B is not at the height A proposes on')
-        // Warm B as a running validator is: its simulation threads started, its circuit loaded, its verifier threads started on two other proofs.
+        // Warm B as a running validator is: its simulation threads started and warmed up, its circuit loaded, its verifier threads started on two other proofs.
         const vc = await b.app.inference.zk.circuits.forVerifying(chain.cid)
         const warm = pv.warm
         await Promise.all(warm.map((art) => b.app.inference.zk.verifier.verify(vc, art, decodeZkProof(art))))

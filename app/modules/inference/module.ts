@@ -15,6 +15,7 @@ import { decodeResultsTx, encodeResultsTx } from './block/resultsTx.ts'
 import { InferenceMempool, type InferenceMempoolLimits, timeoutFor } from './mempool/inferenceMempool.ts'
 import { InferenceRunner } from './mempool/inferenceRunner.ts'
 import { ResultCache } from './mempool/resultCache.ts'
+import type { WarmedUp } from './mempool/simulationWire.ts'
 import { TxSimulator } from './mempool/txSimulator.ts'
 import { CALL_INFERENCE_TIMEOUT_MS, INFERENCE_TIMEOUT_MS, MAX_PENDING_INFERENCE_TXS, MAX_REQUESTS_PER_TX } from './params.ts'
 import { blockAnswers, type InferenceAnswers, txInferenceCalls } from './precompile/inferenceCalls.ts'
@@ -250,6 +251,11 @@ export class InferenceModule {
   /** Starts the simulation threads now (the node does at start; an in-process app leaves them to start when needed). */
   startSimulationThreads(): void {
     this.wired().simulator.startThreads()
+  }
+
+  /** How the simulation threads' warm-ups went, one report per thread that has finished warming up. */
+  simulationWarmUps(): readonly WarmedUp[] {
+    return this.wired().simulator.warmUps()
   }
 
   private wired(): { mempool: InferenceMempool; simulator: TxSimulator; evm: EvmKeeper } {
