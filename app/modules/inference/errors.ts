@@ -37,3 +37,11 @@ export const ErrInvalidAttestation = register(CODESPACE, 77, 'invalid TEE attest
 export const ErrZkProof = register(CODESPACE, 80, 'invalid ZK proof')
 export const ErrZkSetup = register(CODESPACE, 81, 'model has no usable ZK circuit')
 export const ErrProvingFailed = register(CODESPACE, 82, 'proving failed')
+
+/** TEE attestation documents (verification/nitroAttestation.ts): 90 and up; a malformed one is ErrInvalidAttestation. */
+export const ErrAttestationSignature = register(CODESPACE, 90, 'attestation signature does not verify')
+export const ErrAttestationRoot = register(CODESPACE, 91, 'attestation does not chain to the pinned root certificate')
+export const ErrAttestationExpired = register(CODESPACE, 92, 'attestation not valid at this block time')
+export const ErrAttestationPcrs = register(CODESPACE, 93, 'attestation PCRs are not allowed')
+export const ErrAttestationDebug = register(CODESPACE, 94, 'debug-mode attestation refused')
+export const ErrAttestationKeyMismatch = register(CODESPACE, 95, 'attestation public key is not the node key')
