@@ -1,4 +1,5 @@
 import { defaultEvmGenesis, type EvmGenesis, parseEvmGenesis } from './modules/evm/genesis.ts'
+import { type InferenceGenesis, parseInferenceGenesis } from './modules/inference/genesis.ts'
 
 /**
  * CometBFT `app_state`: one entry per module, as in a Cosmos SDK genesis.json.
@@ -6,6 +7,8 @@ import { defaultEvmGenesis, type EvmGenesis, parseEvmGenesis } from './modules/e
  */
 export interface AppGenesis {
   evm: EvmGenesis
+  /** The TEE attestation policy; absent, the chain accepts no TEE inference nodes. */
+  inference?: InferenceGenesis
 }
 
 /** The localnet default: the 10 dev accounts funded. */
@@ -17,5 +20,5 @@ export function defaultAppGenesis(): AppGenesis {
 export function parseAppGenesis(bytes: Uint8Array): AppGenesis {
   if (bytes.length === 0) return defaultAppGenesis()
   const raw = JSON.parse(new TextDecoder().decode(bytes)) as Record<string, unknown>
-  return { evm: parseEvmGenesis(raw.evm) }
+  return { evm: parseEvmGenesis(raw.evm), inference: parseInferenceGenesis(raw.inference) }
 }

@@ -145,6 +145,7 @@ export class PipeApp {
       {
         latestHeight: () => app?.lastCommit.height ?? 0n,
         accountsAt: (height) => evm.stateAtHeight(height),
+        blockTimeAt: async (height) => (await evm.blocks.blockByHeight(height))?.header.timestamp,
       },
     )
     const blockTxs = new BlockTxDecoder(evmMempool, cosmos.decoder)

@@ -7,6 +7,8 @@ export interface QueryContext {
   height: bigint
   /** EVM accounts at that height (balances, nonces). */
   accounts(): Promise<EvmAccounts>
+  /** Time of the committed block at that height, seconds. */
+  blockTime(): Promise<bigint>
 }
 
 /**

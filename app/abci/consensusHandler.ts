@@ -25,6 +25,7 @@ import { buildProposal, checkProposal, type SplitBlock, splitBlock } from '../bl
 import { parseAppGenesis } from '../genesis.ts'
 import { stageLastCommit } from '../lastCommit.ts'
 import { COSMOS_CHAIN_ID, DEFAULT_BLOCK_GAS_LIMIT } from '../modules/evm/params.ts'
+import { attestationPolicyOf } from '../modules/inference/genesis.ts'
 import type { CosmosTx } from '../modules/tx/cosmosTx.ts'
 import type { PipeApp } from '../pipeApp.ts'
 import { execTxError } from './codes.ts'
@@ -70,6 +71,8 @@ export class ConsensusHandler implements ConsensusConnection {
       genesis.evm.accounts.map((a) => new Address(hexToBytes(a.address))),
       this.app.blockWrites,
     )
+    const tee = genesis.inference?.tee
+    this.app.inference.registry.initGenesis(tee ? attestationPolicyOf(tee) : undefined, this.app.blockWrites)
     const appHash = this.appHash(stateRoot)
     this.app.log.info(`genesis: ${genesis.evm.accounts.length} accounts, block gas limit ${gasLimit}, app hash ${bytesToHex(appHash)}`)
     return { appHash }

@@ -12,6 +12,8 @@ export interface QueryState {
   latestHeight(): bigint
   /** EVM accounts at a committed height, undefined if there is no such block. */
   accountsAt(height: bigint): Promise<EvmAccounts | undefined>
+  /** Time of the committed block at `height`, seconds (undefined: no such block). */
+  blockTimeAt(height: bigint): Promise<bigint | undefined>
 }
 
 /**
@@ -67,6 +69,11 @@ export class QueryRouter {
           if (!a) throw invalidArgument(`no state at height ${height}`)
           return a
         })),
+      blockTime: async () => {
+        const t = await this.state.blockTimeAt(height)
+        if (t === undefined) throw invalidArgument(`no block at height ${height}`)
+        return t
+      },
     }
     return { value: await method.handle(data, ctx), height }
   }

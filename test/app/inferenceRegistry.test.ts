@@ -4,8 +4,10 @@ import { test } from 'node:test'
 import { Address, bytesToHex, hexToBytes, type PrefixedHexString } from '@ethereumjs/util'
 import { CheckTxType } from 'cosmjs-types/tendermint/abci/types'
 import secp256k1 from 'secp256k1'
+import { defaultAppGenesis } from '../../app/genesis.ts'
 import { modelCid } from '../../app/modelHub/cid.ts'
 import { toBech32Address } from '../../app/modules/auth/address.ts'
+import { createDevRootCa, imagePcrs, SimulatedEnclave } from '../../app/modules/inference/verification/simulatedEnclave.ts'
 import {
   QueryInferenceNodeRequest,
   QueryInferenceNodeResponse,
@@ -16,7 +18,7 @@ import {
 } from '../../app/proto/pipe/inference/v1/query.ts'
 import { VerificationMode } from '../../app/proto/pipe/inference/v1/types.ts'
 import { abciQuery, devEthWallet, signTx } from '../support/cosmos.ts'
-import { devKeys, openInProcessApp } from '../support/inProcessApp.ts'
+import { devKeys, GENESIS_TIME, openInProcessApp } from '../support/inProcessApp.ts'
 
 const bech = (i: number) => toBech32Address(new Address(hexToBytes(devKeys[i]!.address as PrefixedHexString)))
 const { VERIFICATION_MODE_VANILLA: VANILLA, VERIFICATION_MODE_ZKML: ZKML, VERIFICATION_MODE_TEE: TEE } = VerificationMode
@@ -43,13 +45,40 @@ function registerModel(
   }
 }
 
-function registerNode(operator: string, key: Uint8Array, modes: VerificationMode[] = [VANILLA], attestation = new Uint8Array(0)) {
+// A dev root pinned in genesis, and an enclave under it: the chain's blocks are GENESIS_TIME + height seconds.
+const validity = {
+  notBefore: new Date(Number(GENESIS_TIME.seconds - 86_400n) * 1000),
+  notAfter: new Date(Number(GENESIS_TIME.seconds + 86_400n) * 1000),
+}
+const devRoot = await createDevRootCa(validity)
+const IMAGE = 'pipe-inference-node-test'
+const enclave = await SimulatedEnclave.start(devRoot, { image: IMAGE, validity })
+const teeGenesis = {
+  ...defaultAppGenesis(),
+  inference: {
+    tee: {
+      root_certificate: Buffer.from(devRoot.der).toString('base64'),
+      allowed_pcrs: [{ '0': Buffer.from(imagePcrs(IMAGE).get(0)!).toString('hex') }],
+      max_attestation_age_seconds: 3600,
+    },
+  },
+}
+/** An attestation of `key` made `ago` seconds before genesis time + 1 (the first block). */
+const attest = (key: Uint8Array, ago = 0, by = enclave) =>
+  by.attest({ publicKey: key, timestampMs: Number(GENESIS_TIME.seconds + 1n - BigInt(ago)) * 1000 })
+
+function registerNode(
+  operator: string,
+  key: Uint8Array,
+  modes: VerificationMode[] = [VANILLA],
+  attestation: Uint8Array = new Uint8Array(0),
+) {
   return { typeUrl: '/pipe.inference.v1.MsgRegisterInferenceNode', value: { operator, nodeKey: key, modes, teeAttestation: attestation } }
 }
 
 test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical fields, queryable, in the app hash; every rule refused with its error', async () => {
-  const a = await openInProcessApp()
-  const b = await openInProcessApp()
+  const a = await openInProcessApp({ appGenesis: teeGenesis })
+  const b = await openInProcessApp({ appGenesis: teeGenesis })
   try {
     const model = fs.readFileSync('models/risk-scorer.onnx')
     const { metadata } = await a.app.inference.hub.put(model)
@@ -62,7 +91,7 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
       w0,
       [
         registerModel(bech(0), cid, { modes: [ZKML, VANILLA], vk: VK_HASH, artefacts: [...artefacts].reverse() }),
-        registerNode(bech(0), NODE_KEY, [TEE, VANILLA], new Uint8Array([1, 2, 3])),
+        registerNode(bech(0), NODE_KEY, [TEE, VANILLA], await attest(NODE_KEY)),
       ],
       { accountNumber: 0n, sequence: 0 },
     )
@@ -118,6 +147,10 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
     assert.equal(early.height, 1n)
 
     const unknownCid = await modelCid(new TextEncoder().encode('not a model anyone uploaded'))
+    const KEY_8 = secp256k1.publicKeyCreate(new Uint8Array(32).fill(8), true)
+    const rogue = await SimulatedEnclave.start(await createDevRootCa(validity, 'CN=someone else'), { image: IMAGE, validity })
+    const otherImage = await SimulatedEnclave.start(devRoot, { image: 'another-image', validity })
+    const debugEnclave = await SimulatedEnclave.start(devRoot, { image: 'debug', validity })
     const cases: [string, ReturnType<typeof registerModel> | ReturnType<typeof registerNode>, number, RegExp][] = [
       ['CID not in the hub', registerModel(bech(0), unknownCid), 70, /model is not in the model hub: bafkrei\w+: upload it first/],
       ['duplicate model', registerModel(bech(0), cid), 71, /model is already registered/],
@@ -156,13 +189,29 @@ test('MsgRegisterModel and MsgRegisterInferenceNode: registered with canonical f
         /node_key must be a 33-byte compressed secp256k1 public key, got 32 bytes/,
       ],
       ['node key off the curve', registerNode(bech(0), Uint8Array.of(2, ...new Uint8Array(32).fill(0xff))), 76, /not a point on secp256k1/],
-      [
-        'TEE without attestation',
-        registerNode(bech(0), secp256k1.publicKeyCreate(new Uint8Array(32).fill(8), true), [TEE]),
-        77,
-        /TEE needs the enclave attestation document/,
-      ],
+      ['TEE without attestation', registerNode(bech(0), KEY_8, [TEE]), 77, /TEE needs the enclave attestation document/],
       ['duplicate node', registerNode(bech(0), NODE_KEY), 75, /inference node is already registered/],
+      [
+        'attestation that is not a Nitro document',
+        registerNode(bech(0), KEY_8, [TEE], new Uint8Array([1, 2, 3])),
+        77,
+        /not an AWS Nitro attestation document/,
+      ],
+      [
+        'attestation for another key',
+        registerNode(bech(0), KEY_8, [TEE], await attest(NODE_KEY)),
+        95,
+        /public_key [0-9a-f]+ is not the node key/,
+      ],
+      ['attestation under another root', registerNode(bech(0), KEY_8, [TEE], await attest(KEY_8, 0, rogue)), 91, /not the one pinned/],
+      ['attestation older than the policy allows', registerNode(bech(0), KEY_8, [TEE], await attest(KEY_8, 7200)), 92, /at most 3600 s/],
+      [
+        'attestation of another enclave image',
+        registerNode(bech(0), KEY_8, [TEE], await attest(KEY_8, 0, otherImage)),
+        93,
+        /matches no allowed enclave image/,
+      ],
+      ['debug-mode attestation', registerNode(bech(0), KEY_8, [TEE], await attest(KEY_8, 0, debugEnclave)), 94, /debug-mode enclave/],
     ]
     for (const [name, msg, code, log] of cases) {
       const res = await a.abci.checkTx({ tx: await signTx(w0, [msg], { accountNumber: 0n, sequence: 1 }), type: CheckTxType.NEW })
@@ -259,4 +308,57 @@ test('registrations and account numbers survive a restart, with the same app has
   } finally {
     await again.close()
   }
+})
+
+test('TEE registrations: verified again in FinalizeBlock at the block time (a forged one included by a proposer fails, nothing registered); a chain without a TEE root registers none', async () => {
+  const a = await openInProcessApp({ appGenesis: teeGenesis })
+  const plain = await openInProcessApp()
+  try {
+    const w0 = await devEthWallet(0)
+    const key = secp256k1.publicKeyCreate(new Uint8Array(32).fill(11), true)
+    await a.block([])
+    // A proposer includes, without CheckTx, a registration whose document binds another key.
+    const forged = await signTx(w0, [registerNode(bech(0), key, [TEE], await attest(NODE_KEY))], { accountNumber: 0n, sequence: 0 })
+    const r = await a.block([forged], { skipCheckTx: true })
+    assert.equal(r.codes[0], 95, r.logs[0])
+    assert.match(r.logs[0]!, /attestation public key is not the node key/)
+    assert.equal(await a.app.inference.registry.committedNode(key), undefined, 'nothing registered')
+    // The same node with its own document, made 10 minutes before: registered.
+    const honest = await signTx(w0, [registerNode(bech(0), key, [TEE], await attest(key, 600))], { accountNumber: 0n, sequence: 1 })
+    const ok = await a.block([honest])
+    assert.deepEqual(ok.codes, [0], ok.logs.join('; '))
+    assert.ok(await a.app.inference.registry.committedNode(key))
+
+    await plain.block([])
+    const refused = await plain.abci.checkTx({
+      tx: await signTx(w0, [registerNode(bech(0), key, [TEE], await attest(key))], { accountNumber: 0n, sequence: 0 }),
+      type: CheckTxType.NEW,
+    })
+    assert.equal(`${refused.codespace}/${refused.code}`, 'inference/77')
+    assert.match(refused.log!, /this chain pins no TEE root certificate \(genesis app_state.inference.tee.root_certificate\)/)
+  } finally {
+    await a.close()
+    await plain.close()
+  }
+})
+
+test('genesis app_state.inference: a malformed TEE policy is refused, saying which field', async () => {
+  const { parseInferenceGenesis, attestationPolicyOf } = await import('../../app/modules/inference/genesis.ts')
+  assert.deepEqual(parseInferenceGenesis(undefined), {})
+  const cases: [unknown, RegExp][] = [
+    [{ tee: { root_certificate: '' } }, /root_certificate must be a PEM or base64 certificate/],
+    [{ tee: { root_certificate: 'AAAA', allowed_pcrs: { 0: 'ab' } } }, /allowed_pcrs must be a list/],
+    [{ tee: { root_certificate: 'AAAA', allowed_pcrs: [{ 40: 'ab' }] } }, /PCR index "40" is not 0-31/],
+    [{ tee: { root_certificate: 'AAAA', allowed_pcrs: [{ 0: 'xyz' }] } }, /PCR 0 value is not hex/],
+    [{ tee: { root_certificate: 'AAAA', allow_debug: 'yes' } }, /allow_debug must be true or false/],
+    [{ tee: { root_certificate: 'AAAA', max_attestation_age_seconds: -5 } }, /must be a positive integer/],
+  ]
+  for (const [raw, why] of cases) assert.throws(() => parseInferenceGenesis(raw), why)
+  // PEM and base64 DER name the same root.
+  const pem = `-----BEGIN CERTIFICATE-----\n${Buffer.from(devRoot.der)
+    .toString('base64')
+    .replace(/(.{64})/g, '$1\n')}\n-----END CERTIFICATE-----\n`
+  const fromPem = attestationPolicyOf(parseInferenceGenesis({ tee: { root_certificate: pem } }).tee!)
+  assert.deepEqual(fromPem.rootCertificate, devRoot.der)
+  assert.equal(fromPem.maxAgeMs, 86_400_000, 'a day by default')
 })

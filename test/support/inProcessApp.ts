@@ -14,7 +14,7 @@ import {
 import type { AbciApplication } from '../../app/abci/connections.ts'
 import { abciHandlers } from '../../app/abci/handlers.ts'
 import { initCrypto } from '../../app/crypto.ts'
-import { defaultAppGenesis } from '../../app/genesis.ts'
+import { type AppGenesis, defaultAppGenesis } from '../../app/genesis.ts'
 import { silentLogger } from '../../app/log.ts'
 import { createChainCommon } from '../../app/modules/evm/chainConfig.ts'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
@@ -49,7 +49,7 @@ export const GENESIS_TIME = { seconds: 1_700_000_000n, nanos: 0 }
 export const PROPOSER = new Uint8Array(20).fill(0xab)
 
 export async function openInProcessApp(
-  opts: { dir?: string; common?: Common; genesis?: boolean; app?: AppOptions } = {},
+  opts: { dir?: string; common?: Common; genesis?: boolean; appGenesis?: AppGenesis; app?: AppOptions } = {},
 ): Promise<InProcessApp> {
   await initCrypto()
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'pipe-unit-'))
@@ -60,7 +60,7 @@ export async function openInProcessApp(
       time: GENESIS_TIME,
       chainId: 'pipe_1337-1',
       validators: [],
-      appStateBytes: new TextEncoder().encode(JSON.stringify(defaultAppGenesis())),
+      appStateBytes: new TextEncoder().encode(JSON.stringify(opts.appGenesis ?? defaultAppGenesis())),
       initialHeight: 1n,
       consensusParams: { block: { maxBytes: 22020096n, maxGas: 100_000_000n } } as never,
     })

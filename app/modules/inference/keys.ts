@@ -23,5 +23,7 @@ export const ROOT_KEY = enc('inference/root')
 export const MODEL_PREFIX = enc('inference/reg/model/')
 /** Registry: node key (33) → InferenceNode (protobuf). */
 export const NODE_PREFIX = enc('inference/reg/node/')
+/** Registry: the TEE attestation policy from genesis (JSON, see genesis.ts); absent: no TEE nodes. */
+export const TEE_POLICY_KEY = enc('inference/reg/tee-policy')
 /** The registry's state commitment (a hash chain over every block's registrations). */
 export const REGISTRY_ROOT_KEY = enc('inference/reg/root')

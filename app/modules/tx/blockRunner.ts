@@ -81,7 +81,7 @@ export class CosmosBlockRunner {
     for (let i = 0; i < tx.msgs.length; i++) {
       const { typeUrl, msg, handler } = tx.msgs[i]!
       try {
-        const r = await handler.deliver(msg, { accounts: state, signer: tx.sender, height: block.height })
+        const r = await handler.deliver(msg, { accounts: state, signer: tx.sender, height: block.height, blockTime: block.timestamp })
         msgEvents.push(txEvent('message', { action: typeUrl, sender: tx.senderBech32, module: handler.module, msg_index: String(i) }))
         for (const e of r.events)
           msgEvents.push({ ...e, attributes: [...e.attributes, { key: 'msg_index', value: String(i), index: true }] })

@@ -31,7 +31,7 @@ export class CosmosMempool {
     checkGasLimit(tx, this.evm.blockGasLimit())
     checkFee(tx, this.evm.nextBaseFee())
     checkFunds(tx, account.balance, { reserved: pending.reserved })
-    await admitMsgs(tx, { accounts: state, signer: tx.sender, height })
+    await admitMsgs(tx, { accounts: state, signer: tx.sender, height, blockTime: this.evm.head()?.header.timestamp ?? 0n })
     this.queue.reserve(tx.sender, tx.nonce, tx.fee + tx.spend, account.nonce)
     return tx
   }

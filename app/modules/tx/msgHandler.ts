@@ -10,6 +10,11 @@ export interface MsgContext {
   signer: Address
   /** Height of the block the message executes in (CheckTx and Simulate: the next block's). */
   height: bigint
+  /**
+   * Time of the block the message executes in, seconds (CheckTx and Simulate: the latest
+   * committed block's, which the next one cannot precede).
+   */
+  blockTime: bigint
 }
 
 /** A message's effects: its events and its encoded `Msg…Response`. */

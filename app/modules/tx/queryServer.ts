@@ -27,7 +27,7 @@ export function txQueries(decoder: CosmosTxDecoder, auth: AuthKeeper, index: TxI
       const accounts = await ctx.accounts()
       const { account } = signerAccount(tx, await accounts.getAccount(tx.sender), await auth.committedAccountNumber(tx.sender))
       checkFunds(tx, account.balance)
-      await admitMsgs(tx, { accounts, signer: tx.sender, height: ctx.height + 1n })
+      await admitMsgs(tx, { accounts, signer: tx.sender, height: ctx.height + 1n, blockTime: await ctx.blockTime() })
       return {
         gasInfo: { gasWanted: tx.gasLimit, gasUsed: tx.gasUsed },
         result: { data: new Uint8Array(0), log: '', events: [], msgResponses: [] },

@@ -1,7 +1,9 @@
 import { InferenceNode, Model } from '../../../proto/pipe/inference/v1/types.ts'
 import { ChainedKeeper, ChainedStore } from '../../../store/chainedStore.ts'
-import type { KvStore } from '../../../store/kvStore.ts'
-import { MODEL_PREFIX, NODE_PREFIX, prefixed, REGISTRY_ROOT_KEY } from '../keys.ts'
+
+import type { KvStore, WriteSet } from '../../../store/kvStore.ts'
+import { MODEL_PREFIX, NODE_PREFIX, prefixed, REGISTRY_ROOT_KEY, TEE_POLICY_KEY } from '../keys.ts'
+import type { AttestationPolicy } from '../verification/nitroAttestation.ts'
 
 const enc = (s: string) => new TextEncoder().encode(s)
 
@@ -25,6 +27,21 @@ export class RegistryKeeper extends ChainedKeeper {
 
   static async open(kv: KvStore): Promise<RegistryKeeper> {
     return new RegistryKeeper(await ChainedStore.open(kv, REGISTRY_ROOT_KEY))
+  }
+
+  /** Stores genesis: the TEE attestation policy, when the chain has one (in the app hash). */
+  initGenesis(tee: AttestationPolicy | undefined, ws: WriteSet): Uint8Array {
+    if (tee) this.store.put(TEE_POLICY_KEY, encodePolicy(tee))
+    return this.store.endGenesis(ws)
+  }
+
+  /** The TEE attestation policy (genesis), or undefined when the chain accepts no TEE nodes. */
+  async teePolicy(): Promise<AttestationPolicy | undefined> {
+    return decodePolicy(await this.store.get(TEE_POLICY_KEY))
+  }
+
+  async committedTeePolicy(): Promise<AttestationPolicy | undefined> {
+    return decodePolicy(await this.store.getCommitted(TEE_POLICY_KEY))
   }
 
   /** The model as block execution sees it (this block's registrations included). */
@@ -77,5 +94,31 @@ export class RegistryKeeper extends ChainedKeeper {
     const kept = more ? rows.slice(0, limit) : rows
     const last = kept.at(-1)
     return { items: kept.map(([, v]) => decode(v)), nextKey: more && last ? last[0].subarray(prefix.length) : undefined }
+  }
+}
+
+function encodePolicy(p: AttestationPolicy): Uint8Array {
+  const json = {
+    root: Buffer.from(p.rootCertificate).toString('hex'),
+    allowedPcrs: p.allowedPcrs,
+    allowDebug: p.allowDebug,
+    maxAgeMs: p.maxAgeMs,
+  }
+  return enc(JSON.stringify(json))
+}
+
+function decodePolicy(bytes: Uint8Array | undefined): AttestationPolicy | undefined {
+  if (!bytes) return undefined
+  const json = JSON.parse(new TextDecoder().decode(bytes)) as {
+    root: string
+    allowedPcrs: Record<number, string>[]
+    allowDebug: boolean
+    maxAgeMs: number
+  }
+  return {
+    rootCertificate: new Uint8Array(Buffer.from(json.root, 'hex')),
+    allowedPcrs: json.allowedPcrs,
+    allowDebug: json.allowDebug,
+    maxAgeMs: json.maxAgeMs,
   }
 }

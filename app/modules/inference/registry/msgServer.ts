@@ -10,8 +10,9 @@ import { parseBech32Address, toBech32Address } from '../../auth/address.ts'
 import { pubKeyAddress } from '../../auth/pubkey.ts'
 import type { MsgHandler } from '../../tx/msgHandler.ts'
 import { REGISTRATION_GAS, REGISTRATION_GAS_PER_BYTE } from '../../tx/params.ts'
-import { ErrModelNotInHub, ErrModelRegistered, ErrNodeRegistered } from '../errors.ts'
-import { modeName } from '../types/verificationMode.ts'
+import { ErrInvalidAttestation, ErrModelNotInHub, ErrModelRegistered, ErrNodeRegistered } from '../errors.ts'
+import { modeName, VerificationMode } from '../types/verificationMode.ts'
+import { type AttestationPolicy, verifyNitroAttestation } from '../verification/nitroAttestation.ts'
 import type { RegistryKeeper } from './keeper.ts'
 import {
   canonicalArtefacts,
@@ -74,7 +75,8 @@ export function registerModelHandler(registry: RegistryKeeper, hub: ModelStore):
 
 /**
  * `/pipe.inference.v1.MsgRegisterInferenceNode`: registers the key an inference node signs
- * results with, for the modes it serves (TEE with the enclave's attestation document).
+ * results with, for the modes it serves (TEE with the enclave's attestation document, verified
+ * at CheckTx and again in FinalizeBlock against the genesis policy at the block's time).
  */
 export function registerInferenceNodeHandler(registry: RegistryKeeper): MsgHandler<MsgRegisterInferenceNode> {
   return {
@@ -89,11 +91,13 @@ export function registerInferenceNodeHandler(registry: RegistryKeeper): MsgHandl
     },
     gas: (msg) => REGISTRATION_GAS + BigInt(MsgRegisterInferenceNode.encode(msg).finish().length) * REGISTRATION_GAS_PER_BYTE,
     spend: () => 0n,
-    async admit(msg) {
+    async admit(msg, ctx) {
       if (await registry.committedNode(msg.nodeKey)) throw ErrNodeRegistered.with(Buffer.from(msg.nodeKey).toString('hex'))
+      await checkAttested(msg, await registry.committedTeePolicy(), ctx.blockTime)
     },
     async deliver(msg, ctx) {
       if (await registry.node(msg.nodeKey)) throw ErrNodeRegistered.with(Buffer.from(msg.nodeKey).toString('hex'))
+      await checkAttested(msg, await registry.teePolicy(), ctx.blockTime)
       const modes = canonicalModes(msg.modes)
       const nodeAddress = toBech32Address(pubKeyAddress('ethsecp256k1', msg.nodeKey))
       registry.putNode({
@@ -117,4 +121,18 @@ export function registerInferenceNodeHandler(registry: RegistryKeeper): MsgHandl
       }
     },
   }
+}
+
+/**
+ * A TEE node's attestation document must verify under the chain's policy at `blockTime` (seconds)
+ * and bind the node key it registers (nitroAttestation.ts; each refusal has its own code).
+ */
+async function checkAttested(msg: MsgRegisterInferenceNode, policy: AttestationPolicy | undefined, blockTime: bigint): Promise<void> {
+  if (!msg.modes.includes(VerificationMode.VERIFICATION_MODE_TEE)) return
+  if (!policy) {
+    throw ErrInvalidAttestation.with(
+      'this chain pins no TEE root certificate (genesis app_state.inference.tee.root_certificate), so it registers no TEE inference nodes',
+    )
+  }
+  await verifyNitroAttestation(msg.teeAttestation, policy, new Date(Number(blockTime) * 1000), msg.nodeKey)
 }

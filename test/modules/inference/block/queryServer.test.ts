@@ -106,6 +106,9 @@ const ctx = (height = 1n): QueryContext => ({
   accounts: () => {
     throw new Error('record queries read no accounts')
   },
+  blockTime: () => {
+    throw new Error('record queries read no block time')
+  },
 })
 const call = (method: string, request: Uint8Array, height?: bigint) =>
   methods.get(`/pipe.inference.v1.Query/${method}`)!.handle(request, ctx(height))
