@@ -45,3 +45,5 @@ export const ErrAttestationExpired = register(CODESPACE, 92, 'attestation not va
 export const ErrAttestationPcrs = register(CODESPACE, 93, 'attestation PCRs are not allowed')
 export const ErrAttestationDebug = register(CODESPACE, 94, 'debug-mode attestation refused')
 export const ErrAttestationKeyMismatch = register(CODESPACE, 95, 'attestation public key is not the node key')
+/** A TEE result whose signature is malformed, forged, or by a node that may not sign it. */
+export const ErrTeeResult = register(CODESPACE, 96, 'invalid TEE result')

@@ -1,14 +1,25 @@
 import { type AppError, toAppError } from '../../../errors.ts'
-import { ErrModeUnavailable, ErrZkProof } from '../errors.ts'
+import type { InferenceNode } from '../../../proto/pipe/inference/v1/types.ts'
+import { ErrModeUnavailable, ErrTeeResult, ErrZkProof } from '../errors.ts'
 import { encodeModelOutput } from '../precompile/abiEncoder.ts'
 import type { ModelCatalog } from '../precompile/inferenceCalls.ts'
 import type { InferenceRequest } from '../types/request.ts'
 import type { InferenceResult } from '../types/result.ts'
 import { modeName, VerificationMode } from '../types/verificationMode.ts'
+import { type AttestationPolicy, decodeNitroAttestation } from './nitroAttestation.ts'
+import { decodeTeeSignature, type TeeSignature, teeSignatureValid } from './teeSignature.ts'
 import { circuitInputs, outputFromInstances } from './zkCircuit.ts'
 import type { ZkCircuits } from './zkCircuits.ts'
 import { decodeZkProof } from './zkProof.ts'
 import type { ZkVerifier } from './zkVerifier.ts'
+
+/** What a TEE check reads: committed registrations and the latest committed block's time. */
+export interface TeeNodes {
+  committedNode(key: Uint8Array): Promise<InferenceNode | undefined>
+  committedTeePolicy(): Promise<AttestationPolicy | undefined>
+  /** Time of the latest committed block, seconds. */
+  committedTime(): bigint
+}
 
 /**
  * The verification layer: how ProcessProposal checks one carried result against the request it
@@ -18,7 +29,9 @@ import type { ZkVerifier } from './zkVerifier.ts'
  *   request's inputs quantised as the circuit takes them; the result's output is exactly the
  *   proof's public outputs, rescaled; and the proof verifies against the registered verifying
  *   key (on the verifier's threads, once per proof);
- * - TEE: not accepted yet.
+ * - TEE: the artefact is the signature of a registered TEE node (its attestation verified at
+ *   registration, and not older than the policy allows at the latest committed block) over the
+ *   request, the model, the input hash and the exact output (teeSignature.ts).
  * Reads the proposal, committed registrations and content-addressed hub files only.
  */
 export class ResultVerification {
@@ -26,6 +39,7 @@ export class ResultVerification {
     private readonly circuits: ZkCircuits,
     private readonly verifier: ZkVerifier,
     private readonly models: ModelCatalog,
+    private readonly nodes: TeeNodes,
   ) {}
 
   /**
@@ -52,9 +66,42 @@ export class ResultVerification {
         return result.artefact.length === 0 ? undefined : ErrZkProof.with(`VANILLA result ${result.keyHex} carries an artefact`)
       case VerificationMode.VERIFICATION_MODE_ZKML:
         return this.checkZk(result, request).catch((err) => toAppError(err))
+      case VerificationMode.VERIFICATION_MODE_TEE:
+        return this.checkTee(result, request).catch((err) => toAppError(err))
       default:
-        return ErrModeUnavailable.with(`result ${result.keyHex}: ${modeName(result.mode)} results are not accepted yet`)
+        return ErrModeUnavailable.with(`result ${result.keyHex}: ${modeName(result.mode)} results are not accepted`)
     }
+  }
+
+  /**
+   * A TEE result: signed by a registered TEE node whose attestation is not older than the
+   * policy allows at the latest committed block's time, over this request and this output.
+   */
+  private async checkTee(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined> {
+    const bad = (why: string) => ErrTeeResult.with(`TEE result ${result.keyHex} (model ${result.modelCid}): ${why}`)
+    let sig: TeeSignature
+    try {
+      sig = decodeTeeSignature(result.artefact)
+    } catch (err) {
+      return bad(toAppError(err).message.replace(`${ErrTeeResult.description}: `, ''))
+    }
+    const key = Buffer.from(sig.nodeKey).toString('hex')
+    const node = await this.nodes.committedNode(sig.nodeKey)
+    if (!node) return bad(`signed by ${key}, which is not a registered inference node`)
+    if (!node.modes.includes(VerificationMode.VERIFICATION_MODE_TEE)) return bad(`signed by ${key}, which is not registered for TEE`)
+    const policy = await this.nodes.committedTeePolicy()
+    if (!policy) return bad('this chain accepts no TEE nodes (no root certificate in genesis)')
+    const attested = decodeNitroAttestation(node.teeAttestation).attestation.timestampMs
+    const latest = Number(this.nodes.committedTime()) * 1000
+    if (latest - attested > policy.maxAgeMs) {
+      return bad(
+        `signed by ${key}, whose attestation of ${new Date(attested).toISOString()} is older than ${policy.maxAgeMs / 1000} s at the latest block: the node must re-attest`,
+      )
+    }
+    const signed = { key: request.key, modelCid: request.modelCid, inputHash: request.inputHash, output: result.output }
+    if (!teeSignatureValid(signed, sig))
+      return bad(`the signature by ${key} does not verify: forged, or the output was changed after signing`)
+    return undefined
   }
 
   private async checkZk(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined> {
