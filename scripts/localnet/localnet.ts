@@ -46,7 +46,7 @@ export interface LocalnetOptions {
   app?: LocalnetApp
   /** Progress and unexpected-exit messages (default: silent). */
   log?: (line: string) => void
-  /** `app_state` of a new localnet's genesis; default defaultAppGenesis() from app/genesis.ts. */
+  /** `app_state` of a new localnet's genesis; default defaultAppGenesis() from app/genesis.ts with a dev TEE root (devTeeRoot.ts). */
   appState?: unknown
   /** How long one node may take to open its ports and answer RPC; default 60 s. */
   startTimeoutMs?: number
@@ -435,7 +435,11 @@ async function initLocalnet(home: string, p: InitParams): Promise<LocalnetManife
     nodeIds.push(runCometbft(['show-node-id', '--home', cometHome(home, i)]))
   }
   // Imported lazily so that opening an existing localnet (status, stop) never loads app code.
-  const appState = p.appState ?? (await import('../../app/genesis.ts')).defaultAppGenesis()
+  // The default genesis pins a dev TEE root made now (its key stays in the localnet home).
+  const appState = p.appState ?? {
+    ...(await import('../../app/genesis.ts')).defaultAppGenesis(),
+    inference: { tee: await (await import('./devTeeRoot.ts')).createDevTeeRoot(home) },
+  }
   const genesis = buildGenesis({
     chainId: LOCALNET_CHAIN_ID,
     genesisTime: new Date().toISOString(),

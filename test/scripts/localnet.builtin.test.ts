@@ -5,10 +5,17 @@
  * Needs the pinned CometBFT (`npm install`); ports are offset by 700 to avoid `npm start`.
  */
 import assert from 'node:assert/strict'
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, test } from 'node:test'
+import { attestationPolicyOf, parseInferenceGenesis } from '../../app/modules/inference/genesis.ts'
+import { verifyNitroAttestation } from '../../app/modules/inference/verification/nitroAttestation.ts'
+import {
+  DEV_ENCLAVE_IMAGE,
+  importCertificateAuthority,
+  SimulatedEnclave,
+} from '../../app/modules/inference/verification/simulatedEnclave.ts'
 import { cometbftBinary } from '../../scripts/cometbft.ts'
 import { Localnet } from '../../scripts/localnet/localnet.ts'
 import { LOCALNET_HOST } from '../../scripts/localnet/ports.ts'
@@ -67,6 +74,35 @@ describe('localnet with the builtin kvstore app', { timeout: 180_000 }, () => {
     )
     assert.equal(net.endpoints(1).cometRpc, `http://127.0.0.1:${26657 + 10 + PORT_OFFSET}`)
     assert.equal(net.logFile(1, 'cometbft'), join(home, 'logs', 'cometbft-1.log'))
+  })
+
+  test("the genesis pins the localnet's dev TEE root, whose key stays in the home: an enclave issued under it attests a key the chain's policy accepts", async () => {
+    const genesis = JSON.parse(readFileSync(join(home, 'node0/cometbft/config/genesis.json'), 'utf8'))
+    const der = readFileSync(join(home, 'tee', 'dev-root.der'))
+    const tee = parseInferenceGenesis(genesis.app_state.inference).tee
+    assert.ok(tee)
+    assert.equal(tee.root_certificate, der.toString('base64'))
+    assert.equal(tee.allow_debug, false)
+    assert.equal(statSync(join(home, 'tee', 'dev-root.key')).mode & 0o077, 0, 'the key is readable by its owner only')
+    const root = await importCertificateAuthority(new Uint8Array(der), new Uint8Array(readFileSync(join(home, 'tee', 'dev-root.key'))))
+    const now = Date.now()
+    const validity = { notBefore: new Date(now - 60_000), notAfter: new Date(now + 86_400_000) }
+    const key = Uint8Array.from({ length: 33 }, (_, i) => (i === 0 ? 2 : i))
+    const doc = await (await SimulatedEnclave.start(root, { image: DEV_ENCLAVE_IMAGE, validity })).attest({
+      publicKey: key,
+      timestampMs: now,
+    })
+    const attested = await verifyNitroAttestation(doc, attestationPolicyOf(tee), new Date(now + 1000), key)
+    assert.deepEqual(attested.publicKey, key)
+    // Another image's enclave under the same root is not allowed by the localnet's policy.
+    const other = await (await SimulatedEnclave.start(root, { image: 'another-image', validity })).attest({
+      publicKey: key,
+      timestampMs: now,
+    })
+    await assert.rejects(
+      verifyNitroAttestation(other, attestationPolicyOf(tee), new Date(now + 1000), key),
+      /matches no allowed enclave image/,
+    )
   })
 
   test('reopening with another validator count is refused with a --reset hint', async () => {

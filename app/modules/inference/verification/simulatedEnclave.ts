@@ -1,7 +1,7 @@
 // @peculiar/x509 resolves its services through tsyringe, which needs the Reflect metadata API loaded first.
 import 'reflect-metadata'
 import { createHash, type webcrypto } from 'node:crypto'
-import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, X509CertificateGenerator } from '@peculiar/x509'
+import { BasicConstraintsExtension, KeyUsageFlags, KeyUsagesExtension, X509Certificate, X509CertificateGenerator } from '@peculiar/x509'
 import { attestationCbor, coseSigStructure } from './nitroAttestation.ts'
 
 /**
@@ -26,6 +26,22 @@ export interface CertificateAuthority {
 export interface Validity {
   notBefore: Date
   notAfter: Date
+}
+
+/** The enclave image localnet inference nodes run (its PCRs are the ones a localnet genesis allows). */
+export const DEV_ENCLAVE_IMAGE = 'pipe-inference-node'
+
+/** A CA's certificate and private key as files keep them (DER, PKCS#8). */
+export async function exportCertificateAuthority(ca: CertificateAuthority): Promise<{ der: Uint8Array; pkcs8: Uint8Array }> {
+  return { der: ca.der, pkcs8: new Uint8Array(await crypto.subtle.exportKey('pkcs8', ca.keys.privateKey)) }
+}
+
+/** The CA `exportCertificateAuthority` wrote. */
+export async function importCertificateAuthority(der: Uint8Array, pkcs8: Uint8Array): Promise<CertificateAuthority> {
+  const cert = new X509Certificate(der)
+  const privateKey = await crypto.subtle.importKey('pkcs8', pkcs8, EC, true, ['sign'])
+  const publicKey = await cert.publicKey.export(EC, ['verify'])
+  return { der, subject: cert.subject, keys: { privateKey, publicKey } }
 }
 
 /** A self-signed P-384 root, the localnet's stand-in for AWS's Nitro root. */
