@@ -47,3 +47,5 @@ export const ErrAttestationDebug = register(CODESPACE, 94, 'debug-mode attestati
 export const ErrAttestationKeyMismatch = register(CODESPACE, 95, 'attestation public key is not the node key')
 /** A TEE result whose signature is malformed, forged, or by a node that may not sign it. */
 export const ErrTeeResult = register(CODESPACE, 96, 'invalid TEE result')
+/** A VANILLA result whose output differs from this validator's own computation of the same request. */
+export const ErrVanillaMismatch = register(CODESPACE, 97, "VANILLA output differs from this validator's")

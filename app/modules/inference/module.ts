@@ -90,14 +90,20 @@ export class InferenceModule {
     const circuits = new ZkCircuits(registry, hub)
     const verifier = new ZkVerifier({ threads: zk.verifiers })
     this.zk = { circuits, prover: new ZkProver(circuits, verifier, { threads: zk.provers }), verifier }
-    this.verification = new ResultVerification(circuits, this.zk.verifier, hub, {
-      committedNode: (key) => registry.committedNode(key),
-      committedTeePolicy: () => registry.committedTeePolicy(),
-      committedTime: () => this.attached?.evm.head()?.header.timestamp ?? 0n,
-    })
     this.proofs = { get: (hash) => keeper.proof(hash) }
     this.runner = new InferenceRunner(hub, executor, this.zk.prover)
     this.results = new ResultCache(this.runner)
+    this.verification = new ResultVerification(
+      circuits,
+      this.zk.verifier,
+      hub,
+      {
+        committedNode: (key) => registry.committedNode(key),
+        committedTeePolicy: () => registry.committedTeePolicy(),
+        committedTime: () => this.attached?.evm.head()?.header.timestamp ?? 0n,
+      },
+      this.results,
+    )
   }
 
   static async open(kv: KvStore, opts: InferenceModuleOptions): Promise<InferenceModule> {

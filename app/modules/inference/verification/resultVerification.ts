@@ -1,10 +1,10 @@
 import { type AppError, toAppError } from '../../../errors.ts'
 import type { InferenceNode } from '../../../proto/pipe/inference/v1/types.ts'
-import { ErrModeUnavailable, ErrTeeResult, ErrZkProof } from '../errors.ts'
+import { ErrModeUnavailable, ErrTeeResult, ErrVanillaMismatch, ErrZkProof } from '../errors.ts'
 import { encodeModelOutput } from '../precompile/abiEncoder.ts'
 import type { ModelCatalog } from '../precompile/inferenceCalls.ts'
 import type { InferenceRequest } from '../types/request.ts'
-import type { InferenceResult } from '../types/result.ts'
+import type { InferenceResult, ResultLookup } from '../types/result.ts'
 import { modeName, VerificationMode } from '../types/verificationMode.ts'
 import { type AttestationPolicy, decodeNitroAttestation } from './nitroAttestation.ts'
 import { decodeTeeSignature, type TeeSignature, teeSignatureValid } from './teeSignature.ts'
@@ -24,7 +24,8 @@ export interface TeeNodes {
 /**
  * The verification layer: how ProcessProposal checks one carried result against the request it
  * answers, by the request's mode.
- * - VANILLA: nothing to check (the result is the proposer's word);
+ * - VANILLA: no artefact, and the output is byte-identical to this node's own computation of the
+ *   request when it has one (checkVanilla);
  * - ZKML: the model is registered for ZKML; the proof decodes; its public inputs are the
  *   request's inputs quantised as the circuit takes them; the result's output is exactly the
  *   proof's public outputs, rescaled; and the proof verifies against the registered verifying
@@ -40,6 +41,11 @@ export class ResultVerification {
     private readonly verifier: ZkVerifier,
     private readonly models: ModelCatalog,
     private readonly nodes: TeeNodes,
+    /**
+     * Results this node computed itself (ResultCache): a VANILLA result is compared with this
+     * node's own computation of the same request when it has one.
+     */
+    private readonly computed: ResultLookup = { get: () => undefined },
   ) {}
 
   /**
@@ -63,7 +69,7 @@ export class ResultVerification {
   async check(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined> {
     switch (result.mode) {
       case VerificationMode.VERIFICATION_MODE_VANILLA:
-        return result.artefact.length === 0 ? undefined : ErrZkProof.with(`VANILLA result ${result.keyHex} carries an artefact`)
+        return this.checkVanilla(result)
       case VerificationMode.VERIFICATION_MODE_ZKML:
         return this.checkZk(result, request).catch((err) => toAppError(err))
       case VerificationMode.VERIFICATION_MODE_TEE:
@@ -71,6 +77,26 @@ export class ResultVerification {
       default:
         return ErrModeUnavailable.with(`result ${result.keyHex}: ${modeName(result.mode)} results are not accepted`)
     }
+  }
+
+  /**
+   * A VANILLA result carries no artefact, and when this validator has computed the same request
+   * itself (its mempool pre-executed a tx asking for it, or an eth_call did), its output must be
+   * byte-identical to this validator's (not its gas: that comes from the hub's cost measurement,
+   * which may differ between hubs): onnxruntime is pinned and its sessions run with
+   * deterministic options, so an honest proposer's output is the same bits. A validator that has
+   * not computed the request cannot check it and accepts the proposer's output (docs/verification.md).
+   * This is the one verdict of ProcessProposal that depends on the node, not only on the proposal
+   * and committed state: it is a vote against a proposer whose output this node knows is wrong.
+   */
+  private checkVanilla(result: InferenceResult): AppError | undefined {
+    if (result.artefact.length !== 0) return ErrZkProof.with(`VANILLA result ${result.keyHex} carries an artefact`)
+    const mine = this.computed.get(result.keyHex)
+    if (!mine || mine.mode !== VerificationMode.VERIFICATION_MODE_VANILLA) return undefined
+    if (Buffer.compare(mine.output, result.output) === 0) return undefined
+    return ErrVanillaMismatch.with(
+      `result ${result.keyHex} (model ${result.modelCid}): the proposer's output bytes differ from this validator's own computation of the request`,
+    )
   }
 
   /**
