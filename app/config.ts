@@ -118,7 +118,7 @@ const FLAGS: Record<string, Flag> = {
       }
       return v
     },
-    help: `TEST ONLY: propose with corrupted ZKML proofs (${BYZANTINE_PROPOSERS.join(', ')})`,
+    help: `TEST ONLY: propose with corrupted inference results (${BYZANTINE_PROPOSERS.join(', ')})`,
   },
   '--log-level': {
     key: 'logLevel',

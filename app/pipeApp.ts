@@ -152,7 +152,8 @@ export class PipeApp {
     const blockExecutor = new BlockExecutor(evm, cosmos.runner, inference)
     app = new PipeApp(kv, evm, evmMempool, inference, auth, bank, cosmos, queries, blockTxs, blockExecutor, log, await readLastCommit(kv))
     app.byzantineProposer = opts.byzantineProposer
-    if (opts.byzantineProposer) log.warn(`TEST ONLY: this node proposes blocks with ZKML proofs corrupted (${opts.byzantineProposer})`)
+    if (opts.byzantineProposer)
+      log.warn(`TEST ONLY: this node proposes blocks with inference results corrupted (${opts.byzantineProposer})`)
     return app
   }
 

@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import { after, before, test } from 'node:test'
-import { type Abi, encodeDeployData, encodeFunctionData, type Hex, keccak256 } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { type Abi, encodeDeployData, encodeFunctionData, type Hex } from 'viem'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { loadContract } from '../support/contracts.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
-import { assertOneAppHash, PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
+import { assertOneAppHash, PORT_OFFSETS, sendTx, startTestChain, type TestChain } from '../support/testChain.ts'
 
 /**
  * 4 validators (real cometbft + pipe nodes) with inference txs sent to every node: proposers
@@ -25,20 +24,8 @@ after(async () => {
   await chain?.stop()
 })
 
-async function send(node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> {
-  const raw = await privateKeyToAccount(keys[sender]!.privateKey).signTransaction({
-    chainId: 1337,
-    type: 'eip1559',
-    nonce,
-    maxFeePerGas: 10n ** 10n,
-    maxPriorityFeePerGas: 1n,
-    gas: 1_500_000n,
-    ...fields,
-  } as never)
-  const res = await rawRpc(chain.rpc(node), 'eth_sendRawTransaction', [raw])
-  if (res.error) throw new Error(`node ${node}: ${res.error.message}`)
-  return keccak256(raw)
-}
+const send = (node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> =>
+  sendTx(chain, node, keys[sender]!.privateKey, nonce, { gas: 1_500_000n, ...fields })
 
 const receipt = (node: number, hash: Hex) =>
   waitFor(

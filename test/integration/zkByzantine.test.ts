@@ -5,8 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { after, before, test } from 'node:test'
 import * as ezkl from '@ezkljs/engine'
-import { type Abi, encodeDeployData, encodeFunctionData, type Hex, keccak256 } from 'viem'
-import { privateKeyToAccount } from 'viem/accounts'
+import { type Abi, encodeDeployData, encodeFunctionData, type Hex } from 'viem'
 import { devAccounts } from '../../app/modules/evm/devAccounts.ts'
 import { engineProofJson } from '../../app/modules/inference/verification/zkProof.ts'
 import {
@@ -19,7 +18,7 @@ import {
 } from '../../app/proto/pipe/inference/v1/query.ts'
 import { loadContract } from '../support/contracts.ts'
 import { rawRpc, waitFor } from '../support/rpc.ts'
-import { PORT_OFFSETS, startTestChain, type TestChain } from '../support/testChain.ts'
+import { PORT_OFFSETS, proposersOf, sendTx, startTestChain, type TestChain } from '../support/testChain.ts'
 
 /**
  * A byzantine proposer on 4 validators (real cometbft + pipe nodes): validator 2 proposes ZKML
@@ -49,20 +48,8 @@ after(async () => {
   fs.rmSync(home, { recursive: true, force: true })
 })
 
-async function send(node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> {
-  const raw = await privateKeyToAccount(keys[sender]!.privateKey).signTransaction({
-    chainId: 1337,
-    type: 'eip1559',
-    nonce,
-    maxFeePerGas: 10n ** 10n,
-    maxPriorityFeePerGas: 1n,
-    gas: 3_000_000n,
-    ...fields,
-  } as never)
-  const res = await rawRpc(chain.rpc(node), 'eth_sendRawTransaction', [raw])
-  if (res.error) throw new Error(`node ${node}: ${res.error.message}`)
-  return keccak256(raw)
-}
+const send = (node: number, sender: number, nonce: number, fields: Record<string, unknown>): Promise<Hex> =>
+  sendTx(chain, node, keys[sender]!.privateKey, nonce, fields)
 
 const receipt = (node: number, hash: Hex) =>
   waitFor(
@@ -132,19 +119,12 @@ test('byzantine proposers that strip or forge ZKML proofs are rejected; nothing 
   assert.match(honestLogs(), FORGED)
 
   // Every block holding a ZK tx was proposed by an honest validator.
-  const proposers = await Promise.all(
-    Array.from({ length: VALIDATORS }, async (_, i) => {
-      const status = (await (await fetch(`${chain.comet(i)}/status`)).json()) as { result: { validator_info: { address: string } } }
-      return status.result.validator_info.address
-    }),
+  const proposers = await proposersOf(
+    chain,
+    VALIDATORS,
+    receipts.map((r) => Number(r.blockNumber)),
   )
-  for (const r of receipts) {
-    const block = (await (await fetch(`${chain.comet(0)}/block?height=${Number(r.blockNumber)}`)).json()) as {
-      result: { block: { header: { proposer_address: string } } }
-    }
-    const proposer = proposers.indexOf(block.result.block.header.proposer_address)
-    assert.ok(proposer === 0 || proposer === 1, `block ${Number(r.blockNumber)} was proposed by validator ${proposer}`)
-  }
+  proposers.forEach((p, i) => assert.ok(p === 0 || p === 1, `block ${Number(receipts[i]!.blockNumber)} was proposed by validator ${p}`))
 
   // Every committed ZK result's proof verifies against the registered key, on every node.
   const model = (await query(0, '/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish(), QueryModelResponse)).model!

@@ -2,7 +2,10 @@ import assert from 'node:assert/strict'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import { type Hex, keccak256 } from 'viem'
+import { privateKeyToAccount } from 'viem/accounts'
 import { Localnet } from '../../scripts/localnet/localnet.ts'
+import { rawRpc } from './rpc.ts'
 
 /**
  * Port offsets of the integration test files (added to every default port). Multiples of 100
@@ -26,6 +29,7 @@ export const PORT_OFFSETS = {
   zkByzantine: 2200,
   zkBench: 2300,
   contractModelConsensus: 2400,
+  vanillaByzantine: 2500,
 } as const
 
 export interface TestChain {
@@ -107,4 +111,47 @@ export async function assertOneAppHash(chain: TestChain, validators: number, upT
     if (first && Buffer.from(first, 'base64').subarray(0, 4).toString() === 'PIPR') resultsBlocks++
   }
   return { resultsBlocks }
+}
+
+/**
+ * Signs an EIP-1559 tx with `privateKey` (gas 3,000,000 and a 10 gwei fee cap unless `fields`
+ * says otherwise) and sends it through node `node`'s JSON-RPC; returns its hash.
+ */
+export async function sendTx(
+  chain: TestChain,
+  node: number,
+  privateKey: Hex,
+  nonce: number,
+  fields: Record<string, unknown>,
+): Promise<Hex> {
+  const raw = await privateKeyToAccount(privateKey).signTransaction({
+    chainId: 1337,
+    type: 'eip1559',
+    nonce,
+    maxFeePerGas: 10n ** 10n,
+    maxPriorityFeePerGas: 1n,
+    gas: 3_000_000n,
+    ...fields,
+  } as never)
+  const res = await rawRpc(chain.rpc(node), 'eth_sendRawTransaction', [raw])
+  if (res.error) throw new Error(`node ${node}: ${res.error.message}`)
+  return keccak256(raw)
+}
+
+/** The index of the validator that proposed each block of `heights` (by CometBFT's proposer address). */
+export async function proposersOf(chain: TestChain, validators: number, heights: number[]): Promise<number[]> {
+  const addresses = await Promise.all(
+    Array.from({ length: validators }, async (_, i) => {
+      const status = (await (await fetch(`${chain.comet(i)}/status`)).json()) as { result: { validator_info: { address: string } } }
+      return status.result.validator_info.address
+    }),
+  )
+  return Promise.all(
+    heights.map(async (h) => {
+      const block = (await (await fetch(`${chain.comet(0)}/block?height=${h}`)).json()) as {
+        result: { block: { header: { proposer_address: string } } }
+      }
+      return addresses.indexOf(block.result.block.header.proposer_address)
+    }),
+  )
 }
