@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import { type AppError, toAppError } from '../../../errors.ts'
 import type { InferenceNode } from '../../../proto/pipe/inference/v1/types.ts'
 import { ErrModeUnavailable, ErrTeeResult, ErrVanillaMismatch, ErrZkProof } from '../errors.ts'
@@ -36,6 +37,9 @@ export interface TeeNodes {
  * Reads the proposal, committed registrations and content-addressed hub files only.
  */
 export class ResultVerification {
+  /** Decoded attestation times by node key, with the document they came from. */
+  private readonly attestations = new LRUCache<string, { document: Uint8Array; timestampMs: number }>({ max: 10_000 })
+
   constructor(
     private readonly circuits: ZkCircuits,
     private readonly verifier: ZkVerifier,
@@ -117,7 +121,7 @@ export class ResultVerification {
     if (!node.modes.includes(VerificationMode.VERIFICATION_MODE_TEE)) return bad(`signed by ${key}, which is not registered for TEE`)
     const policy = await this.nodes.committedTeePolicy()
     if (!policy) return bad('this chain accepts no TEE nodes (no root certificate in genesis)')
-    const attested = decodeNitroAttestation(node.teeAttestation).attestation.timestampMs
+    const attested = this.attestedAt(node)
     const latest = Number(this.nodes.committedTime()) * 1000
     if (latest - attested > policy.maxAgeMs) {
       return bad(
@@ -128,6 +132,16 @@ export class ResultVerification {
     if (!teeSignatureValid(signed, sig))
       return bad(`the signature by ${key} does not verify: forged, or the output was changed after signing`)
     return undefined
+  }
+
+  /** When a node's attestation document was made (decoded once per document, not per result). */
+  private attestedAt(node: InferenceNode): number {
+    const key = Buffer.from(node.nodeKey).toString('hex')
+    const known = this.attestations.get(key)
+    if (known && Buffer.compare(known.document, node.teeAttestation) === 0) return known.timestampMs
+    const timestampMs = decodeNitroAttestation(node.teeAttestation).attestation.timestampMs
+    this.attestations.set(key, { document: node.teeAttestation, timestampMs })
+    return timestampMs
   }
 
   private async checkZk(result: InferenceResult, request: InferenceRequest): Promise<AppError | undefined> {
