@@ -78,7 +78,7 @@ test('a proposer forging VANILLA outputs is rejected by the validators that comp
     VALIDATORS,
     receipts.map((r) => Number(r.blockNumber)),
   )
-  proposers.forEach((p, i) => assert.notEqual(p, BYZANTINE, `block ${Number(receipts[i]!.blockNumber)}`))
+  for (const [i, p] of proposers.entries()) assert.notEqual(p, BYZANTINE, `block ${Number(receipts[i]!.blockNumber)}`)
 
   // Each committed output is what onnxruntime gives (an eth_call of the same request on an
   // honest node), on every node.

@@ -124,7 +124,8 @@ test('byzantine proposers that strip or forge ZKML proofs are rejected; nothing 
     VALIDATORS,
     receipts.map((r) => Number(r.blockNumber)),
   )
-  proposers.forEach((p, i) => assert.ok(p === 0 || p === 1, `block ${Number(receipts[i]!.blockNumber)} was proposed by validator ${p}`))
+  for (const [i, p] of proposers.entries())
+    assert.ok(p === 0 || p === 1, `block ${Number(receipts[i]!.blockNumber)} was proposed by validator ${p}`)
 
   // Every committed ZK result's proof verifies against the registered key, on every node.
   const model = (await query(0, '/pipe.inference.v1.Query/Model', QueryModelRequest.encode({ cid }).finish(), QueryModelResponse)).model!
