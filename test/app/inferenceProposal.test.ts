@@ -82,8 +82,8 @@ test('ProcessProposal rejects every way the results can be wrong', async () => {
   const item = (RLP.decode(resultsTx.subarray(5)) as Uint8Array[][])[0]
   const dup = Uint8Array.from([...RESULTS_TX_MAGIC, 1, ...RLP.encode([item, item])])
   assert.equal(await a.process([dup, tx1, tx2]), Status.REJECT)
-  // a forged output that is not a ModelOutput (a well-formed forged output is accepted by
-  // design: VANILLA trusts the proposer)
+  // a forged output that is not a ModelOutput (a well-formed forged output is refused only by
+  // validators that computed the request themselves: test/app/vanillaCheck.test.ts)
   const forged = encodeResultsTx([{ ...results[0]!, output: new Uint8Array(32) }, results[1]!])
   assert.equal(await a.process([forged, tx1, tx2]), Status.REJECT)
   // the results tx anywhere but first

@@ -86,7 +86,7 @@ test('a missing result, a result no tx needs, or a first output that makes the t
   assert.equal(
     await checkProposalResults([a], [res(1n, 41n), res(51n)], state),
     undefined,
-    'consistent with the forged output, it is accepted: VANILLA trusts outputs',
+    'consistent with the forged output, it is accepted by a node that did not compute the request (checkVanilla)',
   )
 })
 
